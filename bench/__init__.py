@@ -1,0 +1,18 @@
+"""tunebench: reproducible benchmarks of hyperparameter-search strategies.
+
+Import layout (folder -> package): ``bench/`` -> ``tunebench`` (the harness:
+matrix, ledger, trainer, runner, records, CLI), ``datasets/`` ->
+``tunebench.datasets`` (problems), ``strategies/`` -> ``tunebench.strategies``,
+``reports/`` -> ``tunebench.reports``.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("tunebench")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

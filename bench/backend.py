@@ -1,0 +1,96 @@
+"""Choose the Keras backend and pin thread counts, before Keras is imported.
+
+Keras reads ``KERAS_BACKEND`` once, at import; TensorFlow fixes its thread
+pools when its runtime starts. Both must therefore be set before the first
+model is built, which is what :func:`configure` does. Oversubscribed threads
+collapse throughput on a shared machine, so the counts are always explicit.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from typing import Literal
+
+__all__ = ["BACKENDS", "Backend", "BackendError", "configure", "current_backend"]
+
+Backend = Literal["tensorflow", "torch", "jax"]
+BACKENDS: tuple[Backend, ...] = ("tensorflow", "torch", "jax")
+_MODULE = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
+
+_configured: tuple[str, int] | None = None
+
+
+class BackendError(RuntimeError):
+    """The requested backend cannot be used in this process."""
+
+
+def current_backend() -> str:
+    """The backend Keras uses (or will use) in this process."""
+    if "keras" in sys.modules:
+        import keras
+
+        return str(keras.backend.backend())
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def configure(backend: str = "tensorflow", threads: int = 1, deterministic: bool = True) -> None:
+    """Set the Keras backend, thread counts and op determinism for this process.
+
+    Calling it again with the same arguments is a no-op.
+
+    Args:
+        backend: ``"tensorflow"`` (default), ``"torch"`` or ``"jax"``.
+        threads: Intra-op threads for the backend; inter-op is pinned to 1.
+        deterministic: Turn TensorFlow op determinism on (TensorFlow backend).
+
+    Raises:
+        BackendError: Unknown backend, its package is not installed, or Keras
+            was already imported with a different backend in this process.
+    """
+    global _configured
+    if backend not in BACKENDS:
+        raise BackendError(f"unknown Keras backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    if threads < 1:
+        raise BackendError(f"threads must be >= 1, got {threads}")
+    if _configured == (backend, threads):
+        return
+    if importlib.util.find_spec(_MODULE[backend]) is None:
+        raise BackendError(
+            f"Keras backend {backend!r} needs the {_MODULE[backend]!r} package, which is not "
+            f"installed (pip install {_MODULE[backend]})"
+        )
+    if "keras" in sys.modules and current_backend() != backend:
+        raise BackendError(
+            f"Keras was already imported with backend {current_backend()!r}; "
+            f"cannot switch to {backend!r} in this process"
+        )
+    os.environ["KERAS_BACKEND"] = backend
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    os.environ["TF_NUM_INTEROP_THREADS"] = "1"
+
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(1)
+        except RuntimeError as exc:  # runtime already started with other pools
+            if tf.config.threading.get_intra_op_parallelism_threads() != threads:
+                raise BackendError(
+                    f"TensorFlow already started with "
+                    f"{tf.config.threading.get_intra_op_parallelism_threads()} threads; "
+                    f"cannot pin {threads} in this process"
+                ) from exc
+        if deterministic:
+            tf.config.experimental.enable_op_determinism()
+    elif backend == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        if deterministic:
+            torch.use_deterministic_algorithms(True)
+    _configured = (backend, threads)

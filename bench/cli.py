@@ -1,0 +1,181 @@
+"""The ``tunebench`` command line.
+
+Exit codes: 0 success; 1 some runs failed (the rest are recorded); 2 bad
+input (matrix file, results folder of another matrix, backend), nothing written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tunebench import __version__
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="tunebench",
+    help="Benchmark hyperparameter-search strategies under matched budgets.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"tunebench: error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tunebench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Benchmark hyperparameter-search strategies under matched budgets."""
+
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="TUNEBENCH_DATA_DIR",
+        help="Folder with local copies of dataset files (env TUNEBENCH_DATA_DIR).",
+    ),
+]
+
+
+@app.command()
+def run(
+    matrix_file: Annotated[Path, typer.Argument(metavar="MATRIX", help="Matrix TOML file.")],
+    results: Annotated[
+        Path, typer.Option("--results", help="Results root; runs go to RESULTS/<matrix name>/.")
+    ] = Path("results"),
+    reports: Annotated[
+        Path, typer.Option("--reports", help="Reports root; the summary goes to REPORTS/<name>/.")
+    ] = Path("reports"),
+    data_dir: DataDir = None,
+    force: Annotated[bool, typer.Option("--force", help="Rerun complete runs too.")] = False,
+    threads: Annotated[
+        int | None, typer.Option("--threads", min=1, help="Threads for training (default 1).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per run.")] = False,
+) -> None:
+    """Run a benchmark matrix; complete runs are skipped, others (re)start."""
+    from tunebench.backend import BackendError
+    from tunebench.executor import MatrixRunner, ResultsMismatchError
+    from tunebench.matrix import MatrixError
+    from tunebench.progress import BarProgress, LineProgress, Progress
+    from tunebench.reports.summary import write_summary
+
+    matrix = _load(matrix_file)
+    runner = MatrixRunner(matrix, results, data_dir=data_dir, force=force, threads=threads)
+    try:
+        runner.check_results_folder()
+    except ResultsMismatchError as exc:
+        raise _fail(str(exc)) from None
+    progress: Progress
+    if quiet or not sys.stderr.isatty():
+        progress = LineProgress(quiet=quiet)
+    else:
+        progress = BarProgress(verbose=verbose)
+    failed = 0
+    try:
+        for outcome in runner.execute(progress):
+            failed += outcome.status == "failed"
+    except BackendError as exc:
+        raise _fail(str(exc)) from None
+    except MatrixError as exc:
+        raise _fail(str(exc)) from None
+    table = write_summary(runner.root, reports / matrix.name)
+    if not quiet:
+        typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+        typer.echo(f"results: {runner.root}  summary: {reports / matrix.name / 'summary.md'}")
+    if failed:
+        raise _fail(f"{failed} of {len(runner.runs)} runs failed; see their run.json", code=1)
+
+
+def _load(matrix_file: Path) -> object:
+    """Load and fully validate a matrix, or exit 2 with a one-line error."""
+    from tunebench.datasets import available_problems
+    from tunebench.matrix import MatrixError, load_matrix
+    from tunebench.strategies import available_strategies
+
+    problems = available_problems()
+    try:
+        matrix = load_matrix(matrix_file, problems=problems, strategies=available_strategies())
+    except MatrixError as exc:
+        raise _fail(str(exc)) from None
+    for i, entry in enumerate(matrix.problems):
+        try:
+            problems[entry.name](**entry.params)
+        except (TypeError, ValueError) as exc:
+            allowed = ", ".join(problems[entry.name].param_names()) or "none"
+            raise _fail(
+                f"{matrix_file}: problems[{i}].params: {exc}; allowed parameters: {allowed}"
+            ) from None
+    return matrix
+
+
+class Listing(str, Enum):
+    """What ``tunebench list`` can list."""
+
+    problems = "problems"
+    strategies = "strategies"
+
+
+@app.command("list")
+def list_(what: Annotated[Listing, typer.Argument(help="problems or strategies")]) -> None:
+    """List the known problems or strategies (built-in and plug-ins)."""
+    if what is Listing.problems:
+        from tunebench.datasets import available_problems
+
+        for name, cls in available_problems().items():
+            typer.echo(
+                f"{name:<16} metric={cls.metric} ({cls.direction}) "
+                f"max_epochs={cls.max_epochs}  {cls.description}"
+            )
+    else:
+        from tunebench.strategies import available_strategies
+
+        for name, scls in available_strategies().items():
+            doc = (scls.__doc__ or "").strip().splitlines()
+            params = ", ".join(scls.param_names()) or "no parameters"
+            typer.echo(f"{name:<16} {doc[0] if doc else ''}  [{params}]")
+
+
+@app.command()
+def summary(
+    results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
+    out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
+) -> None:
+    """Regenerate the summary table of a results folder (no training)."""
+    from tunebench.reports.summary import write_summary
+
+    target = out or Path("reports") / results.name
+    try:
+        table = write_summary(results, target)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    logging.basicConfig(level=os.environ.get("TUNEBENCH_LOG", "WARNING"))
+    app()

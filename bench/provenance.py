@@ -1,0 +1,98 @@
+"""Provenance of a run: package versions, Python, CPU, git commit, seeds.
+
+Everything needed to tell whether two runs are comparable, recorded in every
+``run.json``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PACKAGES", "cpu_model", "git_commit", "package_versions", "provenance"]
+
+PACKAGES = (
+    "tunebench",
+    "tensorflow",
+    "tensorflow-cpu",
+    "keras",
+    "torch",
+    "jax",
+    "optuna",
+    "keras-tuner",
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "scipy",
+    "bokeh_sampledata",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that can change results."""
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+@cache
+def cpu_model() -> str:
+    """The CPU model name (``/proc/cpuinfo`` on Linux, else ``platform``)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@cache
+def git_commit(where: str | None = None) -> dict[str, Any] | None:
+    """Commit and dirty flag of the git checkout tunebench runs from, if any."""
+    cwd = where or str(Path(__file__).resolve().parent)
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
+        if commit.returncode != 0:
+            return None
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def provenance(seeds: dict[str, int], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The provenance block of a ``run.json``.
+
+    Args:
+        seeds: The run seed and the streams derived from it.
+        extra: More facts to record (backend, threads, data source, ...).
+    """
+    return {
+        "packages": package_versions(),
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "git": git_commit(),
+        "seeds": seeds,
+        **(extra or {}),
+    }

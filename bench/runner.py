@@ -1,0 +1,374 @@
+"""One run: a problem x a strategy x a seed x a budget, trained live.
+
+This is the single runner loop (as in CARP-S): ask the strategy, validate the
+proposal, train it epoch by epoch, charge every epoch to the ledger, log every
+event, report each value back, tell the strategy how the trial ended, until
+the budget is spent or the strategy is exhausted. Then pick the incumbent and
+write ``run.json`` atomically.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tunebench.datasets.problem import Problem, Splits
+from tunebench.ledger import Ledger
+from tunebench.provenance import provenance
+from tunebench.records import RUN_FILE, TRIALS_FILE, TrialLog, write_json_atomic
+from tunebench.seeding import seed_for, seeds_of_run
+from tunebench.strategies.base import (
+    Decision,
+    Exhausted,
+    Proposal,
+    Strategy,
+    TrialResult,
+    TrialStatus,
+    Wait,
+)
+from tunebench.strategies.space import InvalidConfigError, SearchSpace
+from tunebench.trainer import EpochOutcome, LiveTrainer, SnapshotStore
+
+__all__ = ["ProtocolError", "RunSpec", "TrialRecord", "execute_run", "pick_incumbent"]
+
+
+class ProtocolError(RuntimeError):
+    """A strategy broke the protocol (invalid config, reused trial id, ...)."""
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines one run; its folder and its results follow from it.
+
+    Attributes:
+        matrix: Name of the matrix the run belongs to.
+        problem: Problem name.
+        problem_params: Problem options.
+        max_epochs: Epochs of one full evaluation.
+        subsample: Training rows kept, or ``None`` for all.
+        strategy: Strategy name.
+        strategy_label: Folder name of the strategy entry (unique within a matrix).
+        strategy_params: Strategy constructor arguments.
+        seed: The run seed.
+        full_evaluations: Budget cap in full evaluations, or ``None``.
+        seconds: Budget cap in seconds, or ``None``.
+        mode: ``"live"``.
+    """
+
+    matrix: str
+    problem: str
+    max_epochs: int
+    strategy: str
+    strategy_label: str
+    seed: int
+    full_evaluations: int | None = None
+    seconds: float | None = None
+    subsample: int | None = None
+    problem_params: Mapping[str, Any] = field(default_factory=dict)
+    strategy_params: Mapping[str, Any] = field(default_factory=dict)
+    mode: str = "live"
+
+    @property
+    def rel_dir(self) -> Path:
+        """``<problem>/<strategy>/seed=<k>``, relative to the matrix folder."""
+        return Path(self.problem) / self.strategy_label / f"seed={self.seed}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, recorded in ``run.json``."""
+        data = asdict(self)
+        data["problem_params"] = dict(self.problem_params)
+        data["strategy_params"] = dict(self.strategy_params)
+        return data
+
+
+@dataclass
+class TrialRecord:
+    """What the harness remembers about one trial (strategies never see ``test_value``)."""
+
+    trial_id: int
+    config: dict[str, Any]
+    start_epoch: int
+    values: list[float] = field(default_factory=list)
+    status: TrialStatus = TrialStatus.COMPLETE
+    reason: str = ""
+    test_value: float | None = None
+
+    @property
+    def epochs(self) -> int:
+        """Epochs the trial's weights have seen at its end."""
+        return self.start_epoch + len(self.values)
+
+
+def pick_incumbent(
+    trials: Mapping[int, TrialRecord], direction: str, max_epochs: int
+) -> TrialRecord | None:
+    """The best trial: by last validation value among trials trained to ``max_epochs``.
+
+    A trial cut short (pruned or stopped by the budget) counts only when no
+    trial reached ``max_epochs``, because early values of different lengths are
+    not comparable. Ties go to the lowest trial id, so the pick is deterministic.
+    """
+    scored = [
+        t for t in trials.values() if t.values and t.status is not TrialStatus.FAILED
+    ]
+    full = [t for t in scored if t.epochs >= max_epochs]
+    pool = full or scored
+    if not pool:
+        return None
+    sign = -1.0 if direction == "maximize" else 1.0
+    return min(pool, key=lambda t: (sign * t.values[-1], t.trial_id))
+
+
+class _Run:
+    """State of one run in progress; :func:`execute_run` is the public entry."""
+
+    def __init__(
+        self,
+        spec: RunSpec,
+        run_dir: Path,
+        problem: Problem,
+        splits: Splits,
+        strategy: Strategy,
+        on_charge: Callable[[float], None] | None,
+    ) -> None:
+        self.spec = spec
+        self.problem = problem
+        self.space: SearchSpace = problem.space()
+        self.fidelity = problem.fidelity(spec.max_epochs)
+        self.strategy = strategy
+        self.ledger = Ledger(spec.max_epochs, spec.full_evaluations, spec.seconds)
+        self.trainer = LiveTrainer(problem, splits)
+        self.store = SnapshotStore(run_dir / "scratch")
+        self.trials: dict[int, TrialRecord] = {}
+        self.on_charge = on_charge
+        self.eval_seconds = 0.0
+
+    def timed(self, fn: Callable[[], Any]) -> Any:
+        """Call a strategy method and charge its wall time as strategy overhead."""
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            self.ledger.charge_overhead(time.perf_counter() - t0)
+
+    def check(self, proposal: Proposal) -> dict[str, Any]:
+        """Validate a proposal; return its canonical config."""
+        name = self.strategy.name
+        if proposal.trial_id in self.trials:
+            raise ProtocolError(f"strategy {name!r} reused trial id {proposal.trial_id}")
+        try:
+            config = self.space.canonical(proposal.config)
+        except InvalidConfigError as exc:
+            raise ProtocolError(f"strategy {name!r} proposed an invalid config: {exc}") from exc
+        if not 1 <= proposal.target_epochs <= self.fidelity.max_epochs:
+            raise ProtocolError(
+                f"strategy {name!r} asked for {proposal.target_epochs} epochs; "
+                f"allowed 1..{self.fidelity.max_epochs}"
+            )
+        if proposal.resume_from is not None:
+            old = self.trials.get(proposal.resume_from)
+            if old is None or proposal.resume_from not in self.store:
+                raise ProtocolError(
+                    f"strategy {name!r} resumes trial {proposal.resume_from}, whose weights "
+                    "were not kept (keep_weights returned False or the trial never ran)"
+                )
+            if old.config != config:
+                raise ProtocolError(
+                    f"strategy {name!r} resumes trial {proposal.resume_from} with another config"
+                )
+            if proposal.target_epochs <= old.epochs:
+                raise ProtocolError(
+                    f"strategy {name!r} resumes trial {proposal.resume_from} at "
+                    f"{proposal.target_epochs} epochs, but it already has {old.epochs}"
+                )
+        return config
+
+    def run_trial(self, proposal: Proposal, log: TrialLog) -> None:
+        """Train one proposal and record everything that happens to it."""
+        config = self.check(proposal)
+        trial_id, target = proposal.trial_id, proposal.target_epochs
+        resume = None if proposal.resume_from is None else self.store.get(proposal.resume_from)
+        start = 0 if resume is None else resume.epochs
+        rec = TrialRecord(trial_id, config, start)
+        self.trials[trial_id] = rec
+        log.write(
+            "trial_start",
+            trial=trial_id,
+            config=config,
+            target_epochs=target,
+            resume_from=proposal.resume_from,
+            start_epoch=start,
+        )
+        session = self.trainer.open(
+            config,
+            self.space.config_key(config),
+            seed_for(self.spec.seed, "training", trial_id),
+            resume,
+        )
+        cost = self.ledger.charge_setup(session.setup_seconds)
+        log.write(
+            "charge", trial=trial_id, kind="setup", cost=cost.to_dict(),
+            budget_used=self.ledger.budget_used,
+        )  # fmt: skip
+        affordable = self.ledger.affordable_epochs()
+        stop_at = target if affordable is None else min(target, start + affordable)
+
+        def on_epoch(out: EpochOutcome) -> bool:
+            charge = self.ledger.charge_epoch(out.seconds, out.flops)
+            if self.on_charge is not None:
+                self.on_charge(self.ledger.fraction_used())
+            if charge.over:  # crossed a seconds cap: charged, but its result is not used
+                log.write(
+                    "charge", trial=trial_id, kind="over_cap", cost=charge.cost.to_dict(),
+                    budget_used=charge.budget_used,
+                )  # fmt: skip
+                rec.status, rec.reason = TrialStatus.STOPPED, "budget"
+                return False
+            log.write(
+                "epoch",
+                trial=trial_id,
+                epoch=out.epoch,
+                value=out.value,
+                loss=out.loss,
+                cost=charge.cost.to_dict(),
+                budget_used=charge.budget_used,
+            )
+            if not out.finite:
+                bad = "loss" if not math.isfinite(out.loss) else "validation value"
+                rec.status = TrialStatus.FAILED
+                rec.reason = f"non-finite {bad} ({out.loss}) at epoch {out.epoch}"
+                return False
+            rec.values.append(out.value)
+            decision = self.timed(lambda: self.strategy.report(trial_id, out.epoch, out.value))
+            if out.epoch >= target:
+                return False
+            if decision is Decision.STOP:
+                rec.status, rec.reason = TrialStatus.STOPPED, "strategy"
+                return False
+            if self.ledger.exhausted or out.epoch >= stop_at:
+                rec.status, rec.reason = TrialStatus.STOPPED, "budget"
+                return False
+            return True
+
+        try:
+            if self.ledger.exhausted or stop_at <= start:
+                rec.status, rec.reason = TrialStatus.STOPPED, "budget"
+            else:
+                session.fit(stop_at, on_epoch)
+            if rec.status is not TrialStatus.FAILED and rec.values:
+                t0 = time.perf_counter()
+                rec.test_value = session.evaluate_test()
+                self.eval_seconds += time.perf_counter() - t0
+            if rec.status is not TrialStatus.FAILED and self.strategy.keep_weights(trial_id):
+                self.store.put(trial_id, session.snapshot())
+        except Exception as exc:  # a trial that breaks (e.g. out of memory) fails alone
+            rec.status = TrialStatus.FAILED
+            rec.reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}"
+        finally:
+            session.close()
+        log.write(
+            "trial_end",
+            trial=trial_id,
+            status=rec.status.value,
+            reason=rec.reason,
+            epochs=rec.epochs,
+            test_value=rec.test_value,
+        )
+        result = TrialResult(rec.status, tuple(rec.values), start, rec.reason)
+        self.timed(lambda: self.strategy.tell(trial_id, result))
+
+    def loop(self, log: TrialLog) -> str:
+        """Ask and train until the budget or the strategy ends; return why it ended."""
+        while not self.ledger.exhausted:
+            answer = self.timed(lambda: self.strategy.ask(self.ledger.view()))
+            if isinstance(answer, Exhausted):
+                return f"strategy exhausted{': ' + answer.reason if answer.reason else ''}"
+            if isinstance(answer, Wait):
+                # Trials run one at a time here, so nothing is in flight to wait for.
+                raise ProtocolError(
+                    f"strategy {self.strategy.name!r} returned Wait with no trial in flight"
+                )
+            if not isinstance(answer, Proposal):
+                raise ProtocolError(
+                    f"strategy {self.strategy.name!r} returned {answer!r} from ask(); "
+                    "expected Proposal, Wait or Exhausted"
+                )
+            self.run_trial(answer, log)
+        return "budget spent"
+
+
+def execute_run(
+    spec: RunSpec,
+    run_dir: Path,
+    problem: Problem,
+    splits: Splits,
+    strategy: Strategy,
+    *,
+    on_charge: Callable[[float], None] | None = None,
+    extra_provenance: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Run one (problem, strategy, seed) to the end and write its records.
+
+    Args:
+        spec: What to run.
+        run_dir: The run's folder; ``trials.jsonl`` is (re)created there.
+        problem: The problem instance (already configured with its params).
+        splits: The problem's loaded data.
+        strategy: A fresh strategy instance (``setup`` is called here).
+        on_charge: Called after every epoch charge with the share of the budget
+            spent so far, 0..1 (for progress bars).
+        extra_provenance: Recorded in ``run.json`` provenance (backend, threads...).
+
+    Returns:
+        The content of the ``run.json`` that was written.
+    """
+    t_start = time.perf_counter()
+    seeds = seeds_of_run(spec.seed)
+    run = _Run(spec, run_dir, problem, splits, strategy, on_charge)
+    strategy.setup(run.space, run.fidelity, problem.direction, seeds["strategy"])
+    try:
+        with TrialLog(run_dir / TRIALS_FILE) as log:
+            end_reason = run.loop(log)
+    finally:
+        run.store.clear()
+    best = pick_incumbent(run.trials, problem.direction, spec.max_epochs)
+    statuses = [t.status for t in run.trials.values()]
+    record = {
+        "status": "complete",
+        "spec": spec.to_dict(),
+        "result": {
+            "best_trial": None if best is None else best.trial_id,
+            "best_config": None if best is None else best.config,
+            "best_value": None if best is None else best.values[-1],
+            "best_epochs": None if best is None else best.epochs,
+            "test_value": None if best is None else best.test_value,
+            "budget_used": run.ledger.budget_used,
+            "n_trials": len(run.trials),
+            "n_complete": statuses.count(TrialStatus.COMPLETE),
+            "n_stopped": statuses.count(TrialStatus.STOPPED),
+            "n_failed": statuses.count(TrialStatus.FAILED),
+            "end_reason": end_reason,
+        },
+        "metric": {"name": problem.metric, "direction": problem.direction},
+        "ledger": run.ledger.totals(),
+        "timings": {
+            "wall_seconds": time.perf_counter() - t_start,
+            "test_eval_seconds": run.eval_seconds,
+        },
+        "strategy_params": strategy.get_params(),
+        "provenance": provenance(
+            seeds,
+            {
+                "data": splits.source,
+                "split_sizes": splits.sizes(),
+                "space_fingerprint": run.space.fingerprint(),
+                **(extra_provenance or {}),
+            },
+        ),
+    }
+    write_json_atomic(run_dir / RUN_FILE, record)
+    return record

@@ -1,0 +1,294 @@
+"""Live training: real Keras models, trained epoch by epoch.
+
+The trainer knows nothing about budgets or strategies. It builds a model for a
+config, runs ``model.fit`` for one segment of epochs (one ``fit`` call, so the
+compiled train function is traced once per trial), and hands each finished
+epoch to a callback that decides whether to go on. The runner supplies that
+callback: it charges the ledger, writes the record and asks the strategy.
+
+Weights of ended trials can be snapshotted (weights and optimizer state, as
+NumPy arrays) so a later trial continues exactly where the old one stopped;
+snapshots live in memory and spill to ``.npz`` files past a memory limit.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import keras
+
+    from tunebench.datasets.problem import Problem, Splits
+
+__all__ = ["EpochOutcome", "LiveTrainer", "Snapshot", "SnapshotStore", "TrialSession"]
+
+
+@dataclass(frozen=True)
+class EpochOutcome:
+    """One finished epoch, as measured by the trainer.
+
+    Attributes:
+        epoch: 1-based epoch number (total epochs these weights have seen).
+        value: Validation metric after the epoch (NaN if it could not be computed).
+        loss: Mean training loss over the epoch.
+        seconds: Wall seconds of the epoch, validation included.
+        flops: Estimated training FLOPs of the epoch.
+    """
+
+    epoch: int
+    value: float
+    loss: float
+    seconds: float
+    flops: float
+
+    @property
+    def finite(self) -> bool:
+        """Whether both the loss and the validation value are finite numbers."""
+        return math.isfinite(self.loss) and math.isfinite(self.value)
+
+
+@dataclass
+class Snapshot:
+    """Weights and optimizer state of a trial after ``epochs`` epochs."""
+
+    config_key: str
+    epochs: int
+    weights: list[np.ndarray]
+    optimizer: list[np.ndarray]
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays."""
+        return sum(a.nbytes for a in self.weights) + sum(a.nbytes for a in self.optimizer)
+
+
+class SnapshotStore:
+    """Snapshots by trial id, in memory up to ``memory_limit`` bytes, then on disk.
+
+    Args:
+        spill_dir: Where spilled snapshots go (the run's scratch folder).
+        memory_limit: Bytes kept in memory before the oldest snapshots spill.
+    """
+
+    def __init__(self, spill_dir: Path, memory_limit: int = 512 * 2**20) -> None:
+        self.spill_dir = spill_dir
+        self.memory_limit = memory_limit
+        self._memory: OrderedDict[int, Snapshot] = OrderedDict()
+        self._spilled: dict[int, tuple[Path, str, int, int]] = {}
+
+    def __contains__(self, trial_id: int) -> bool:
+        return trial_id in self._memory or trial_id in self._spilled
+
+    def put(self, trial_id: int, snap: Snapshot) -> None:
+        """Keep a snapshot, spilling the oldest ones if memory is over the limit."""
+        self._memory[trial_id] = snap
+        while len(self._memory) > 1 and self._bytes() > self.memory_limit:
+            old_id, _ = next(iter(self._memory.items()))
+            self.spill(old_id)
+
+    def spill(self, trial_id: int) -> Path:
+        """Write one in-memory snapshot to disk and drop it from memory."""
+        snap = self._memory.pop(trial_id)
+        self.spill_dir.mkdir(parents=True, exist_ok=True)
+        path = self.spill_dir / f"trial-{trial_id}.npz"
+        arrays = {f"w{i}": a for i, a in enumerate(snap.weights)}
+        arrays.update({f"o{i}": a for i, a in enumerate(snap.optimizer)})
+        np.savez(path, **arrays)  # type: ignore[arg-type]
+        self._spilled[trial_id] = (path, snap.config_key, snap.epochs, len(snap.weights))
+        return path
+
+    def get(self, trial_id: int) -> Snapshot:
+        """Return a snapshot (loading it back from disk if it was spilled).
+
+        Raises:
+            KeyError: No snapshot was kept for this trial.
+        """
+        if trial_id in self._memory:
+            return self._memory[trial_id]
+        if trial_id not in self._spilled:
+            raise KeyError(f"no weights kept for trial {trial_id}")
+        path, key, epochs, n_weights = self._spilled[trial_id]
+        with np.load(path) as data:
+            n_opt = len(data.files) - n_weights
+            weights = [data[f"w{i}"] for i in range(n_weights)]
+            optimizer = [data[f"o{i}"] for i in range(n_opt)]
+        return Snapshot(key, epochs, weights, optimizer)
+
+    def discard(self, trial_id: int) -> None:
+        """Forget a snapshot (and delete its file)."""
+        self._memory.pop(trial_id, None)
+        spilled = self._spilled.pop(trial_id, None)
+        if spilled is not None:
+            spilled[0].unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        """Forget every snapshot."""
+        for trial_id in list(self._spilled):
+            self.discard(trial_id)
+        self._memory.clear()
+
+    def _bytes(self) -> int:
+        return sum(s.nbytes for s in self._memory.values())
+
+
+class TrialSession:
+    """One model being trained for one trial. Created by :meth:`LiveTrainer.open`.
+
+    Attributes:
+        start_epoch: Epochs the weights had already seen when the session opened.
+        epochs: Epochs the weights have seen now.
+        setup_seconds: Wall seconds spent building (and restoring) the model.
+    """
+
+    def __init__(
+        self,
+        trainer: LiveTrainer,
+        model: keras.Model,
+        config_key: str,
+        start_epoch: int,
+        batch_size: int,
+        setup_seconds: float,
+        flops_per_epoch: float,
+    ) -> None:
+        self._trainer = trainer
+        self.model = model
+        self.config_key = config_key
+        self.start_epoch = start_epoch
+        self.epochs = start_epoch
+        self.batch_size = batch_size
+        self.setup_seconds = setup_seconds
+        self.flops_per_epoch = flops_per_epoch
+
+    def fit(self, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]) -> None:
+        """Train up to ``target_epochs``, calling ``on_epoch`` after every epoch.
+
+        Training stops early when ``on_epoch`` returns ``False``. ``on_epoch``
+        sees every epoch, including one whose loss went NaN (it decides).
+        """
+        import keras
+
+        if target_epochs <= self.epochs:
+            return
+        splits = self._trainer.splits
+        metric_key = f"val_{self._trainer.problem.metric}"
+        session = self
+
+        class _EpochHook(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+                self._t0 = time.perf_counter()
+
+            def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
+                seconds = time.perf_counter() - self._t0
+                logs = logs or {}
+                session.epochs = epoch + 1
+                outcome = EpochOutcome(
+                    epoch=epoch + 1,
+                    value=float(logs.get(metric_key, math.nan)),
+                    loss=float(logs.get("loss", math.nan)),
+                    seconds=seconds,
+                    flops=session.flops_per_epoch,
+                )
+                if not on_epoch(outcome):
+                    self.model.stop_training = True
+
+        self.model.fit(
+            splits.x_train,
+            splits.y_train,
+            batch_size=self.batch_size,
+            epochs=target_epochs,
+            initial_epoch=self.epochs,
+            validation_data=(splits.x_val, splits.y_val),
+            shuffle=True,
+            verbose=0,
+            callbacks=[_EpochHook()],
+        )
+
+    def evaluate_test(self) -> float:
+        """The metric on the test split (never shown to strategies)."""
+        splits = self._trainer.splits
+        scores = self.model.evaluate(
+            splits.x_test, splits.y_test, batch_size=1024, verbose=0, return_dict=True
+        )
+        return float(scores[self._trainer.problem.metric])
+
+    def snapshot(self) -> Snapshot:
+        """Copy the weights and optimizer state so a later trial can continue them."""
+        return Snapshot(
+            config_key=self.config_key,
+            epochs=self.epochs,
+            weights=[np.array(w) for w in self.model.get_weights()],
+            optimizer=[np.array(v) for v in self.model.optimizer.variables],
+        )
+
+    def close(self) -> None:
+        """Drop the model and clear Keras' global state so memory stays flat."""
+        import keras
+
+        del self.model
+        keras.backend.clear_session()
+        gc.collect()
+
+
+class LiveTrainer:
+    """Builds and trains real Keras models for one problem's data.
+
+    Args:
+        problem: The problem (model builder, metric).
+        splits: Its loaded data; loaded once and shared by every trial.
+    """
+
+    def __init__(self, problem: Problem, splits: Splits) -> None:
+        self.problem = problem
+        self.splits = splits
+
+    def open(
+        self,
+        config: Mapping[str, Any],
+        config_key: str,
+        seed: int,
+        resume: Snapshot | None = None,
+    ) -> TrialSession:
+        """Build a fresh model for ``config`` (or restore ``resume`` into it).
+
+        Args:
+            config: The hyperparameters.
+            config_key: Canonical key of the config (checked against ``resume``).
+            seed: Seeds weight initialisation and shuffling of this trial.
+            resume: Weights and optimizer state to continue from.
+
+        Raises:
+            ValueError: ``resume`` was taken with a different config.
+        """
+        import keras
+
+        if resume is not None and resume.config_key != config_key:
+            raise ValueError("cannot resume a trial with a different config")
+        t0 = time.perf_counter()
+        keras.utils.set_random_seed(seed)
+        model = self.problem.build_model(config, self.splits)
+        start_epoch = 0
+        if resume is not None:
+            model.set_weights(resume.weights)
+            model.optimizer.build(model.trainable_variables)
+            for var, value in zip(model.optimizer.variables, resume.optimizer, strict=True):
+                var.assign(value)
+            start_epoch = resume.epochs
+        flops = self.problem.flops_per_example(model) * len(self.splits.x_train)
+        return TrialSession(
+            self,
+            model,
+            config_key,
+            start_epoch,
+            self.problem.batch_size(config),
+            time.perf_counter() - t0,
+            flops,
+        )

@@ -1,0 +1,20 @@
+"""Benchmark problems and their registry.
+
+Built-in problems are listed here; installed packages add more through the
+``tunebench.problems`` entry-point group (see :mod:`tunebench.plugins`).
+"""
+
+from __future__ import annotations
+
+from tunebench.datasets.problem import Problem, Splits
+from tunebench.datasets.stocks import StocksMLP
+from tunebench.plugins import load_registry
+
+__all__ = ["Problem", "Splits", "StocksMLP", "available_problems"]
+
+_BUILTINS: dict[str, type[Problem]] = {StocksMLP.name: StocksMLP}
+
+
+def available_problems() -> dict[str, type[Problem]]:
+    """Return every known problem class by name (built-ins and plug-ins)."""
+    return load_registry("tunebench.problems", _BUILTINS, Problem)

@@ -1,0 +1,97 @@
+"""The summary table of a results folder: one row per problem x strategy.
+
+Reads only ``run.json`` files, so it regenerates from stored results without
+training anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from tunebench.records import RUN_FILE, read_json
+
+__all__ = ["load_runs", "summarize", "write_summary"]
+
+
+def load_runs(results: Path) -> pd.DataFrame:
+    """One row per run folder under ``results`` (complete and failed runs).
+
+    Raises:
+        FileNotFoundError: ``results`` holds no run records.
+    """
+    rows = []
+    for path in sorted(results.glob(f"*/*/seed=*/{RUN_FILE}")):
+        record = read_json(path)
+        spec = record.get("spec", {})
+        result = record.get("result", {})
+        rows.append(
+            {
+                "problem": spec.get("problem"),
+                "strategy": spec.get("strategy_label"),
+                "seed": spec.get("seed"),
+                "status": record.get("status"),
+                "best_value": result.get("best_value"),
+                "test_value": result.get("test_value"),
+                "budget_used": result.get("budget_used"),
+                "n_trials": result.get("n_trials"),
+                "n_failed_trials": result.get("n_failed"),
+                "train_seconds": record.get("ledger", {}).get("train_seconds"),
+                "wall_seconds": record.get("timings", {}).get("wall_seconds"),
+                "metric": record.get("metric", {}).get("name"),
+            }
+        )
+    if not rows:
+        raise FileNotFoundError(f"no run records ({RUN_FILE}) under {results}")
+    return pd.DataFrame(rows)
+
+
+def summarize(runs: pd.DataFrame) -> pd.DataFrame:
+    """Mean and spread over seeds of each problem x strategy's complete runs."""
+    done = runs[runs["status"] == "complete"]
+    table = done.groupby(["problem", "strategy"], sort=True).agg(
+        runs=("seed", "count"),
+        metric=("metric", "first"),
+        best_val_mean=("best_value", "mean"),
+        best_val_std=("best_value", "std"),
+        test_mean=("test_value", "mean"),
+        test_std=("test_value", "std"),
+        budget_used_mean=("budget_used", "mean"),
+        trials_mean=("n_trials", "mean"),
+        train_seconds_mean=("train_seconds", "mean"),
+    )
+    failed = runs[runs["status"] != "complete"].groupby(["problem", "strategy"]).size()
+    table["failed_runs"] = failed.reindex(table.index, fill_value=0)
+    return table.reset_index()
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    """A GitHub-renderable Markdown table (no extra dependency)."""
+    cols = list(table.columns)
+
+    def cell(v: object) -> str:
+        if isinstance(v, float):
+            return "" if pd.isna(v) else f"{v:.4g}"
+        return str(v)
+
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in table.itertuples(False)]
+    return "\n".join(lines) + "\n"
+
+
+def write_summary(results: Path, out: Path) -> pd.DataFrame:
+    """Write ``summary.csv`` and ``summary.md`` for a results folder into ``out``."""
+    runs = load_runs(results)
+    table = summarize(runs)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "summary.csv", index=False)
+    n_failed = int((runs["status"] != "complete").sum())
+    text = (
+        f"# Summary of {results}\n\n"
+        f"{len(runs)} runs, {n_failed} not complete. Values are the validation metric of each "
+        "run's incumbent (`best_val`) and its test-split score (`test`), mean and std over seeds.\n\n"
+        + _markdown(table)
+    )
+    (out / "summary.md").write_text(text, encoding="utf-8")
+    return table
