@@ -9,7 +9,6 @@ write ``run.json`` atomically.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -238,9 +237,7 @@ class _Run:
                 budget_used=charge.budget_used,
             )
             if not out.finite:
-                bad = "loss" if not math.isfinite(out.loss) else "validation value"
-                rec.status = TrialStatus.FAILED
-                rec.reason = f"non-finite {bad} ({out.loss}) at epoch {out.epoch}"
+                rec.status, rec.reason = TrialStatus.FAILED, out.why_not_finite()
                 return False
             rec.values.append(out.value)
             decision = self.timed(lambda: self.strategy.report(trial_id, out.epoch, out.value))

@@ -42,6 +42,9 @@ class EpochOutcome:
         loss: Mean training loss over the epoch.
         seconds: Wall seconds of the epoch, validation included.
         flops: Estimated training FLOPs of the epoch.
+        weights_finite: Whether every trainable weight is finite. Checked
+            separately because Keras' clipped cross-entropy reports a finite
+            loss (about 0.693) for a model whose weights went NaN.
     """
 
     epoch: int
@@ -49,11 +52,20 @@ class EpochOutcome:
     loss: float
     seconds: float
     flops: float
+    weights_finite: bool = True
 
     @property
     def finite(self) -> bool:
-        """Whether both the loss and the validation value are finite numbers."""
-        return math.isfinite(self.loss) and math.isfinite(self.value)
+        """Whether the loss, the validation value and the weights are all finite."""
+        return self.weights_finite and math.isfinite(self.loss) and math.isfinite(self.value)
+
+    def why_not_finite(self) -> str:
+        """What went non-finite, for the trial's failure reason."""
+        if not self.weights_finite:
+            return f"non-finite weights at epoch {self.epoch} (loss {self.loss:.4g})"
+        if not math.isfinite(self.loss):
+            return f"non-finite loss ({self.loss}) at epoch {self.epoch}"
+        return f"non-finite validation value ({self.value}) at epoch {self.epoch}"
 
 
 @dataclass
@@ -196,6 +208,7 @@ class TrialSession:
                     loss=float(logs.get("loss", math.nan)),
                     seconds=seconds,
                     flops=session.flops_per_epoch,
+                    weights_finite=session.weights_finite(),
                 )
                 if not on_epoch(outcome):
                     self.model.stop_training = True
@@ -212,6 +225,14 @@ class TrialSession:
             callbacks=[_EpochHook()],
         )
 
+    def weights_finite(self) -> bool:
+        """Whether every trainable weight is a finite number."""
+        import keras
+
+        return all(
+            bool(keras.ops.all(keras.ops.isfinite(v))) for v in self.model.trainable_variables
+        )
+
     def evaluate_test(self) -> float:
         """The metric on the test split (never shown to strategies)."""
         splits = self._trainer.splits
@@ -222,11 +243,13 @@ class TrialSession:
 
     def snapshot(self) -> Snapshot:
         """Copy the weights and optimizer state so a later trial can continue them."""
+        import keras
+
         return Snapshot(
             config_key=self.config_key,
             epochs=self.epochs,
-            weights=[np.array(w) for w in self.model.get_weights()],
-            optimizer=[np.array(v) for v in self.model.optimizer.variables],
+            weights=[np.array(w, copy=True) for w in self.model.get_weights()],
+            optimizer=[keras.ops.convert_to_numpy(v) for v in self.model.optimizer.variables],
         )
 
     def close(self) -> None:

@@ -132,8 +132,9 @@ class StocksMLP(Problem):
 
         n_train, n_val = int(n * 0.70), int(n * 0.15)
         cut_val, cut_test = n_train, n_train + n_val
-        mean = x[:cut_val].mean(axis=0)
-        std = x[:cut_val].std(axis=0)
+        # Every lag is the same quantity, so one mean and scale (training split only).
+        mean = float(x[:cut_val].mean())
+        std = float(x[:cut_val].std())
         x = ((x - mean) / std).astype(np.float32)
 
         start = 0 if subsample is None else max(0, cut_val - subsample)
