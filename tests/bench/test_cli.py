@@ -1,0 +1,157 @@
+"""The command line: the main job end to end, bad input, rerun and kill safety."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tunebench import __version__
+from tunebench.cli import app
+from tunebench.records import is_complete, read_json
+
+cli = CliRunner()
+
+
+def run_cli(*args: str) -> tuple[int, str, str]:
+    result = cli.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version_and_lists() -> None:
+    assert run_cli("--version")[1].strip() == f"tunebench {__version__}"
+    code, out, _ = run_cli("list", "problems")
+    assert code == 0 and out.startswith("stocks-mlp")
+    code, out, _ = run_cli("list", "strategies")
+    assert code == 0 and "random" in out
+
+
+def test_run_then_rerun_skips_complete_runs(
+    tmp_path: Path, write_matrix: Callable[..., Path]
+) -> None:
+    matrix = write_matrix(seeds="2")
+    results, reports = tmp_path / "results", tmp_path / "reports"
+    args = ("run", str(matrix), "--results", str(results), "--reports", str(reports), "-q")
+    code, out, err = run_cli(*args)
+    assert code == 0, err
+    runs = sorted((results / "tiny" / "stocks-mlp" / "random").iterdir())
+    assert [r.name for r in runs] == ["seed=0", "seed=1"]
+    assert all(is_complete(r) for r in runs)
+    for r in runs:
+        record = read_json(r / "run.json")
+        # charged epochs never exceed the budget: 2 full evaluations x 2 epochs
+        assert record["ledger"]["epochs"] <= 4
+    summary = (reports / "tiny" / "summary.md").read_text()
+    assert "| stocks-mlp | random | 2 |" in summary
+    before = {r: (r / "run.json").stat().st_mtime_ns for r in runs}
+    code, _, err = run_cli(*args)
+    assert code == 0, err
+    assert {r: (r / "run.json").stat().st_mtime_ns for r in runs} == before
+
+
+def test_results_of_another_matrix_are_refused(
+    tmp_path: Path, write_matrix: Callable[..., Path]
+) -> None:
+    results = tmp_path / "results"
+    first = write_matrix(seeds="1")
+    assert run_cli("run", str(first), "--results", str(results), "-q")[0] == 0
+    changed = write_matrix(seeds="1", budget="full_evaluations = 1", filename="b.toml")
+    code, _, err = run_cli("run", str(changed), "--results", str(results), "-q")
+    assert code == 2
+    assert "different matrix named 'tiny'" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"strategies": '[[strategies]]\nname = "randm"\n'},
+         "tiny.toml:11: strategies[0].name: unknown strategy 'randm'; allowed: random"),
+        ({"budget": "full_evaluations = -5"}, "tiny.toml:5: budget.full_evaluations"),
+        ({"budget": "full_evalutions = 3"}, "unknown key; allowed: full_evaluations, seconds"),
+        ({"seeds": '"three"'}, "tiny.toml:3: seeds"),
+        ({"seeds": "[0, 1.5]"}, "seeds[1]"),
+    ],
+)  # fmt: skip
+def test_bad_matrix_exits_2_and_writes_nothing(
+    tmp_path: Path, write_matrix: Callable[..., Path], overrides: dict[str, str], expected: str
+) -> None:
+    matrix = write_matrix(**overrides)
+    results = tmp_path / "results"
+    code, out, err = run_cli("run", str(matrix), "--results", str(results))
+    assert code == 2
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+    assert not results.exists()
+
+
+def test_unknown_problem_and_problem_param(tmp_path: Path) -> None:
+    bad = tmp_path / "p.toml"
+    base = 'name = "p"\nmode = "live"\nseeds = 1\n[budget]\nfull_evaluations = 1\n'
+    bad.write_text(base + '[[problems]]\nname = "mnist"\n[[strategies]]\nname = "random"\n')
+    code, _, err = run_cli("run", str(bad), "--results", str(tmp_path / "r"))
+    assert code == 2 and "unknown problem 'mnist'; allowed: stocks-mlp" in err
+    bad.write_text(
+        base + '[[problems]]\nname = "stocks-mlp"\nparams = {tickr = "X"}\n'
+        '[[strategies]]\nname = "random"\n'
+    )
+    code, _, err = run_cli("run", str(bad), "--results", str(tmp_path / "r"))
+    assert code == 2 and "problems[0].params" in err and "allowed parameters: ticker, window" in err
+    assert not (tmp_path / "r").exists()
+
+
+def test_missing_matrix_file(tmp_path: Path) -> None:
+    code, _, err = run_cli("run", str(tmp_path / "nope.toml"))
+    assert code == 2 and "file not found" in err
+
+
+def _wait_for(predicate: Callable[[], bool], timeout: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"tunebench exited early with {proc.returncode}")
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.05)
+
+
+def test_sigkill_midway_then_rerun_completes(
+    tmp_path: Path, write_matrix: Callable[..., Path]
+) -> None:
+    matrix = write_matrix(seeds="3", budget="full_evaluations = 3", max_epochs=3)
+    results = tmp_path / "results"
+    cmd = [sys.executable, "-m", "tunebench", "run", str(matrix), "--results", str(results), "-q"]
+    runs = results / "tiny" / "stocks-mlp" / "random"
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)  # fmt: skip
+
+    def second_run_started_training() -> bool:
+        log = runs / "seed=1" / "trials.jsonl"
+        return is_complete(runs / "seed=0") and log.is_file() and '"epoch"' in log.read_text()
+
+    try:
+        _wait_for(second_run_started_training, timeout=240, proc=proc)
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    first = (runs / "seed=0" / "run.json").read_bytes()
+    assert not is_complete(runs / "seed=1")
+    assert not (runs / "seed=2").exists()
+
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, done.stderr
+    assert (runs / "seed=0" / "run.json").read_bytes() == first  # untouched
+    for seed in range(3):
+        assert is_complete(runs / f"seed={seed}")
+        events = [json.loads(line) for line in (runs / f"seed={seed}" / "trials.jsonl").open()]
+        # the restarted run began from scratch: one clean log, trial ids from 0
+        starts = [e["trial"] for e in events if e["event"] == "trial_start"]
+        assert starts == list(range(len(starts)))
