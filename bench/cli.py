@@ -11,11 +11,14 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from tunebench import __version__
+
+if TYPE_CHECKING:
+    from tunebench.matrix import Matrix
 
 __all__ = ["app", "main"]
 
@@ -110,7 +113,7 @@ def run(
         raise _fail(f"{failed} of {len(runner.runs)} runs failed; see their run.json", code=1)
 
 
-def _load(matrix_file: Path) -> object:
+def _load(matrix_file: Path) -> Matrix:
     """Load and fully validate a matrix, or exit 2 with a one-line error."""
     from tunebench.datasets import available_problems
     from tunebench.matrix import MatrixError, load_matrix

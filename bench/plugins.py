@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from importlib.metadata import entry_points
-from typing import TypeVar
+from typing import TypeVar, cast
 
 __all__ = ["load_registry"]
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def load_registry(group: str, builtins: Mapping[str, type[T]], base: type[T]) -> dict[str, type[T]]:
+def load_registry(group: str, builtins: Mapping[str, type[T]], base: type) -> dict[str, type[T]]:
     """Merge built-in classes with the classes registered under an entry-point group.
 
     Args:
@@ -45,5 +45,5 @@ def load_registry(group: str, builtins: Mapping[str, type[T]], base: type[T]) ->
             )
         if ep.name in found and found[ep.name] is not obj:
             log.warning("entry point %r in %s replaces the built-in %s", ep.name, group, ep.value)
-        found[ep.name] = obj
+        found[ep.name] = cast("type[T]", obj)
     return dict(sorted(found.items()))

@@ -111,9 +111,7 @@ def pick_incumbent(
     trial reached ``max_epochs``, because early values of different lengths are
     not comparable. Ties go to the lowest trial id, so the pick is deterministic.
     """
-    scored = [
-        t for t in trials.values() if t.values and t.status is not TrialStatus.FAILED
-    ]
+    scored = [t for t in trials.values() if t.values and t.status is not TrialStatus.FAILED]
     full = [t for t in scored if t.epochs >= max_epochs]
     pool = full or scored
     if not pool:

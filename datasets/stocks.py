@@ -79,7 +79,9 @@ def build_mlp(
         "sgd": keras.optimizers.SGD,
     }
     model.compile(
-        optimizer=optimizers[str(config["optimizer"])](learning_rate=float(config["learning_rate"])),
+        optimizer=optimizers[str(config["optimizer"])](
+            learning_rate=float(config["learning_rate"])
+        ),
         loss=loss,
         metrics=[metric],
     )
@@ -151,8 +153,14 @@ class StocksMLP(Problem):
                 "first_date": str(dates[0]),
                 "last_date": str(dates[-1]),
                 # Target dates of each split, to show the split is by time.
-                "train_dates": [str(dates[start + self.window + 1]), str(dates[cut_val + self.window])],
-                "val_dates": [str(dates[cut_val + self.window + 1]), str(dates[cut_test + self.window])],
+                "train_dates": [
+                    str(dates[start + self.window + 1]),
+                    str(dates[cut_val + self.window]),
+                ],
+                "val_dates": [
+                    str(dates[cut_val + self.window + 1]),
+                    str(dates[cut_test + self.window]),
+                ],
                 "test_dates": [str(dates[cut_test + self.window + 1]), str(dates[-1])],
                 "sha256_adj_close": hashlib.sha256(close.tobytes()).hexdigest(),
                 "subsample": subsample,

@@ -90,8 +90,8 @@ def write_summary(results: Path, out: Path) -> pd.DataFrame:
     text = (
         f"# Summary of {results}\n\n"
         f"{len(runs)} runs, {n_failed} not complete. Values are the validation metric of each "
-        "run's incumbent (`best_val`) and its test-split score (`test`), mean and std over seeds.\n\n"
-        + _markdown(table)
+        "run's incumbent (`best_val`) and its test-split score (`test`), "
+        "mean and std over seeds.\n\n" + _markdown(table)
     )
     (out / "summary.md").write_text(text, encoding="utf-8")
     return table

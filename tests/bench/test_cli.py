@@ -40,7 +40,7 @@ def test_run_then_rerun_skips_complete_runs(
     matrix = write_matrix(seeds="2")
     results, reports = tmp_path / "results", tmp_path / "reports"
     args = ("run", str(matrix), "--results", str(results), "--reports", str(reports), "-q")
-    code, out, err = run_cli(*args)
+    code, _out, err = run_cli(*args)
     assert code == 0, err
     runs = sorted((results / "tiny" / "stocks-mlp" / "random").iterdir())
     assert [r.name for r in runs] == ["seed=0", "seed=1"]
@@ -85,7 +85,7 @@ def test_bad_matrix_exits_2_and_writes_nothing(
 ) -> None:
     matrix = write_matrix(**overrides)
     results = tmp_path / "results"
-    code, out, err = run_cli("run", str(matrix), "--results", str(results))
+    code, _out, err = run_cli("run", str(matrix), "--results", str(results))
     assert code == 2
     assert expected in err
     assert len(err.strip().splitlines()) == 1

@@ -22,7 +22,12 @@ def test_trial_log_flushes_each_event(tmp_path: Path) -> None:
     log.write("trial_start", trial=0, config={"a": 1})
     # Readable before close: a kill right now would keep this line.
     lines = (tmp_path / "trials.jsonl").read_text().splitlines()
-    assert json.loads(lines[0]) == {"event": "trial_start", "t": 0.5, "trial": 0, "config": {"a": 1}}
+    assert json.loads(lines[0]) == {
+        "event": "trial_start",
+        "t": 0.5,
+        "trial": 0,
+        "config": {"a": 1},
+    }
     log.write("epoch", trial=0, value=float("nan"))
     log.close()
     events = read_trials(tmp_path)
