@@ -13,7 +13,6 @@ snapshots live in memory and spill to ``.npz`` files past a memory limit.
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections import OrderedDict
@@ -253,12 +252,19 @@ class TrialSession:
         )
 
     def close(self) -> None:
-        """Drop the model and clear Keras' global state so memory stays flat."""
+        """Drop the model and clear Keras' global state.
+
+        ``free_memory=False`` skips Keras' forced full garbage collection: it
+        cost about 0.2 s per trial here and did not reduce memory growth
+        (measured over 60 trials; Python's own collector still runs). The
+        growth that remains, about 7 MB per model, is TensorFlow's own and
+        happens with a bare ``model.fit`` loop too (keras-team/keras#17458);
+        only a fresh process returns it.
+        """
         import keras
 
         del self.model
-        keras.backend.clear_session()
-        gc.collect()
+        keras.backend.clear_session(free_memory=False)
 
 
 class LiveTrainer:

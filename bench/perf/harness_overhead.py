@@ -1,0 +1,111 @@
+"""Measure seconds per epoch of a problem and the harness's overhead per trial.
+
+Usage::
+
+    python bench/perf/harness_overhead.py [--problem stocks-mlp] [--trials 12] [--epochs 3]
+
+Prints (1) seconds per epoch for each batch size of a fixed mid-sized config
+(first epoch, which includes tracing, and the median of the others);
+(2) a random-search run through the real harness, with its wall time split
+into training, model setup, strategy, test evaluation and the rest (the
+harness's own overhead), per trial; (3) the same configs trained with a bare
+``model.fit`` in the same process, and the ratio of the two throughputs.
+Everything runs in one process, one after the other, so the ratios are
+comparable on a noisy machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from tunebench.backend import configure
+from tunebench.datasets import available_problems
+from tunebench.records import read_trials
+from tunebench.runner import RunSpec, execute_run
+from tunebench.strategies import RandomSearch
+from tunebench.trainer import EpochOutcome, LiveTrainer
+
+
+def main() -> None:
+    """Run the three measurements and print them."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--problem", default="stocks-mlp")
+    ap.add_argument("--trials", type=int, default=12)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    configure("tensorflow", args.threads)
+    import keras
+
+    problem = available_problems()[args.problem]()
+    splits = problem.load()
+    print(f"{args.problem}: {splits.sizes()} rows, threads={args.threads}")
+
+    # 1. seconds per epoch by batch size
+    trainer = LiveTrainer(problem, splits)
+    space = problem.space()
+    print("\nbatch  first_epoch_s  later_epoch_s (median of 4)")
+    for batch in (32, 64, 128, 256):
+        config = {**space.defaults(), "batch_size": batch}
+        config = {k: v for k, v in config.items() if space.is_active(k, config)}
+        session = trainer.open(config, space.config_key(config), seed=0)
+        times: list[float] = []
+
+        def keep(out: EpochOutcome, times: list[float] = times) -> bool:
+            times.append(out.seconds)
+            return True
+
+        session.fit(5, keep)
+        session.close()
+        print(f"{batch:>5}  {times[0]:>13.3f}  {statistics.median(times[1:]):>13.3f}")
+
+    # 2. the harness on a random-search run
+    spec = RunSpec(
+        matrix="perf", problem=args.problem, max_epochs=args.epochs, strategy="random",
+        strategy_label="random", seed=0, full_evaluations=args.trials,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        record = execute_run(spec, Path(tmp), problem, splits, RandomSearch())
+        harness_wall = time.perf_counter() - t0
+        configs = [e["config"] for e in read_trials(Path(tmp)) if e["event"] == "trial_start"]
+    led, n = record["ledger"], record["result"]["n_trials"]
+    evals = record["timings"]["test_eval_seconds"]
+    rest = harness_wall - led["train_seconds"] - led["setup_seconds"]
+    rest -= led["strategy_seconds"] + evals
+    print(f"\nharness: {n} trials x {args.epochs} epochs in {harness_wall:.2f} s")
+    for label, value in [
+        ("training epochs", led["train_seconds"]),
+        ("model setup", led["setup_seconds"]),
+        ("strategy (ask/report/tell)", led["strategy_seconds"]),
+        ("test evaluation of each trial", evals),
+        ("harness rest (logging, checks, clear_session)", rest),
+    ]:
+        print(f"  {label:<46} {value:7.3f} s  {value / n * 1000:8.1f} ms/trial")
+
+    # 3. bare model.fit of the same configs, same seeds policy, same process
+    t0 = time.perf_counter()
+    for i, config in enumerate(configs):
+        keras.utils.set_random_seed(i)
+        model = problem.build_model(config, splits)
+        model.fit(
+            splits.x_train, splits.y_train, batch_size=int(config["batch_size"]),
+            epochs=args.epochs, validation_data=(splits.x_val, splits.y_val), verbose=0,
+        )  # fmt: skip
+        del model
+        keras.backend.clear_session()
+    bare_wall = time.perf_counter() - t0
+    print(f"\nbare model.fit of the same {n} configs: {bare_wall:.2f} s")
+    print(f"harness throughput / bare fit throughput = {bare_wall / harness_wall:.3f}")
+    print(
+        "harness overhead per trial beyond bare fit = "
+        f"{(harness_wall - bare_wall) / n * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
