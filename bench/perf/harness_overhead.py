@@ -3,6 +3,7 @@
 Usage::
 
     python bench/perf/harness_overhead.py [--problem stocks-mlp] [--trials 12] [--epochs 3]
+        [--repeats 3]
 
 Prints (1) seconds per epoch for each batch size of a fixed mid-sized config
 (first epoch, which includes tracing, and the median of the others);
@@ -37,6 +38,7 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=12)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     configure("tensorflow", args.threads)
     import keras
@@ -63,48 +65,53 @@ def main() -> None:
         session.close()
         print(f"{batch:>5}  {times[0]:>13.3f}  {statistics.median(times[1:]):>13.3f}")
 
-    # 2. the harness on a random-search run
+    # 2 and 3, interleaved `repeats` times so machine noise hits both alike
     spec = RunSpec(
         matrix="perf", problem=args.problem, max_epochs=args.epochs, strategy="random",
         strategy_label="random", seed=0, full_evaluations=args.trials,
     )  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        record = execute_run(spec, Path(tmp), problem, splits, RandomSearch())
-        harness_wall = time.perf_counter() - t0
-        configs = [e["config"] for e in read_trials(Path(tmp)) if e["event"] == "trial_start"]
-    led, n = record["ledger"], record["result"]["n_trials"]
-    evals = record["timings"]["test_eval_seconds"]
-    rest = harness_wall - led["train_seconds"] - led["setup_seconds"]
-    rest -= led["strategy_seconds"] + evals
-    print(f"\nharness: {n} trials x {args.epochs} epochs in {harness_wall:.2f} s")
-    for label, value in [
-        ("training epochs", led["train_seconds"]),
-        ("model setup", led["setup_seconds"]),
-        ("strategy (ask/report/tell)", led["strategy_seconds"]),
-        ("test evaluation of each trial", evals),
-        ("harness rest (logging, checks, clear_session)", rest),
-    ]:
-        print(f"  {label:<46} {value:7.3f} s  {value / n * 1000:8.1f} ms/trial")
+    ratios, overheads = [], []
+    for rep in range(args.repeats):
+        with tempfile.TemporaryDirectory() as tmp:
+            t0 = time.perf_counter()
+            record = execute_run(spec, Path(tmp), problem, splits, RandomSearch())
+            harness_wall = time.perf_counter() - t0
+            configs = [e["config"] for e in read_trials(Path(tmp)) if e["event"] == "trial_start"]
+        led, n = record["ledger"], record["result"]["n_trials"]
+        evals = record["timings"]["test_eval_seconds"]
+        rest = harness_wall - led["train_seconds"] - led["setup_seconds"]
+        rest -= led["strategy_seconds"] + evals
+        print(f"\n[{rep + 1}/{args.repeats}] harness: {n} trials x {args.epochs} epochs "
+              f"in {harness_wall:.2f} s")  # fmt: skip
+        for label, value in [
+            ("training epochs", led["train_seconds"]),
+            ("model setup", led["setup_seconds"]),
+            ("strategy (ask/report/tell)", led["strategy_seconds"]),
+            ("test evaluation of each trial", evals),
+            ("harness rest (logging, checks, clear_session)", rest),
+        ]:
+            print(f"  {label:<46} {value:7.3f} s  {value / n * 1000:8.1f} ms/trial")
 
-    # 3. bare model.fit of the same configs, same seeds policy, same process
-    t0 = time.perf_counter()
-    for i, config in enumerate(configs):
-        keras.utils.set_random_seed(i)
-        model = problem.build_model(config, splits)
-        model.fit(
-            splits.x_train, splits.y_train, batch_size=int(config["batch_size"]),
-            epochs=args.epochs, validation_data=(splits.x_val, splits.y_val), verbose=0,
-        )  # fmt: skip
-        del model
-        keras.backend.clear_session()
-    bare_wall = time.perf_counter() - t0
-    print(f"\nbare model.fit of the same {n} configs: {bare_wall:.2f} s")
-    print(f"harness throughput / bare fit throughput = {bare_wall / harness_wall:.3f}")
-    print(
-        "harness overhead per trial beyond bare fit = "
-        f"{(harness_wall - bare_wall) / n * 1000:.1f} ms"
-    )
+        # bare model.fit of the same configs in the same process
+        t0 = time.perf_counter()
+        for i, config in enumerate(configs):
+            keras.utils.set_random_seed(i)
+            model = problem.build_model(config, splits)
+            model.fit(
+                splits.x_train, splits.y_train, batch_size=int(config["batch_size"]),
+                epochs=args.epochs, validation_data=(splits.x_val, splits.y_val), verbose=0,
+            )  # fmt: skip
+            del model
+            keras.backend.clear_session(free_memory=False)
+        bare_wall = time.perf_counter() - t0
+        ratios.append(bare_wall / harness_wall)
+        overheads.append((harness_wall - bare_wall) / n * 1000)
+        print(f"  bare model.fit of the same configs: {bare_wall:.2f} s; "
+              f"throughput ratio {ratios[-1]:.3f}")  # fmt: skip
+    print(f"\nharness throughput / bare fit throughput: median {statistics.median(ratios):.3f} "
+          f"(runs: {', '.join(f'{r:.3f}' for r in ratios)})")  # fmt: skip
+    print(f"harness overhead per trial beyond bare fit: median "
+          f"{statistics.median(overheads):.0f} ms")  # fmt: skip
 
 
 if __name__ == "__main__":

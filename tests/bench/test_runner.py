@@ -172,3 +172,21 @@ def test_resume_without_kept_weights_is_refused(tmp_path: Path, data: Any) -> No
     strategy.keep_weights = lambda trial_id: False  # type: ignore[method-assign]
     with pytest.raises(RuntimeError, match="weights were not kept"):
         execute_run(spec(full_evaluations=5), tmp_path, problem, splits, strategy)
+
+
+def test_seconds_budget_is_never_overspent(tmp_path: Path, data: Any) -> None:
+    problem, splits = data
+    cap = 2.0
+    record = execute_run(
+        spec(full_evaluations=None, seconds=cap, max_epochs=50), tmp_path, problem, splits,
+        RandomSearch(),
+    )  # fmt: skip
+    led = record["ledger"]
+    assert led["train_seconds"] + led["setup_seconds"] + led["strategy_seconds"] <= cap + 1e-9
+    over = [e for e in events(tmp_path, "charge") if e["kind"] == "over_cap"]
+    ends = events(tmp_path, "trial_end")
+    assert len(over) == 1 and ends[-1]["status"] == "stopped" and ends[-1]["reason"] == "budget"
+    # the epoch bought past the cap is charged but never reported as a result
+    assert over[0]["trial"] == ends[-1]["trial"]
+    reported = [e for e in events(tmp_path, "epoch") if e["trial"] == over[0]["trial"]]
+    assert len(reported) == ends[-1]["epochs"]
