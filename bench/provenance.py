@@ -57,26 +57,28 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-@cache
-def git_commit(where: str | None = None) -> dict[str, Any] | None:
-    """Commit and dirty flag of the git checkout tunebench runs from, if any."""
-    cwd = where or str(Path(__file__).resolve().parent)
+def _git(args: list[str], cwd: str) -> str | None:
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
-        )
-        if commit.returncode != 0:
-            return None
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=cwd,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
     except (OSError, subprocess.SubprocessError):
         return None
-    return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+@cache
+def git_commit() -> dict[str, Any] | None:
+    """Commit and dirty flag of the checkout tunebench runs from.
+
+    Looks beside the installed code first (an editable install), then in the
+    working directory (a checkout with tunebench installed into a virtualenv).
+    """
+    for where in (str(Path(__file__).resolve().parent), os.getcwd()):
+        commit = _git(["rev-parse", "HEAD"], where)
+        if commit:
+            status = _git(["status", "--porcelain", "--untracked-files=no"], where)
+            top = _git(["rev-parse", "--show-toplevel"], where)
+            return {"commit": commit, "dirty": bool(status), "checkout": top}
+    return None
 
 
 def provenance(seeds: dict[str, int], extra: dict[str, Any] | None = None) -> dict[str, Any]:
