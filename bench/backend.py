@@ -8,9 +8,14 @@ collapse throughput on a shared machine, so the counts are always explicit.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import importlib.util
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from types import ModuleType
 from typing import Literal
 
 __all__ = ["BACKENDS", "Backend", "BackendError", "configure", "current_backend"]
@@ -24,6 +29,37 @@ _configured: tuple[str, int] | None = None
 
 class BackendError(RuntimeError):
     """The requested backend cannot be used in this process."""
+
+
+@contextlib.contextmanager
+def _native_stderr_captured() -> Iterator[None]:
+    """Hold back what C++ code writes to stderr; replay it only if the block fails.
+
+    TensorFlow's absl logging prints start-up notices (oneDNN, CPU features)
+    before it reads ``TF_CPP_MIN_LOG_LEVEL``, so the variable cannot hide them.
+    """
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (e.g. some embedded interpreters)
+        yield
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            os.write(2, sink.read())
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _import_quietly(name: str) -> ModuleType:
+    with _native_stderr_captured():
+        return importlib.import_module(name)
 
 
 def current_backend() -> str:
@@ -75,7 +111,8 @@ def configure(backend: str = "tensorflow", threads: int = 1, deterministic: bool
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
     if backend == "tensorflow":
-        import tensorflow as tf
+        tf = _import_quietly("tensorflow")
+        _import_quietly("keras")
 
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)

@@ -3,7 +3,7 @@
 Usage::
 
     python bench/perf/harness_overhead.py [--problem stocks-mlp] [--trials 12] [--epochs 3]
-        [--repeats 3]
+        [--repeats 3] [--backend tensorflow|torch]
 
 Prints (1) seconds per epoch for each batch size of a fixed mid-sized config
 (first epoch, which includes tracing, and the median of the others);
@@ -39,13 +39,14 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--backend", default="tensorflow", help="Keras backend: tensorflow, torch")
     args = ap.parse_args()
-    configure("tensorflow", args.threads)
+    configure(args.backend, args.threads)
     import keras
 
     problem = available_problems()[args.problem]()
     splits = problem.load()
-    print(f"{args.problem}: {splits.sizes()} rows, threads={args.threads}")
+    print(f"{args.problem}: {splits.sizes()} rows, threads={args.threads}, backend={args.backend}")
 
     # 1. seconds per epoch by batch size
     trainer = LiveTrainer(problem, splits)
