@@ -110,9 +110,14 @@ def configure(backend: str = "tensorflow", threads: int = 1, deterministic: bool
         os.environ[var] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"
 
+    # Keras imports TensorFlow whenever it is installed (tf.data), whatever the backend.
+    keras = _import_quietly("keras")
+    if keras.backend.backend() != backend:
+        raise BackendError(
+            f"Keras started with backend {keras.backend.backend()!r}, not {backend!r}"
+        )
     if backend == "tensorflow":
         tf = _import_quietly("tensorflow")
-        _import_quietly("keras")
 
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -127,7 +132,7 @@ def configure(backend: str = "tensorflow", threads: int = 1, deterministic: bool
         if deterministic:
             tf.config.experimental.enable_op_determinism()
     elif backend == "torch":
-        import torch
+        torch = _import_quietly("torch")
 
         torch.set_num_threads(threads)
         if deterministic:
