@@ -7,7 +7,7 @@ from importlib.metadata import EntryPoint
 import pytest
 
 import tunebench.plugins as plugins
-from tunebench.strategies import RandomSearch, Strategy, available_strategies
+from tunebench.strategies import RandomSearch, available_strategies
 
 
 class PluginRandom(RandomSearch):
@@ -36,8 +36,3 @@ def test_entry_point_that_is_not_a_strategy_is_refused(monkeypatch: pytest.Monke
     monkeypatch.setattr(plugins, "entry_points", fake_entry_points("json:dumps"))
     with pytest.raises(TypeError, match="not a Strategy subclass"):
         available_strategies()
-
-
-def test_installed_entry_point_of_random_is_this_package() -> None:
-    # pyproject.toml registers the built-ins as entry points too
-    assert issubclass(available_strategies()["random"], Strategy)
