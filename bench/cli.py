@@ -120,8 +120,9 @@ def _load(matrix_file: Path) -> Matrix:
     from tunebench.strategies import available_strategies
 
     problems = available_problems()
+    strategies = available_strategies()
     try:
-        matrix = load_matrix(matrix_file, problems=problems, strategies=available_strategies())
+        matrix = load_matrix(matrix_file, problems=problems, strategies=strategies)
     except MatrixError as exc:
         raise _fail(str(exc)) from None
     for i, entry in enumerate(matrix.problems):
@@ -132,6 +133,11 @@ def _load(matrix_file: Path) -> Matrix:
             raise _fail(
                 f"{matrix_file}: problems[{i}].params: {exc}; allowed parameters: {allowed}"
             ) from None
+    for i, sentry in enumerate(matrix.strategies):
+        try:
+            strategies[sentry.name](**sentry.params).check_params()
+        except (TypeError, ValueError, ImportError) as exc:
+            raise _fail(f"{matrix_file}: strategies[{i}].params: {exc}") from None
     return matrix
 
 

@@ -197,6 +197,15 @@ class Strategy(ABC):
 
     _next_trial_id: int = 0
 
+    def check_params(self) -> None:
+        """Raise ``ValueError`` (one line, naming the parameter) for invalid parameters.
+
+        Called when a matrix is loaded, before anything trains. Constructors only
+        store their arguments, so validation lives here. Also raise when an
+        optional dependency the strategy needs is missing.
+        """
+        return None
+
     def setup(
         self, space: SearchSpace, fidelity: Fidelity, direction: Direction, seed: int
     ) -> None:
