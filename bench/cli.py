@@ -56,8 +56,8 @@ DataDir = Annotated[
     Path | None,
     typer.Option(
         "--data-dir",
-        envvar="TUNEBENCH_DATA_DIR",
-        help="Folder with local copies of dataset files (env TUNEBENCH_DATA_DIR).",
+        envvar=["TUNEBENCH_DATA", "TUNEBENCH_DATA_DIR"],
+        help="Folder with local copies of dataset files (env TUNEBENCH_DATA).",
     ),
 ]
 
@@ -73,37 +73,59 @@ def run(
     ] = Path("reports"),
     data_dir: DataDir = None,
     force: Annotated[bool, typer.Option("--force", help="Rerun complete runs too.")] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Worker processes (default: cores / threads)."),
+    ] = None,
     threads: Annotated[
-        int | None, typer.Option("--threads", min=1, help="Threads for training (default 1).")
+        int | None, typer.Option("--threads", min=1, help="Threads per worker (default 1).")
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", help="Run every run as a task on this Dask scheduler."),
+    ] = None,
+    dask_local: Annotated[
+        int | None,
+        typer.Option("--dask-local", min=1, help="Start a Dask LocalCluster with N workers."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per run.")] = False,
 ) -> None:
     """Run a benchmark matrix; complete runs are skipped, others (re)start."""
     from tunebench.backend import BackendError
-    from tunebench.executor import MatrixRunner, ResultsMismatchError
-    from tunebench.matrix import MatrixError
+    from tunebench.executor import DaskExecutor, Executor, MatrixRunner, ResultsMismatchError
     from tunebench.progress import BarProgress, LineProgress, Progress
     from tunebench.reports.summary import write_summary
 
+    if scheduler and dask_local:
+        raise _fail("--scheduler and --dask-local exclude each other; pick one")
     matrix = _load(matrix_file)
-    runner = MatrixRunner(matrix, results, data_dir=data_dir, force=force, threads=threads)
+    runner = MatrixRunner(
+        matrix, results, data_dir=data_dir, force=force, workers=workers, threads=threads
+    )
     try:
         runner.check_results_folder()
     except ResultsMismatchError as exc:
         raise _fail(str(exc)) from None
+    if not runner.pending():
+        typer.echo(
+            f"nothing to do: all {len(runner.runs)} runs in {runner.root} are complete "
+            "(--force reruns them)",
+            err=True,
+        )
     progress: Progress
     if quiet or not sys.stderr.isatty():
         progress = LineProgress(quiet=quiet)
     else:
         progress = BarProgress(verbose=verbose)
+    executor: Executor | None = None
+    if (scheduler or dask_local) and runner.pending():
+        executor = DaskExecutor(scheduler, local_workers=dask_local or 2, threads=runner.threads)
     failed = 0
     try:
-        for outcome in runner.execute(progress):
+        for outcome in runner.execute(progress, executor):
             failed += outcome.status == "failed"
     except BackendError as exc:
-        raise _fail(str(exc)) from None
-    except MatrixError as exc:
         raise _fail(str(exc)) from None
     table = write_summary(runner.root, reports / matrix.name)
     if not quiet:
@@ -166,6 +188,26 @@ def list_(what: Annotated[Listing, typer.Argument(help="problems or strategies")
             doc = (scls.__doc__ or "").strip().splitlines()
             params = ", ".join(scls.param_names()) or "no parameters"
             typer.echo(f"{name:<16} {doc[0] if doc else ''}  [{params}]")
+
+
+@app.command()
+def collect(
+    results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output folder (default RESULTS/tables).")
+    ] = None,
+) -> None:
+    """Collect a results folder into Parquet tables: runs, trials, epochs."""
+    from tunebench.reports.collect import write_tables
+
+    try:
+        paths = write_tables(results, out)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    import pandas as pd
+
+    for name, path in paths.items():
+        typer.echo(f"{name:<7} {len(pd.read_parquet(path)):>8} rows  {path}")
 
 
 @app.command()

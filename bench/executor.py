@@ -1,37 +1,59 @@
 """Turn a matrix into runs and execute them, never losing finished work.
 
-Runs execute one after another in this process (parallel workers and Dask
-come later behind the same :func:`plan_runs` and :func:`execute_run`). Each
-problem's data is loaded once and shared by all its runs.
+The client (the process that runs ``tunebench run``) plans the runs, hands
+each pending one to an executor as a :class:`RunTask`, and writes the record it
+gets back. Three executors run the same task function, :func:`execute_task`:
+
+* :class:`InlineExecutor`: in this process, one run at a time (``workers = 1``).
+* :class:`LocalExecutor`: worker processes on this machine (``workers >= 2``).
+  Each worker loads a problem's data once and keeps it for all its runs; the
+  workers write the trial log straight into the results folder as it happens.
+* :class:`DaskExecutor`: every run is a task on a Dask cluster (an existing
+  scheduler or a ``LocalCluster``). Workers need no shared disk: they run in a
+  scratch folder and return the records, which the client writes.
 
 Crash safety: a run is complete only when its ``run.json`` says so. A rerun
-skips complete runs and restarts any other run folder from scratch, so a
-``kill -9`` loses at most the run in flight.
+skips complete runs and restarts every other run folder from scratch, so a
+``kill -9`` of the whole process tree loses at most the runs in flight. A run
+that raises is recorded as failed (with its traceback) and the matrix goes on.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import logging
+import multiprocessing as mp
+import os
+import queue
 import shutil
+import socket
+import tempfile
+import threading
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from tunebench.backend import configure
 from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.matrix import Matrix
 from tunebench.progress import Progress
-from tunebench.records import RUN_FILE, is_complete, read_json, write_json_atomic
+from tunebench.records import RUN_FILE, TRIALS_FILE, is_complete, read_json, write_json_atomic
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import available_strategies
 
 __all__ = [
     "MATRIX_FILE",
+    "DaskExecutor",
+    "Executor",
+    "InlineExecutor",
+    "LocalExecutor",
     "MatrixRunner",
     "ResultsMismatchError",
     "RunOutcome",
+    "RunTask",
+    "execute_task",
     "plan_runs",
 ]
 
@@ -39,18 +61,51 @@ log = logging.getLogger(__name__)
 
 MATRIX_FILE = "matrix.json"
 
+# TensorFlow keeps about 7 MB per model it ever built (see README, "Known limit");
+# a local worker process is replaced after this many runs to give that memory back.
+RUNS_PER_WORKER = 10
+
 
 class ResultsMismatchError(RuntimeError):
     """The results folder holds runs of a different matrix with the same name."""
 
 
 @dataclass(frozen=True)
-class RunOutcome:
-    """What happened to one planned run."""
+class RunTask:
+    """Everything a worker needs to execute one run (picklable).
+
+    Attributes:
+        spec: The run.
+        run_dir: Where to write the records, when the worker shares the client's
+            disk; ``None`` to work in a scratch folder and return the records.
+        data_dir: Local dataset copies, if any.
+        backend: Keras backend of the worker.
+        threads: Threads per worker.
+    """
 
     spec: RunSpec
-    status: str  # "complete", "skipped" (already complete) or "failed"
+    run_dir: str | None
+    data_dir: str | None
+    backend: str
+    threads: int
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to one planned run.
+
+    Attributes:
+        spec: The run.
+        status: ``"complete"``, ``"skipped"`` (already complete) or ``"failed"``.
+        record: The ``run.json`` content.
+        trials_text: The ``trials.jsonl`` content when the worker could not write
+            it into the results folder itself (Dask), else ``None``.
+    """
+
+    spec: RunSpec
+    status: str
     record: dict[str, Any] = field(default_factory=dict)
+    trials_text: str | None = None
 
 
 def plan_runs(matrix: Matrix) -> list[RunSpec]:
@@ -75,9 +130,303 @@ def plan_runs(matrix: Matrix) -> list[RunSpec]:
                         problem_params=dict(p.params),
                         strategy_params=dict(s.params),
                         mode=matrix.mode,
+                        retrain_repeats=matrix.final.retrain_repeats,
                     )
                 )
     return runs
+
+
+# --------------------------------------------------------------------------------------
+# The task: runs wherever the executor puts it
+# --------------------------------------------------------------------------------------
+
+# Per process: problems' data, loaded once and kept for every run of the process.
+_DATA: dict[tuple[str, str, int | None, str | None], tuple[Problem, Splits]] = {}
+# Per worker process: where per-epoch progress goes (set by the pool initializer).
+_PROGRESS: Any = None
+
+
+def _problem_data(spec: RunSpec, data_dir: str | None) -> tuple[Problem, Splits]:
+    key = (spec.problem, repr(sorted(spec.problem_params.items())), spec.subsample, data_dir)
+    if key not in _DATA:
+        problem = available_problems()[spec.problem](**spec.problem_params)
+        splits = problem.load(None if data_dir is None else Path(data_dir), spec.subsample)
+        _DATA[key] = (problem, splits)
+    return _DATA[key]
+
+
+def _failure(spec: RunSpec, exc: BaseException, tb: str) -> dict[str, Any]:
+    return {
+        "status": "failed",
+        "spec": spec.to_dict(),
+        "error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}",
+        "traceback": tb,
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }
+
+
+def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None) -> RunOutcome:
+    """Execute one run (in a worker) and return its outcome; never raises for run errors."""
+    spec = task.spec
+    remote = task.run_dir is None
+    run_dir = Path(tempfile.mkdtemp(prefix="tunebench-run-")) if remote else Path(str(task.run_dir))
+    if on_charge is None and _PROGRESS is not None:
+        run_key = str(spec.rel_dir)
+
+        def on_charge(fraction: float) -> None:
+            _PROGRESS.put((run_key, fraction))
+
+    try:
+        configure(task.backend, task.threads)
+        problem, splits = _problem_data(spec, task.data_dir)
+        strategy = available_strategies()[spec.strategy](**spec.strategy_params)
+        record = execute_run(
+            spec,
+            run_dir,
+            problem,
+            splits,
+            strategy,
+            on_charge=on_charge,
+            extra_provenance={
+                "backend": task.backend,
+                "threads": task.threads,
+                "data_dir": task.data_dir,
+                "worker": f"{socket.gethostname()}:{os.getpid()}",
+            },
+        )
+        status = "complete"
+    except Exception as exc:  # one broken run must not stop the matrix
+        record = _failure(spec, exc, traceback.format_exc())
+        if not remote:
+            write_json_atomic(run_dir / RUN_FILE, record)
+        status = "failed"
+    trials_text = None
+    if remote:
+        log_file = run_dir / TRIALS_FILE
+        trials_text = log_file.read_text(encoding="utf-8") if log_file.is_file() else ""
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return RunOutcome(spec, status, record, trials_text)
+
+
+# --------------------------------------------------------------------------------------
+# Executors
+# --------------------------------------------------------------------------------------
+
+
+class Executor(Protocol):
+    """Runs tasks and yields their outcomes as they finish."""
+
+    shares_disk: bool
+    """Whether workers write into the client's results folder themselves."""
+
+    def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
+        """Execute ``tasks``; yield each outcome when it is done."""
+        ...  # pragma: no cover
+
+    def close(self) -> None:
+        """Release workers."""
+        ...  # pragma: no cover
+
+
+class InlineExecutor:
+    """One run at a time in this process."""
+
+    shares_disk = True
+
+    def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
+        """Execute each task here, reporting every charge to ``progress``."""
+        for task in tasks:
+            progress.run_started(task.spec)
+            reporter = _ChargeReporter(progress, task.spec)
+            outcome = execute_task(task, on_charge=reporter)
+            reporter.finish()
+            yield outcome
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class _ChargeReporter:
+    """Turns a run's spent budget fraction into progress advances of that run's units."""
+
+    def __init__(self, progress: Progress, spec: RunSpec) -> None:
+        self.progress = progress
+        self.units = run_units(spec)
+        self.done = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        self.progress.advance(fraction * self.units - self.done)
+        self.done = fraction * self.units
+
+    def finish(self) -> None:
+        """Advance what the run did not spend (it ended early, or failed)."""
+        self(1.0)
+
+
+def run_units(spec: RunSpec) -> float:
+    """Progress units of one run: its cap in full evaluations (1 per run if in seconds)."""
+    return float(spec.full_evaluations) if spec.full_evaluations is not None else 1.0
+
+
+def _init_worker(progress_queue: Any) -> None:
+    global _PROGRESS
+    _PROGRESS = progress_queue
+
+
+class LocalExecutor:
+    """Worker processes on this machine; at most ``workers`` runs in flight.
+
+    A worker that dies (killed, out of memory) takes its runs with it: they are
+    retried once in a fresh pool and recorded as failed if the worker dies again.
+
+    Args:
+        workers: Number of worker processes.
+    """
+
+    shares_disk = True
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._ctx = mp.get_context("spawn")  # fork is unsafe once TensorFlow is loaded
+        self._queue: Any = self._ctx.Queue()
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
+        return cf.ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=self._ctx,
+            initializer=_init_worker,
+            initargs=(self._queue,),
+            max_tasks_per_child=RUNS_PER_WORKER,
+        )
+
+    def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
+        """Keep ``workers`` runs in flight; yield outcomes as they finish."""
+        reporters: dict[str, _ChargeReporter] = {}
+        stop = threading.Event()
+
+        def drain() -> None:
+            while not stop.is_set():
+                try:
+                    key, fraction = self._queue.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                except (EOFError, OSError):
+                    return
+                if key in reporters:
+                    reporters[key](fraction)
+
+        drainer = threading.Thread(target=drain, name="tunebench-progress", daemon=True)
+        drainer.start()
+        pending = list(reversed(tasks))
+        deaths: dict[str, int] = {}
+        in_flight: dict[cf.Future[RunOutcome], RunTask] = {}
+        self._pool = self._new_pool()
+        try:
+            while pending or in_flight:
+                while pending and len(in_flight) < self.workers:
+                    task = pending.pop()
+                    reporters[str(task.spec.rel_dir)] = _ChargeReporter(progress, task.spec)
+                    progress.run_started(task.spec)
+                    in_flight[self._pool.submit(execute_task, task)] = task
+                done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
+                broken = False
+                for fut in done:
+                    task = in_flight.pop(fut)
+                    try:
+                        outcome = fut.result()
+                    except cf.process.BrokenProcessPool as exc:
+                        broken = True
+                        key = str(task.spec.rel_dir)
+                        deaths[key] = deaths.get(key, 0) + 1
+                        if deaths[key] < 2:
+                            pending.append(task)  # retry once, in a fresh pool
+                            continue
+                        message = "worker process died twice (killed or out of memory)"
+                        outcome = RunOutcome(task.spec, "failed", _failure(task.spec, exc, message))
+                    reporters.pop(str(task.spec.rel_dir)).finish()
+                    yield outcome
+                if broken:
+                    # Every run still in flight died with the pool: retry them too.
+                    for fut, task in in_flight.items():
+                        fut.cancel()
+                        pending.append(task)
+                    in_flight.clear()
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+        finally:
+            stop.set()
+            drainer.join(timeout=2)
+
+    def close(self) -> None:
+        """Shut the worker processes down."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        self._queue.close()
+
+
+class DaskExecutor:
+    """Every run a task on a Dask cluster; the client writes what comes back.
+
+    Args:
+        scheduler: Address of an existing scheduler (``tcp://host:port``), or
+            ``None`` to start a :class:`distributed.LocalCluster`.
+        local_workers: Worker processes of the local cluster.
+        threads: Threads per worker of the local cluster.
+    """
+
+    shares_disk = False
+
+    def __init__(self, scheduler: str | None = None, local_workers: int = 2, threads: int = 1):
+        from distributed import Client, LocalCluster
+
+        self._cluster = None
+        if scheduler is None:
+            self._cluster = LocalCluster(
+                n_workers=local_workers,
+                threads_per_worker=1,  # one run at a time per worker process
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+                env={"OMP_NUM_THREADS": str(threads)},
+            )
+            self.client = Client(self._cluster)
+        else:
+            self.client = Client(scheduler)
+
+    def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
+        """Submit every task; yield outcomes as the cluster finishes them."""
+        from distributed import as_completed
+
+        futures = {}
+        for task in tasks:
+            progress.run_started(task.spec)
+            fut = self.client.submit(
+                execute_task, task, pure=False, key=f"tunebench-{task.spec.rel_dir}-{id(task)}"
+            )
+            futures[fut] = task
+        for fut in as_completed(list(futures)):
+            task = futures[fut]
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # e.g. KilledWorker: the worker died on this run
+                outcome = RunOutcome(
+                    task.spec, "failed", _failure(task.spec, exc, traceback.format_exc())
+                )
+            progress.advance(run_units(task.spec))
+            yield outcome
+
+    def close(self) -> None:
+        """Disconnect (and stop the local cluster, if one was started)."""
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+# --------------------------------------------------------------------------------------
+# The client
+# --------------------------------------------------------------------------------------
 
 
 class MatrixRunner:
@@ -86,8 +435,9 @@ class MatrixRunner:
     Args:
         matrix: The validated matrix.
         results_root: Parent folder of the matrix's results folder.
-        data_dir: Folder with local dataset copies (``TUNEBENCH_DATA_DIR``).
+        data_dir: Folder with local dataset copies.
         force: Rerun complete runs too.
+        workers: Override the matrix's worker count.
         threads: Override the matrix's thread count.
     """
 
@@ -98,18 +448,20 @@ class MatrixRunner:
         *,
         data_dir: Path | None = None,
         force: bool = False,
+        workers: int | None = None,
         threads: int | None = None,
     ) -> None:
         self.matrix = matrix
         self.root = results_root / matrix.name
         self.data_dir = data_dir
         self.force = force
-        # One thread by default: results then do not depend on how many cores
-        # a machine has, and parallel workers (not threads) scale best here.
+        # One thread per worker by default: results then do not depend on the
+        # number of cores, and on 2 cores two 1-thread workers beat one 2-thread one.
         self.threads = threads or matrix.execution.threads or 1
+        cores = os.cpu_count() or 1
+        self.workers = workers or matrix.execution.workers or max(1, cores // self.threads)
         self.backend = matrix.execution.backend
         self.runs = plan_runs(matrix)
-        self._data: dict[tuple[str, str, int | None], tuple[Problem, Splits]] = {}
 
     def check_results_folder(self) -> None:
         """Refuse to mix runs of two different matrices in one folder.
@@ -134,79 +486,64 @@ class MatrixRunner:
             return list(self.runs)
         return [r for r in self.runs if not is_complete(self.root / r.rel_dir)]
 
-    def _problem_data(self, spec: RunSpec) -> tuple[Problem, Splits]:
-        key = (spec.problem, repr(sorted(spec.problem_params.items())), spec.subsample)
-        if key not in self._data:
-            problem = available_problems()[spec.problem](**spec.problem_params)
-            splits = problem.load(self.data_dir, spec.subsample)
-            self._data[key] = (problem, splits)
-        return self._data[key]
+    def default_executor(self) -> Executor:
+        """Inline for one worker, worker processes for more."""
+        if self.workers <= 1:
+            return InlineExecutor()
+        return LocalExecutor(self.workers)
 
-    def execute(self, progress: Progress) -> Iterator[RunOutcome]:
-        """Run every pending run, yielding each outcome as it finishes."""
+    def execute(self, progress: Progress, executor: Executor | None = None) -> Iterator[RunOutcome]:
+        """Run every pending run, yielding each outcome as it finishes (skipped ones first)."""
         self.check_results_folder()
         write_json_atomic(
             self.root / MATRIX_FILE,
             {"fingerprint": self.matrix.fingerprint(), "matrix": self.matrix.to_dict()},
         )
-        configure(self.backend, self.threads)
         todo = self.pending()
-        todo_ids = {id(r) for r in todo}
+        todo_dirs = {r.rel_dir for r in todo}
         progress.start(
             total_runs=len(self.runs),
             done_runs=len(self.runs) - len(todo),
-            total_budget=sum(self._budget_units(r) for r in todo),
+            total_budget=sum(run_units(r) for r in todo),
         )
-        strategies = available_strategies()
         for spec in self.runs:
-            if id(spec) not in todo_ids:
+            if spec.rel_dir not in todo_dirs:
                 yield RunOutcome(spec, "skipped")
-                continue
+        if not todo:
+            progress.finish()
+            return
+        for spec in todo:
             run_dir = self.root / spec.rel_dir
             if run_dir.exists():
                 shutil.rmtree(run_dir)  # an incomplete or forced run restarts from scratch
-            progress.run_started(spec)
-            units = self._budget_units(spec)
-            spent = 0.0
+        executor = executor or self.default_executor()
+        if isinstance(executor, InlineExecutor):
+            configure(self.backend, self.threads)
+        tasks = [
+            RunTask(
+                spec=spec,
+                run_dir=str(self.root / spec.rel_dir) if executor.shares_disk else None,
+                data_dir=None if self.data_dir is None else str(self.data_dir),
+                backend=self.backend,
+                threads=self.threads,
+            )
+            for spec in todo
+        ]
+        try:
+            for outcome in executor.run(tasks, progress):
+                self._store(outcome, shares_disk=executor.shares_disk)
+                progress.run_finished(outcome.spec, outcome.status, outcome.record)
+                yield outcome
+        finally:
+            executor.close()
+            progress.finish()
 
-            def on_charge(fraction: float, units: float = units) -> None:
-                nonlocal spent
-                progress.advance(fraction * units - spent)
-                spent = fraction * units
-
-            try:
-                problem, splits = self._problem_data(spec)
-                strategy = strategies[spec.strategy](**spec.strategy_params)
-                record = execute_run(
-                    spec,
-                    run_dir,
-                    problem,
-                    splits,
-                    strategy,
-                    on_charge=on_charge,
-                    extra_provenance={
-                        "backend": self.backend,
-                        "threads": self.threads,
-                        "data_dir": None if self.data_dir is None else str(self.data_dir),
-                    },
-                )
-                outcome = RunOutcome(spec, "complete", record)
-            except Exception as exc:  # one broken run must not stop the matrix
-                record = {
-                    "status": "failed",
-                    "spec": spec.to_dict(),
-                    "error": f"{type(exc).__name__}: {exc}",
-                    "traceback": traceback.format_exc(),
-                }
-                write_json_atomic(run_dir / RUN_FILE, record)
-                outcome = RunOutcome(spec, "failed", record)
-            # Runs that ended early (strategy exhausted) leave budget unspent.
-            progress.advance(max(0.0, units - spent))
-            progress.run_finished(outcome.spec, outcome.status, outcome.record)
-            yield outcome
-        progress.finish()
-
-    @staticmethod
-    def _budget_units(spec: RunSpec) -> float:
-        """Progress units of one run: its cap in full evaluations (1 per run if in seconds)."""
-        return float(spec.full_evaluations) if spec.full_evaluations is not None else 1.0
+    def _store(self, outcome: RunOutcome, *, shares_disk: bool) -> None:
+        """Write what a worker could not write itself; the trial log before run.json."""
+        run_dir = self.root / outcome.spec.rel_dir
+        if not shares_disk:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            if outcome.trials_text is not None:
+                (run_dir / TRIALS_FILE).write_text(outcome.trials_text, encoding="utf-8")
+        if not shares_disk or not (run_dir / RUN_FILE).is_file():
+            write_json_atomic(run_dir / RUN_FILE, outcome.record)

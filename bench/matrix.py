@@ -66,6 +66,7 @@ __all__ = [
     "Backend",
     "Budget",
     "Execution",
+    "Final",
     "Matrix",
     "MatrixError",
     "Mode",
@@ -334,14 +335,30 @@ class Execution(BaseModel):
     """How runs are executed; not part of the matrix fingerprint.
 
     Attributes:
-        threads: Threads per run; None lets the harness decide.
+        workers: Runs executed in parallel (worker processes); None lets the harness decide.
+        threads: Threads per worker; None lets the harness decide.
         backend: Keras backend.
     """
 
     model_config = _MODEL_CONFIG
 
+    workers: int | None = Field(default=None, ge=1)
     threads: int | None = Field(default=None, ge=1)
     backend: Backend = "tensorflow"
+
+
+class Final(BaseModel):
+    """Final evaluation of each run's incumbent.
+
+    Attributes:
+        retrain_repeats: The incumbent config is retrained this many times from scratch
+            with fresh training seeds and scored on the test split, so every reported test
+            score comes with its training noise. Not charged to the search budget.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    retrain_repeats: int = Field(default=0, ge=0, le=100)
 
 
 class Matrix(BaseModel):
@@ -354,6 +371,7 @@ class Matrix(BaseModel):
         budget: Per-run budget.
         problems: Problems, at least one, with unique names.
         strategies: Strategies, at least one, with unique labels.
+        final: Final evaluation of each run's incumbent.
         execution: Execution settings.
     """
 
@@ -365,6 +383,7 @@ class Matrix(BaseModel):
     budget: Budget
     problems: list[ProblemEntry] = Field(min_length=1)
     strategies: list[StrategyEntry] = Field(min_length=1)
+    final: Final = Field(default_factory=Final)
     execution: Execution = Field(default_factory=Execution)
 
     @field_validator("name")

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.ledger import Ledger
 from tunebench.provenance import provenance
@@ -56,6 +58,8 @@ class RunSpec:
         full_evaluations: Budget cap in full evaluations, or ``None``.
         seconds: Budget cap in seconds, or ``None``.
         mode: ``"live"``.
+        retrain_repeats: Retrains of the incumbent, from scratch with fresh seeds,
+            scored on the test split after the search (not charged to the budget).
     """
 
     matrix: str
@@ -70,6 +74,7 @@ class RunSpec:
     problem_params: Mapping[str, Any] = field(default_factory=dict)
     strategy_params: Mapping[str, Any] = field(default_factory=dict)
     mode: str = "live"
+    retrain_repeats: int = 0
 
     @property
     def rel_dir(self) -> Path:
@@ -276,6 +281,47 @@ class _Run:
         result = TrialResult(rec.status, tuple(rec.values), start, rec.reason)
         self.timed(lambda: self.strategy.tell(trial_id, result))
 
+    def retrain(self, best: TrialRecord, log: TrialLog) -> list[float]:
+        """Retrain the incumbent from scratch ``retrain_repeats`` times; test scores.
+
+        Each repeat trains ``max_epochs`` with its own seed from the "final"
+        stream. Nothing is charged: this measures the incumbent, not the search.
+        """
+        scores: list[float] = []
+        key = self.space.config_key(best.config)
+        for repeat in range(self.spec.retrain_repeats):
+            seed = seed_for(self.spec.seed, "final", repeat)
+            values: list[float] = []
+            problem = ""
+
+            def on_epoch(out: EpochOutcome, values: list[float] = values) -> bool:
+                nonlocal problem
+                if not out.finite:
+                    problem = out.why_not_finite()
+                    return False
+                values.append(out.value)
+                return True
+
+            session = self.trainer.open(best.config, key, seed)
+            try:
+                session.fit(self.fidelity.max_epochs, on_epoch)
+                test = None if problem else session.evaluate_test()
+            finally:
+                session.close()
+            log.write(
+                "final",
+                trial=best.trial_id,
+                repeat=repeat,
+                seed=seed,
+                epochs=len(values),
+                value=values[-1] if values else None,
+                test_value=test,
+                reason=problem,
+            )
+            if test is not None:
+                scores.append(test)
+        return scores
+
     def loop(self, log: TrialLog) -> str:
         """Ask and train until the budget or the strategy ends; return why it ended."""
         while not self.ledger.exhausted:
@@ -324,13 +370,21 @@ def execute_run(
     t_start = time.perf_counter()
     seeds = seeds_of_run(spec.seed)
     run = _Run(spec, run_dir, problem, splits, strategy, on_charge)
+    strategy.scratch_dir = run_dir / "strategy"  # whatever a strategy writes stays in the run
     strategy.setup(run.space, run.fidelity, problem.direction, seeds["strategy"])
+    retrain_scores: list[float] = []
+    t_final = 0.0
     try:
         with TrialLog(run_dir / TRIALS_FILE) as log:
             end_reason = run.loop(log)
+            run.store.clear()
+            best = pick_incumbent(run.trials, problem.direction, spec.max_epochs)
+            if best is not None and spec.retrain_repeats:
+                t0 = time.perf_counter()
+                retrain_scores = run.retrain(best, log)
+                t_final = time.perf_counter() - t0
     finally:
         run.store.clear()
-    best = pick_incumbent(run.trials, problem.direction, spec.max_epochs)
     statuses = [t.status for t in run.trials.values()]
     record = {
         "status": "complete",
@@ -347,12 +401,18 @@ def execute_run(
             "n_stopped": statuses.count(TrialStatus.STOPPED),
             "n_failed": statuses.count(TrialStatus.FAILED),
             "end_reason": end_reason,
+            "retrain_test_values": retrain_scores,
+            "retrain_test_mean": float(np.mean(retrain_scores)) if retrain_scores else None,
+            "retrain_test_std": (
+                float(np.std(retrain_scores, ddof=1)) if len(retrain_scores) > 1 else None
+            ),
         },
         "metric": {"name": problem.metric, "direction": problem.direction},
         "ledger": run.ledger.totals(),
         "timings": {
             "wall_seconds": time.perf_counter() - t_start,
             "test_eval_seconds": run.eval_seconds,
+            "retrain_seconds": t_final,
         },
         "strategy_params": strategy.get_params(),
         "provenance": provenance(

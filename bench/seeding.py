@@ -1,9 +1,9 @@
 """Seed streams derived from one run seed.
 
-Three independent streams, as the design asks: the strategy's sampler, model
-initialisation and shuffling (one seed per trial), and, in replay mode, which
-recorded repeat is served. NumPy's ``SeedSequence`` gives well-separated
-streams from (run seed, stream id[, trial id]).
+Independent streams, as the design asks: the strategy's sampler, model
+initialisation and shuffling (one seed per trial), in replay mode which
+recorded repeat is served, and the final retrains of the incumbent. NumPy's
+``SeedSequence`` gives well-separated streams from (run seed, stream id[, trial id]).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = ["STREAMS", "seed_for", "seeds_of_run"]
 
-STREAMS = {"strategy": 0, "training": 1, "replay": 2}
+STREAMS = {"strategy": 0, "training": 1, "replay": 2, "final": 3}
 
 
 def seed_for(run_seed: int, stream: str, *extra: int) -> int:

@@ -1,6 +1,6 @@
 """The summary table of a results folder: one row per problem x strategy.
 
-Reads only ``run.json`` files, so it regenerates from stored results without
+Reads only the run records, so it regenerates from stored results without
 training anything.
 """
 
@@ -10,41 +10,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from tunebench.records import RUN_FILE, read_json
+from tunebench.reports.collect import collect
 
 __all__ = ["load_runs", "summarize", "write_summary"]
 
 
 def load_runs(results: Path) -> pd.DataFrame:
-    """One row per run folder under ``results`` (complete and failed runs).
+    """One row per run folder under ``results`` (see :mod:`tunebench.reports.collect`).
 
     Raises:
         FileNotFoundError: ``results`` holds no run records.
     """
-    rows = []
-    for path in sorted(results.glob(f"*/*/seed=*/{RUN_FILE}")):
-        record = read_json(path)
-        spec = record.get("spec", {})
-        result = record.get("result", {})
-        rows.append(
-            {
-                "problem": spec.get("problem"),
-                "strategy": spec.get("strategy_label"),
-                "seed": spec.get("seed"),
-                "status": record.get("status"),
-                "best_value": result.get("best_value"),
-                "test_value": result.get("test_value"),
-                "budget_used": result.get("budget_used"),
-                "n_trials": result.get("n_trials"),
-                "n_failed_trials": result.get("n_failed"),
-                "train_seconds": record.get("ledger", {}).get("train_seconds"),
-                "wall_seconds": record.get("timings", {}).get("wall_seconds"),
-                "metric": record.get("metric", {}).get("name"),
-            }
-        )
-    if not rows:
-        raise FileNotFoundError(f"no run records ({RUN_FILE}) under {results}")
-    return pd.DataFrame(rows)
+    return collect(results)["runs"]
 
 
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
@@ -59,6 +36,7 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
         test_std=("test_value", "std"),
         budget_used_mean=("budget_used", "mean"),
         trials_mean=("n_trials", "mean"),
+        retrain_test_mean=("retrain_test_mean", "mean"),
         train_seconds_mean=("train_seconds", "mean"),
     )
     failed = runs[runs["status"] != "complete"].groupby(["problem", "strategy"]).size()

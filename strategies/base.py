@@ -35,6 +35,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from tunebench.strategies.space import SearchSpace
@@ -196,6 +197,12 @@ class Strategy(ABC):
     seed: int
 
     _next_trial_id: int = 0
+
+    #: Set by the harness, before :meth:`setup`, to a folder inside the run's folder. Strategies
+    #: that write files (a library's own trial records, say) put them there, never in the
+    #: working directory. ``None`` outside the harness: such a strategy then uses a temporary
+    #: folder of its own.
+    scratch_dir: Path | None = None
 
     def check_params(self) -> None:
         """Raise ``ValueError`` (one line, naming the parameter) for invalid parameters.

@@ -35,5 +35,5 @@ def test_summary_over_seeds_counts_failures(tmp_path: Path) -> None:
 
 
 def test_empty_results_folder_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="no run records"):
+    with pytest.raises(FileNotFoundError, match="no runs under"):
         load_runs(tmp_path)

@@ -1,0 +1,126 @@
+"""Executors: inline, worker processes and Dask give the same records; failures stay local."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import tunebench.executor as executor_mod
+from tunebench.datasets import available_problems
+from tunebench.executor import DaskExecutor, InlineExecutor, MatrixRunner
+from tunebench.matrix import load_matrix
+from tunebench.progress import LineProgress
+from tunebench.records import is_complete, read_json
+from tunebench.reports.collect import collect, write_tables
+from tunebench.strategies import RandomSearch, Strategy, available_strategies
+
+
+def load(path: Path, strategies: dict[str, type[Strategy]] | None = None) -> Any:
+    return load_matrix(
+        path,
+        problems=available_problems(),
+        strategies=strategies or available_strategies(),
+    )
+
+
+def logs(run_dir: Path) -> list[dict[str, Any]]:
+    events = [json.loads(line) for line in (run_dir / "trials.jsonl").open()]
+    for e in events:
+        e.pop("t")
+        if "cost" in e:
+            e["cost"].pop("seconds")
+    return events
+
+
+def run_all(runner: MatrixRunner, executor: Any = None) -> list[str]:
+    return [o.status for o in runner.execute(LineProgress(quiet=True), executor)]
+
+
+def test_dask_local_cluster_gives_the_same_records_as_inline(
+    tmp_path: Path, write_matrix: Callable[..., Path]
+) -> None:
+    matrix = load(write_matrix(seeds="2", budget="full_evaluations = 2", max_epochs=2))
+    inline = MatrixRunner(matrix, tmp_path / "inline", workers=1)
+    assert run_all(inline) == ["complete", "complete"]
+    dask = MatrixRunner(matrix, tmp_path / "dask")
+    assert run_all(dask, DaskExecutor(None, local_workers=2)) == ["complete", "complete"]
+    for spec in inline.runs:
+        a, b = inline.root / spec.rel_dir, dask.root / spec.rel_dir
+        assert is_complete(b)
+        assert logs(a) == logs(b)
+        assert read_json(a / "run.json")["result"] == read_json(b / "run.json")["result"]
+    # the client wrote what the Dask workers returned: they ran elsewhere
+    assert read_json(dask.root / inline.runs[0].rel_dir / "run.json")["provenance"]["worker"]
+
+
+class Broken(RandomSearch):
+    """Raises on its second ask, like a strategy with a bug."""
+
+    name = "broken"
+
+    def ask(self, budget: Any) -> Any:
+        if self._next_trial_id >= 1:
+            raise RuntimeError("strategy bug on purpose")
+        return super().ask(budget)
+
+
+def test_a_failing_run_is_recorded_and_the_matrix_goes_on(
+    tmp_path: Path, write_matrix: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = {**available_strategies(), "broken": Broken}
+    monkeypatch.setattr(executor_mod, "available_strategies", lambda: registry)
+    strategies = '[[strategies]]\nname = "broken"\n[[strategies]]\nname = "random"\n'
+    matrix = load(write_matrix(seeds="1", strategies=strategies), registry)
+    runner = MatrixRunner(matrix, tmp_path, workers=1)
+    assert run_all(runner) == ["failed", "complete"]
+    failed = read_json(runner.root / runner.runs[0].rel_dir / "run.json")
+    assert failed["status"] == "failed"
+    assert failed["error"] == "RuntimeError: strategy bug on purpose"
+    assert "Traceback" in failed["traceback"]
+    # its trial log up to the failure is kept; a rerun retries only the failed run
+    assert (runner.root / runner.runs[0].rel_dir / "trials.jsonl").is_file()
+    done = runner.root / runner.runs[1].rel_dir / "run.json"
+    before = done.stat().st_mtime_ns
+    assert run_all(MatrixRunner(matrix, tmp_path, workers=1)) == ["skipped", "failed"]
+    assert done.stat().st_mtime_ns == before
+
+
+def test_final_retrains_score_the_incumbent_with_fresh_seeds(
+    tmp_path: Path, write_matrix: Callable[..., Path]
+) -> None:
+    path = write_matrix(seeds="1")
+    path.write_text(path.read_text() + "[final]\nretrain_repeats = 2\n")
+    runner = MatrixRunner(load(path), tmp_path, workers=1)
+    assert run_all(runner, InlineExecutor()) == ["complete"]
+    run_dir = runner.root / runner.runs[0].rel_dir
+    result = read_json(run_dir / "run.json")["result"]
+    finals = [e for e in logs(run_dir) if e["event"] == "final"]
+    assert [e["repeat"] for e in finals] == [0, 1]
+    assert all(e["trial"] == result["best_trial"] and e["epochs"] == 2 for e in finals)
+    assert finals[0]["seed"] != finals[1]["seed"]
+    assert result["retrain_test_values"] == [e["test_value"] for e in finals]
+    assert result["retrain_test_mean"] == pytest.approx(sum(result["retrain_test_values"]) / 2)
+    # retrains are not charged to the budget
+    assert read_json(run_dir / "run.json")["ledger"]["epochs"] <= 4
+
+
+def test_collect_writes_runs_trials_and_epochs(
+    tmp_path: Path, write_matrix: Callable[..., Path]
+) -> None:
+    runner = MatrixRunner(load(write_matrix(seeds="2")), tmp_path, workers=1)
+    run_all(runner)
+    paths = write_tables(runner.root)
+    tables = {name: __import__("pandas").read_parquet(p) for name, p in paths.items()}
+    runs, trials, epochs = tables["runs"], tables["trials"], tables["epochs"]
+    assert len(runs) == 2 and set(runs["status"]) == {"complete"}
+    assert runs["n_trials"].sum() == len(trials)
+    assert runs["epochs"].sum() == len(epochs)
+    assert {"hp_n_layers", "hp_learning_rate", "config"} <= set(trials.columns)
+    best = runs.iloc[0]
+    row = trials[(trials["seed"] == best["seed"]) & (trials["trial"] == best["best_trial"])]
+    assert row["last_value"].item() == best["best_value"]
+    assert collect(runner.root)["epochs"]["budget_used"].max() == 2.0
