@@ -4,14 +4,27 @@ optuna's ask-and-tell interface maps one-to-one onto ``ask``/``report``/``tell``
 ``study.ask()`` opens a trial, the space suggests a config on it define-by-run
 (so conditional parameters work), per-epoch reports go to ``trial.report`` and
 the pruner's ``should_prune`` becomes :attr:`Decision.STOP`.
+
+Two details keep runs reproducible and budgets honest:
+
+* The study has a fixed name derived from the strategy and seed: optuna's
+  HyperbandPruner assigns trials to brackets by hashing the study name, so a
+  random name would make the same seed prune differently.
+* On a finite space (no float parameter, at most 100,000 configs) a config is
+  never proposed twice, as scikit-learn's ``ParameterSampler`` does for lists: a
+  repeat is closed as failed in optuna and sampled again; after 20 repeats in a
+  row an unseen config is picked at random; when every config was proposed the
+  strategy is :class:`Exhausted`. Spaces with a float parameter are unaffected.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import optuna
 
+from tunebench.strategies._common import check_choice, finite_configs, finite_size
 from tunebench.strategies.base import (
     BudgetView,
     Decision,
@@ -30,13 +43,43 @@ if TYPE_CHECKING:
     from tunebench.strategies.base import Direction, Fidelity
     from tunebench.strategies.space import SearchSpace
 
-__all__ = ["OptunaStrategy"]
+__all__ = ["SAMPLERS", "OptunaStrategy", "make_tpe", "sampler_by_name"]
+
+# Repeats in a row on a finite space before an unseen config is picked directly.
+_MAX_REPEATS = 20
+
+SAMPLERS = ("random", "tpe")
+
+
+def make_tpe(seed: int, n_startup_trials: int = 10, group: bool = True) -> BaseSampler:
+    """The TPE sampler the built-ins use: multivariate, grouped for conditional spaces.
+
+    ``group=True`` models each set of parameters that occur together jointly, so the
+    conditional ``units_k`` are modelled rather than sampled independently; optuna marks it
+    experimental, and its warning is silenced here.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.samplers.TPESampler(
+            seed=seed, multivariate=True, group=group, n_startup_trials=n_startup_trials
+        )
+
+
+def sampler_by_name(strategy: str, sampler: str, seed: int) -> BaseSampler:
+    """``"random"`` or ``"tpe"`` (defaults of :func:`make_tpe`), seeded."""
+    check_choice(strategy, "sampler", sampler, SAMPLERS)
+    if sampler == "tpe":
+        return make_tpe(seed)
+    return optuna.samplers.RandomSampler(seed=seed)
 
 
 class OptunaStrategy(Strategy):
     """Base for strategies that are an optuna sampler plus an optional pruner.
 
     Subclasses implement :meth:`make_sampler` (and :meth:`make_pruner` to prune).
+    Every trial targets ``max_epochs``; a pruner stops it early through ``report``.
     """
 
     def make_sampler(self, seed: int) -> BaseSampler:
@@ -44,7 +87,10 @@ class OptunaStrategy(Strategy):
         raise NotImplementedError
 
     def make_pruner(self) -> BasePruner | None:
-        """Build the optuna pruner, or ``None`` to train every trial to the end."""
+        """Build the optuna pruner, or ``None`` to train every trial to the end.
+
+        Called in :meth:`setup`, after ``self.fidelity`` is set.
+        """
         return None
 
     def setup(
@@ -52,21 +98,53 @@ class OptunaStrategy(Strategy):
     ) -> None:
         """Create an in-memory optuna study for this run."""
         super().setup(space, fidelity, direction, seed)
+        self.check_params()
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self._pruner = self.make_pruner()
         self.study = optuna.create_study(
             direction=direction,
             sampler=self.make_sampler(seed),
             pruner=self._pruner if self._pruner is not None else optuna.pruners.NopPruner(),
+            study_name=f"tunebench-{self.name}-{seed}",
         )
         self._trials: dict[int, optuna.Trial] = {}
+        self._finite_size = finite_size(space)
+        self._finite_all: list[dict[str, Any]] | None = None
+        self._proposed: set[str] = set()
+        self._rng = np.random.default_rng(seed)
+        self._exhausted: str | None = None
+
+    def _unseen_config(self) -> dict[str, Any]:
+        """A random config of the finite space that was not proposed yet."""
+        if self._finite_all is None:
+            self._finite_all = finite_configs(self.space) or []
+        unseen = [c for c in self._finite_all if self.space.config_key(c) not in self._proposed]
+        return unseen[int(self._rng.integers(len(unseen)))]
 
     def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
         """Open an optuna trial and propose its config for a full evaluation."""
-        if budget.remaining_epochs == 0:
-            return Exhausted("budget spent")
-        trial = self.study.ask()
-        config = self.space.suggest_optuna(trial)
+        if self._exhausted is None and budget.remaining_epochs == 0:
+            self._exhausted = "budget spent"
+        if self._exhausted is None and self._finite_size is not None:
+            if len(self._proposed) >= self._finite_size:
+                self._exhausted = f"all {self._finite_size} configs of the space were proposed"
+        if self._exhausted is not None:
+            return Exhausted(self._exhausted)
+        repeats = 0
+        while True:
+            if repeats >= _MAX_REPEATS:
+                self.study.enqueue_trial(self._unseen_config())
+            trial = self.study.ask()
+            config = self.space.suggest_optuna(trial)
+            if self._finite_size is None:
+                break
+            key = self.space.config_key(config)
+            if key not in self._proposed:
+                self._proposed.add(key)
+                break
+            # A repeat on a finite space: close it untrained (samplers skip failed trials).
+            self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
+            repeats += 1
         trial_id = self.new_trial_id()
         self._trials[trial_id] = trial
         return Proposal(trial_id, config, self.fidelity.max_epochs)
