@@ -101,7 +101,13 @@ def run(
         raise _fail("--scheduler and --dask-local exclude each other; pick one")
     matrix = _load(matrix_file)
     runner = MatrixRunner(
-        matrix, results, data_dir=data_dir, force=force, workers=workers, threads=threads
+        matrix,
+        results,
+        data_dir=data_dir,
+        force=force,
+        workers=workers,
+        threads=threads,
+        base_dir=matrix_file.resolve().parent,
     )
     try:
         runner.check_results_folder()
@@ -188,6 +194,64 @@ def list_(what: Annotated[Listing, typer.Argument(help="problems or strategies")
             doc = (scls.__doc__ or "").strip().splitlines()
             params = ", ".join(scls.param_names()) or "no parameters"
             typer.echo(f"{name:<16} {doc[0] if doc else ''}  [{params}]")
+
+
+@app.command()
+def tabulate(
+    problem: Annotated[str, typer.Argument(help="Problem name (tunebench list problems).")],
+    epochs: Annotated[
+        int | None, typer.Option("--epochs", min=1, help="Epochs (default: problem max).")
+    ] = None,
+    repeats: Annotated[int, typer.Option("--repeats", min=1, help="Training seeds.")] = 2,
+    subsample: Annotated[
+        int | None, typer.Option("--subsample", min=1, help="Training rows kept.")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Parquet file (default PROBLEM.parquet).")
+    ] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    threads: Annotated[int, typer.Option("--threads", min=1, help="Threads per worker.")] = 1,
+    backend: Annotated[str, typer.Option("--backend", help="Keras backend.")] = "tensorflow",
+    data_dir: DataDir = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Record PROBLEM's learning-curve table (every grid config x repeat) for replay."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    from tunebench.datasets import available_problems
+    from tunebench.table import TableError
+    from tunebench.tabulate import TabulateJob
+    from tunebench.tabulate import tabulate as record
+
+    problems = available_problems()
+    if problem not in problems:
+        raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
+    job = TabulateJob(
+        problem=problem,
+        problem_params={},
+        epochs=epochs or problems[problem].max_epochs,
+        repeats=repeats,
+        subsample=subsample,
+        data_dir=None if data_dir is None else str(data_dir),
+        backend=backend,
+        threads=threads,
+    )
+    target = out or Path(f"{problem}.parquet")
+    bar = Bar(
+        "[bold]tabulate " + problem, BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        disable=quiet or not sys.stderr.isatty(),
+    )  # fmt: skip
+    task = bar.add_task("units", total=None)
+    try:
+        with bar:
+            record(
+                job, target, workers=workers,
+                on_unit=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+    except TableError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"wrote {target}")
 
 
 @app.command()

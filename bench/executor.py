@@ -42,6 +42,7 @@ from tunebench.progress import Progress
 from tunebench.records import RUN_FILE, TRIALS_FILE, is_complete, read_json, write_json_atomic
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import available_strategies
+from tunebench.table import LearningCurveTable
 
 __all__ = [
     "MATRIX_FILE",
@@ -108,12 +109,29 @@ class RunOutcome:
     trials_text: str | None = None
 
 
-def plan_runs(matrix: Matrix) -> list[RunSpec]:
-    """Every run of the matrix, in a fixed order: problem, strategy, seed."""
+def default_table(problem: str) -> Path:
+    """Where the learning-curve table shipped for ``problem`` lives."""
+    import tunebench.datasets
+
+    return Path(tunebench.datasets.__file__).parent / "tables" / f"{problem}.parquet"
+
+
+def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
+    """Every run of the matrix, in a fixed order: problem, strategy, seed.
+
+    Args:
+        matrix: The matrix.
+        base_dir: Relative table paths are resolved against it (the matrix
+            file's folder); default the working directory.
+    """
     problems = available_problems()
     runs = []
     for p in matrix.problems:
         max_epochs = p.max_epochs or problems[p.name].max_epochs
+        table = None
+        if matrix.mode == "replay":
+            path = Path(p.table) if p.table else default_table(p.name)
+            table = str(path if path.is_absolute() else (base_dir or Path.cwd()) / path)
         for s in matrix.strategies:
             for seed in matrix.seeds:
                 runs.append(
@@ -131,6 +149,7 @@ def plan_runs(matrix: Matrix) -> list[RunSpec]:
                         strategy_params=dict(s.params),
                         mode=matrix.mode,
                         retrain_repeats=matrix.final.retrain_repeats,
+                        table=table,
                     )
                 )
     return runs
@@ -140,8 +159,9 @@ def plan_runs(matrix: Matrix) -> list[RunSpec]:
 # The task: runs wherever the executor puts it
 # --------------------------------------------------------------------------------------
 
-# Per process: problems' data, loaded once and kept for every run of the process.
+# Per process: problems' data and tables, loaded once and kept for every run.
 _DATA: dict[tuple[str, str, int | None, str | None], tuple[Problem, Splits]] = {}
+_TABLES: dict[tuple[str, str], tuple[Problem, LearningCurveTable]] = {}
 # Per worker process: where per-epoch progress goes (set by the pool initializer).
 _PROGRESS: Any = None
 
@@ -153,6 +173,16 @@ def _problem_data(spec: RunSpec, data_dir: str | None) -> tuple[Problem, Splits]
         splits = problem.load(None if data_dir is None else Path(data_dir), spec.subsample)
         _DATA[key] = (problem, splits)
     return _DATA[key]
+
+
+def _problem_table(spec: RunSpec) -> tuple[Problem, LearningCurveTable]:
+    assert spec.table is not None
+    key = (spec.table, repr(sorted(spec.problem_params.items())))
+    if key not in _TABLES:
+        problem = available_problems()[spec.problem](**spec.problem_params)
+        table = LearningCurveTable(Path(spec.table), problem.table_space().fingerprint())
+        _TABLES[key] = (problem, table)
+    return _TABLES[key]
 
 
 def _failure(spec: RunSpec, exc: BaseException, tb: str) -> dict[str, Any]:
@@ -177,8 +207,13 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
             _PROGRESS.put((run_key, fraction))
 
     try:
-        configure(task.backend, task.threads)
-        problem, splits = _problem_data(spec, task.data_dir)
+        table = None
+        if spec.mode == "replay":  # no Keras needed: curves come from the table
+            problem, table = _problem_table(spec)
+            splits = None
+        else:
+            configure(task.backend, task.threads)
+            problem, splits = _problem_data(spec, task.data_dir)
         strategy = available_strategies()[spec.strategy](**spec.strategy_params)
         record = execute_run(
             spec,
@@ -186,6 +221,7 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
             problem,
             splits,
             strategy,
+            table=table,
             on_charge=on_charge,
             extra_provenance={
                 "backend": task.backend,
@@ -439,6 +475,7 @@ class MatrixRunner:
         force: Rerun complete runs too.
         workers: Override the matrix's worker count.
         threads: Override the matrix's thread count.
+        base_dir: Folder that relative table paths are relative to (the matrix file's).
     """
 
     def __init__(
@@ -450,6 +487,7 @@ class MatrixRunner:
         force: bool = False,
         workers: int | None = None,
         threads: int | None = None,
+        base_dir: Path | None = None,
     ) -> None:
         self.matrix = matrix
         self.root = results_root / matrix.name
@@ -461,7 +499,7 @@ class MatrixRunner:
         cores = os.cpu_count() or 1
         self.workers = workers or matrix.execution.workers or max(1, cores // self.threads)
         self.backend = matrix.execution.backend
-        self.runs = plan_runs(matrix)
+        self.runs = plan_runs(matrix, base_dir)
 
     def check_results_folder(self) -> None:
         """Refuse to mix runs of two different matrices in one folder.
@@ -517,7 +555,7 @@ class MatrixRunner:
             if run_dir.exists():
                 shutil.rmtree(run_dir)  # an incomplete or forced run restarts from scratch
         executor = executor or self.default_executor()
-        if isinstance(executor, InlineExecutor):
+        if isinstance(executor, InlineExecutor) and self.matrix.mode == "live":
             configure(self.backend, self.threads)
         tasks = [
             RunTask(

@@ -76,7 +76,7 @@ __all__ = [
     "parse_matrix",
 ]
 
-Mode = Literal["live"]
+Mode = Literal["live", "replay"]
 """How runs are executed. Only ``"live"`` (really train) exists for now."""
 
 Backend = Literal["tensorflow", "torch", "jax"]
@@ -257,6 +257,8 @@ class ProblemEntry(BaseModel):
         name: Registered problem name.
         max_epochs: Epoch cap for a full evaluation; None means the problem's own default.
         subsample: Number of training-split rows to use; None means all of them.
+        table: Replay mode: the learning-curve table (relative paths are relative to
+            the matrix file); None means the table shipped for the problem.
         params: Problem options, passed through to the problem.
     """
 
@@ -265,6 +267,7 @@ class ProblemEntry(BaseModel):
     name: str
     max_epochs: int | None = Field(default=None, ge=1)
     subsample: int | None = Field(default=None, ge=1)
+    table: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("name")
@@ -366,7 +369,7 @@ class Matrix(BaseModel):
 
     Attributes:
         name: Matrix name; used as a folder name, so ``^[A-Za-z0-9][A-Za-z0-9_.-]*$``.
-        mode: Execution mode (only ``"live"`` for now).
+        mode: ``"live"`` (train) or ``"replay"`` (serve recorded learning curves).
         seeds: Seeds to run; ``seeds = N`` in the file means ``list(range(N))``.
         budget: Per-run budget.
         problems: Problems, at least one, with unique names.

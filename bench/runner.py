@@ -21,6 +21,7 @@ from tunebench.datasets.problem import Problem, Splits
 from tunebench.ledger import Ledger
 from tunebench.provenance import provenance
 from tunebench.records import RUN_FILE, TRIALS_FILE, TrialLog, write_json_atomic
+from tunebench.replay import ReplayTrainer
 from tunebench.seeding import seed_for, seeds_of_run
 from tunebench.strategies.base import (
     Decision,
@@ -32,7 +33,8 @@ from tunebench.strategies.base import (
     Wait,
 )
 from tunebench.strategies.space import InvalidConfigError, SearchSpace
-from tunebench.trainer import EpochOutcome, LiveTrainer, SnapshotStore
+from tunebench.table import LearningCurveTable, TableError
+from tunebench.trainer import EpochOutcome, LiveTrainer, SnapshotStore, Trainer
 
 __all__ = ["ProtocolError", "RunSpec", "TrialRecord", "execute_run", "pick_incumbent"]
 
@@ -57,7 +59,8 @@ class RunSpec:
         seed: The run seed.
         full_evaluations: Budget cap in full evaluations, or ``None``.
         seconds: Budget cap in seconds, or ``None``.
-        mode: ``"live"``.
+        mode: ``"live"`` or ``"replay"``.
+        table: Replay mode: path of the learning-curve table.
         retrain_repeats: Retrains of the incumbent, from scratch with fresh seeds,
             scored on the test split after the search (not charged to the budget).
     """
@@ -75,6 +78,7 @@ class RunSpec:
     strategy_params: Mapping[str, Any] = field(default_factory=dict)
     mode: str = "live"
     retrain_repeats: int = 0
+    table: str | None = None
 
     @property
     def rel_dir(self) -> Path:
@@ -133,17 +137,18 @@ class _Run:
         spec: RunSpec,
         run_dir: Path,
         problem: Problem,
-        splits: Splits,
+        trainer: Trainer,
+        space: SearchSpace,
         strategy: Strategy,
         on_charge: Callable[[float], None] | None,
     ) -> None:
         self.spec = spec
         self.problem = problem
-        self.space: SearchSpace = problem.space()
+        self.space = space
         self.fidelity = problem.fidelity(spec.max_epochs)
         self.strategy = strategy
         self.ledger = Ledger(spec.max_epochs, spec.full_evaluations, spec.seconds)
-        self.trainer = LiveTrainer(problem, splits)
+        self.trainer = trainer
         self.store = SnapshotStore(run_dir / "scratch")
         self.trials: dict[int, TrialRecord] = {}
         self.on_charge = on_charge
@@ -346,11 +351,12 @@ def execute_run(
     spec: RunSpec,
     run_dir: Path,
     problem: Problem,
-    splits: Splits,
+    splits: Splits | None,
     strategy: Strategy,
     *,
     on_charge: Callable[[float], None] | None = None,
     extra_provenance: Mapping[str, Any] | None = None,
+    table: LearningCurveTable | None = None,
 ) -> dict[str, Any]:
     """Run one (problem, strategy, seed) to the end and write its records.
 
@@ -358,8 +364,11 @@ def execute_run(
         spec: What to run.
         run_dir: The run's folder; ``trials.jsonl`` is (re)created there.
         problem: The problem instance (already configured with its params).
-        splits: The problem's loaded data.
+        splits: The problem's loaded data (live mode; ``None`` in replay).
         strategy: A fresh strategy instance (``setup`` is called here).
+        table: In replay mode, the learning-curve table to serve trials from;
+            strategies then get the grid-shaped table space and the trial log's
+            ``t`` is the simulated clock (seconds charged so far).
         on_charge: Called after every epoch charge with the share of the budget
             spent so far, 0..1 (for progress bars).
         extra_provenance: Recorded in ``run.json`` provenance (backend, threads...).
@@ -369,13 +378,31 @@ def execute_run(
     """
     t_start = time.perf_counter()
     seeds = seeds_of_run(spec.seed)
-    run = _Run(spec, run_dir, problem, splits, strategy, on_charge)
+    trainer: Trainer
+    if table is not None:
+        space = problem.table_space().with_grid()
+        trainer = ReplayTrainer(table, spec.seed)
+        if spec.max_epochs > table.epochs:
+            raise TableError(
+                f"{table.path}: holds {table.epochs} epochs; max_epochs = {spec.max_epochs}"
+            )
+        data_source: dict[str, Any] = {"table": str(table.path), **table.meta.get("data", {})}
+        sizes = table.meta.get("split_sizes", {})
+    else:
+        if splits is None:
+            raise ValueError("live mode needs the problem's splits")
+        space = problem.space()
+        trainer = LiveTrainer(problem, splits)
+        data_source, sizes = splits.source, splits.sizes()
+    run = _Run(spec, run_dir, problem, trainer, space, strategy, on_charge)
     strategy.scratch_dir = run_dir / "strategy"  # whatever a strategy writes stays in the run
     strategy.setup(run.space, run.fidelity, problem.direction, seeds["strategy"])
     retrain_scores: list[float] = []
     t_final = 0.0
+    # Replay runs on a simulated clock: the seconds charged, as training would take.
+    clock = (lambda: run.ledger.seconds) if table is not None else time.perf_counter
     try:
-        with TrialLog(run_dir / TRIALS_FILE) as log:
+        with TrialLog(run_dir / TRIALS_FILE, clock=clock) as log:
             end_reason = run.loop(log)
             run.store.clear()
             best = pick_incumbent(run.trials, problem.direction, spec.max_epochs)
@@ -418,8 +445,9 @@ def execute_run(
         "provenance": provenance(
             seeds,
             {
-                "data": splits.source,
-                "split_sizes": splits.sizes(),
+                "mode": "replay" if table is not None else "live",
+                "data": data_source,
+                "split_sizes": sizes,
                 "space_fingerprint": run.space.fingerprint(),
                 **(extra_provenance or {}),
             },

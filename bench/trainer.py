@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -28,7 +28,15 @@ if TYPE_CHECKING:
 
     from tunebench.datasets.problem import Problem, Splits
 
-__all__ = ["EpochOutcome", "LiveTrainer", "Snapshot", "SnapshotStore", "TrialSession"]
+__all__ = [
+    "EpochOutcome",
+    "LiveTrainer",
+    "Session",
+    "Snapshot",
+    "SnapshotStore",
+    "Trainer",
+    "TrialSession",
+]
 
 
 @dataclass(frozen=True)
@@ -149,6 +157,42 @@ class SnapshotStore:
 
     def _bytes(self) -> int:
         return sum(s.nbytes for s in self._memory.values())
+
+
+class Session(Protocol):
+    """What the runner needs of one trial's training (live or replayed)."""
+
+    start_epoch: int
+    epochs: int
+    setup_seconds: float
+
+    def fit(self, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]) -> None:
+        """Train up to ``target_epochs``, calling ``on_epoch`` after every epoch."""
+
+    def evaluate_test(self) -> float:
+        """The metric on the test split."""
+        ...  # pragma: no cover
+
+    def snapshot(self) -> Snapshot:
+        """State to resume from."""
+        ...  # pragma: no cover
+
+    def close(self) -> None:
+        """Release the model."""
+
+
+class Trainer(Protocol):
+    """Opens sessions: :class:`LiveTrainer` or ``tunebench.replay.ReplayTrainer``."""
+
+    def open(
+        self,
+        config: Mapping[str, Any],
+        config_key: str,
+        seed: int,
+        resume: Snapshot | None = None,
+    ) -> Session:
+        """A session for ``config``, continuing ``resume`` if given."""
+        ...  # pragma: no cover
 
 
 class TrialSession:

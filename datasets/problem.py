@@ -80,6 +80,15 @@ class Problem(ABC):
     def space(self) -> SearchSpace:
         """The search space of this problem."""
 
+    def table_space(self) -> SearchSpace:
+        """The space whose grid ``tunebench tabulate`` records for replay.
+
+        Default: :meth:`space`. Problems whose full grid is too large to train
+        override it with a coarser space (explicit ``grid`` values); replay runs
+        give strategies its grid-shaped form (``with_grid()``).
+        """
+        return self.space()
+
     @abstractmethod
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:
         """Load and split the data.

@@ -1,0 +1,149 @@
+"""Learning-curve tables: every grid config's recorded training, for replay.
+
+A table is one Parquet file with one row per (config, repeat, epoch):
+
+==============  =======  ===================================================
+column          type     meaning
+==============  =======  ===================================================
+config_key      string   canonical JSON of the config (``SearchSpace.config_key``)
+repeat          int32    training repeat (its own training seed), 0..R-1
+epoch           int32    1-based epoch
+value           float64  validation metric after the epoch (NaN if failed)
+test_value      float64  test metric after the epoch (NaN if failed)
+loss            float64  mean training loss of the epoch
+seconds         float64  wall seconds of the epoch (validation included)
+flops           float64  estimated training FLOPs of the epoch
+setup_seconds   float64  model build time of this (config, repeat)
+failed          string   why training failed at this epoch, "" if it did not
+hp_<name>       mixed    each hyperparameter, for convenience (null if inactive)
+==============  =======  ===================================================
+
+The file's schema metadata (key ``tunebench``) holds JSON: problem, problem
+params, the fingerprint of the problem's table space, the grid size, epochs,
+repeats, subsample, metric, direction, data source, package versions, machine,
+backend, threads. A table is refused when its space fingerprint does not match
+the problem's current table space.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["COLUMNS", "META_KEY", "Curve", "LearningCurveTable", "TableError"]
+
+META_KEY = b"tunebench"
+COLUMNS = (
+    "config_key",
+    "repeat",
+    "epoch",
+    "value",
+    "test_value",
+    "loss",
+    "seconds",
+    "flops",
+    "setup_seconds",
+    "failed",
+)
+
+
+class TableError(ValueError):
+    """A learning-curve table that cannot be used (missing, corrupt, mismatched)."""
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One recorded training of one config (one repeat), epoch by epoch."""
+
+    value: np.ndarray
+    test_value: np.ndarray
+    loss: np.ndarray
+    seconds: np.ndarray
+    flops: np.ndarray
+    failed: tuple[str, ...]
+    setup_seconds: float
+
+    @property
+    def epochs(self) -> int:
+        """Recorded epochs (fewer than the table's if training failed)."""
+        return len(self.value)
+
+
+class LearningCurveTable:
+    """A loaded table: curves by (config key, repeat), plus its metadata.
+
+    Args:
+        path: The Parquet file.
+        expected_fingerprint: Refuse the table unless its space fingerprint equals
+            this (the problem's current table space).
+
+    Raises:
+        TableError: Missing, unreadable or corrupt file, missing metadata or
+            columns, or a space fingerprint that does not match.
+    """
+
+    def __init__(self, path: Path, expected_fingerprint: str | None = None) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.path = path
+        if not path.is_file():
+            raise TableError(
+                f"{path}: learning-curve table not found (make it with tunebench tabulate)"
+            )
+        try:
+            table = pq.read_table(path)
+        except (OSError, pa.ArrowException) as exc:
+            raise TableError(f"{path}: not a readable Parquet table ({exc})") from None
+        raw = (table.schema.metadata or {}).get(META_KEY)
+        if raw is None:
+            raise TableError(f"{path}: no tunebench metadata; not a table from tunebench tabulate")
+        self.meta: dict[str, Any] = json.loads(raw)
+        missing = [c for c in COLUMNS if c not in table.column_names]
+        if missing:
+            raise TableError(f"{path}: missing columns {', '.join(missing)}")
+        if expected_fingerprint is not None and self.meta.get("space_fingerprint") != (
+            expected_fingerprint
+        ):
+            raise TableError(
+                f"{path}: recorded for another search space of {self.meta.get('problem')!r} "
+                f"(space hash {str(self.meta.get('space_fingerprint'))[:12]}, the problem's is "
+                f"{expected_fingerprint[:12]}); re-record it with tunebench tabulate"
+            )
+        frame = table.select(list(COLUMNS)).to_pandas()
+        frame = frame.sort_values(["config_key", "repeat", "epoch"], kind="stable")
+        self.curves: dict[tuple[str, int], Curve] = {}
+        for (key, repeat), group in frame.groupby(["config_key", "repeat"], sort=False):
+            epochs = group["epoch"].to_numpy()
+            if not np.array_equal(epochs, np.arange(1, len(epochs) + 1)):
+                raise TableError(f"{path}: epochs of {key} repeat {repeat} are not 1..n")
+            self.curves[(str(key), int(repeat))] = Curve(
+                value=group["value"].to_numpy(np.float64),
+                test_value=group["test_value"].to_numpy(np.float64),
+                loss=group["loss"].to_numpy(np.float64),
+                seconds=group["seconds"].to_numpy(np.float64),
+                flops=group["flops"].to_numpy(np.float64),
+                failed=tuple(str(f) for f in group["failed"]),
+                setup_seconds=float(group["setup_seconds"].iloc[0]),
+            )
+        self.repeats = int(self.meta["repeats"])
+        self.epochs = int(self.meta["epochs"])
+        self.config_keys = sorted({key for key, _ in self.curves})
+
+    def curve(self, config_key: str, repeat: int) -> Curve:
+        """The recorded curve of a config and repeat.
+
+        Raises:
+            TableError: The config is not on the table's grid.
+        """
+        try:
+            return self.curves[(config_key, repeat % self.repeats)]
+        except KeyError:
+            raise TableError(
+                f"{self.path}: config {config_key} is not on the table's grid "
+                "(replay strategies must use the grid-shaped space)"
+            ) from None

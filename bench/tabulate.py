@@ -1,0 +1,209 @@
+"""Record a problem's learning-curve table: every grid config x repeat, trained live.
+
+Each (config, repeat) is one unit of work: a fresh model trained epoch by
+epoch with its own seed, the validation and test metric read after every
+epoch, its cost measured. Units are written as small Parquet shards into
+``<out>.parts/`` as they finish, so a killed tabulation resumes where it
+stopped; when all are done they are joined into ``<out>`` (written atomically,
+with the metadata :mod:`tunebench.table` documents) and the shards removed.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import math
+import multiprocessing as mp
+import shutil
+import time
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from tunebench.backend import configure
+from tunebench.datasets import Problem, Splits, available_problems
+from tunebench.provenance import cpu_model, package_versions
+from tunebench.seeding import seed_for
+from tunebench.table import COLUMNS, META_KEY, TableError
+from tunebench.trainer import EpochOutcome, LiveTrainer
+
+__all__ = ["TabulateJob", "tabulate", "train_unit"]
+
+
+@dataclass(frozen=True)
+class TabulateJob:
+    """What to record (picklable, sent to workers)."""
+
+    problem: str
+    problem_params: dict[str, Any]
+    epochs: int
+    repeats: int
+    subsample: int | None
+    data_dir: str | None
+    backend: str
+    threads: int
+
+
+_CACHE: dict[tuple[str, str, int | None, str | None], tuple[Problem, Splits]] = {}
+
+
+def _data(job: TabulateJob) -> tuple[Problem, Splits]:
+    key = (job.problem, repr(sorted(job.problem_params.items())), job.subsample, job.data_dir)
+    if key not in _CACHE:
+        problem = available_problems()[job.problem](**job.problem_params)
+        data_dir = None if job.data_dir is None else Path(job.data_dir)
+        _CACHE[key] = (problem, problem.load(data_dir, job.subsample))
+    return _CACHE[key]
+
+
+def unit_seed(config_key: str, repeat: int) -> int:
+    """The training seed of one (config, repeat): independent of grid order."""
+    return seed_for(repeat, "training", zlib.crc32(config_key.encode("utf-8")))
+
+
+def train_unit(job: TabulateJob, config: dict[str, Any], repeat: int) -> list[dict[str, Any]]:
+    """Train one config for ``job.epochs`` epochs; one row per epoch (fewer if it fails)."""
+    configure(job.backend, job.threads)
+    problem, splits = _data(job)
+    space = problem.table_space()
+    key = space.config_key(config)
+    session = LiveTrainer(problem, splits).open(config, key, unit_seed(key, repeat))
+    rows: list[dict[str, Any]] = []
+    seen: list[EpochOutcome] = []
+    try:
+        for epoch in range(1, job.epochs + 1):
+            session.fit(epoch, lambda out: seen.append(out) or True)
+            out = seen[-1]
+            failed = "" if out.finite else out.why_not_finite()
+            test = session.evaluate_test() if not failed else math.nan
+            rows.append(
+                {
+                    "config_key": key,
+                    "repeat": repeat,
+                    "epoch": epoch,
+                    "value": out.value if not failed else math.nan,
+                    "test_value": test,
+                    "loss": out.loss,
+                    "seconds": out.seconds,
+                    "flops": out.flops,
+                    "setup_seconds": session.setup_seconds,
+                    "failed": failed,
+                    **{f"hp_{k}": v for k, v in config.items()},
+                }
+            )
+            if failed:
+                break
+    finally:
+        session.close()
+    return rows
+
+
+def _meta(job: TabulateJob, problem: Problem, splits: Splits, seconds: float) -> dict[str, Any]:
+    space = problem.table_space()
+    return {
+        "problem": job.problem,
+        "problem_params": job.problem_params,
+        "space_fingerprint": space.fingerprint(),
+        "space": space.to_dict(),
+        "grid_size": space.grid_size(),
+        "epochs": job.epochs,
+        "repeats": job.repeats,
+        "subsample": job.subsample,
+        "metric": problem.metric,
+        "direction": problem.direction,
+        "data": splits.source,
+        "split_sizes": splits.sizes(),
+        "packages": package_versions(),
+        "cpu": cpu_model(),
+        "backend": job.backend,
+        "threads": job.threads,
+        "tabulate_seconds": seconds,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def tabulate(
+    job: TabulateJob,
+    out: Path,
+    *,
+    workers: int = 1,
+    on_unit: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Record the table, resuming from shards of an earlier, interrupted call.
+
+    Args:
+        job: What to record.
+        out: The Parquet file to write.
+        workers: Worker processes (1: train in this process).
+        on_unit: Called with (units done, units total) after every unit.
+
+    Returns:
+        ``out``.
+
+    Raises:
+        TableError: Shards in ``<out>.parts`` belong to a different job.
+    """
+    problem = available_problems()[job.problem](**job.problem_params)
+    space = problem.table_space()
+    grid = space.grid()
+    parts = out.with_name(out.name + ".parts")
+    parts.mkdir(parents=True, exist_ok=True)
+    stamp = {k: v for k, v in job.__dict__.items() if k not in ("data_dir", "threads")}
+    stamp["space_fingerprint"] = space.fingerprint()
+    stamp_file = parts / "job.json"
+    if stamp_file.is_file() and json.loads(stamp_file.read_text()) != stamp:
+        raise TableError(
+            f"{parts} holds shards of a different tabulation; remove it or choose another --out"
+        )
+    stamp_file.write_text(json.dumps(stamp, sort_keys=True))
+
+    units = [(i, r) for r in range(job.repeats) for i in range(len(grid))]
+    todo = [(i, r) for i, r in units if not (parts / f"{i:06d}-{r:03d}.parquet").is_file()]
+    done = len(units) - len(todo)
+    t0 = time.perf_counter()
+
+    def save(i: int, r: int, rows: list[dict[str, Any]]) -> None:
+        nonlocal done
+        shard = parts / f"{i:06d}-{r:03d}.parquet"
+        tmp = shard.with_suffix(".tmp")
+        pd.DataFrame(rows).to_parquet(tmp, index=False)
+        tmp.replace(shard)  # a shard exists only when complete
+        done += 1
+        if on_unit is not None:
+            on_unit(done, len(units))
+
+    if on_unit is not None:
+        on_unit(done, len(units))
+    if workers <= 1:
+        for i, r in todo:
+            save(i, r, train_unit(job, grid[i], r))
+    else:
+        ctx = mp.get_context("spawn")
+        with cf.ProcessPoolExecutor(workers, mp_context=ctx, max_tasks_per_child=50) as pool:
+            futures = {pool.submit(train_unit, job, grid[i], r): (i, r) for i, r in todo}
+            for fut in cf.as_completed(futures):
+                i, r = futures[fut]
+                save(i, r, fut.result())
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    frame = pd.concat(
+        [pd.read_parquet(parts / f"{i:06d}-{r:03d}.parquet") for i, r in units], ignore_index=True
+    )
+    frame = frame[list(COLUMNS) + [c for c in frame.columns if c not in COLUMNS]]
+    _, splits = _data(job)  # loading data needs no Keras
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = _meta(job, problem, splits, time.perf_counter() - t0)
+    table = table.replace_schema_metadata(
+        {**(table.schema.metadata or {}), META_KEY: json.dumps(meta).encode()}
+    )
+    tmp = out.with_suffix(".parquet.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(out)
+    shutil.rmtree(parts)
+    return out
