@@ -255,6 +255,44 @@ def tabulate(
 
 
 @app.command()
+def check(
+    results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
+    baseline: Annotated[Path, typer.Option("--baseline", help="Baseline JSON file.")],
+    update_baseline: Annotated[
+        bool, typer.Option("--update-baseline", help="Write the baseline from RESULTS.")
+    ] = False,
+    same_as: Annotated[
+        Path | None,
+        typer.Option("--same-as", help="Also require identical trial logs to this results folder."),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Show checks that held too.")] = False,
+) -> None:
+    """Fail (exit 1) when results regressed against a stored baseline."""
+    from tunebench.check import (
+        compare,
+        compare_logs,
+        format_findings,
+        read_baseline,
+        write_baseline,
+    )
+
+    try:
+        if update_baseline:
+            written = write_baseline(results, baseline)
+            typer.echo(f"wrote {baseline} ({len(written['cells'])} cells)")
+            return
+        findings = compare(results, read_baseline(baseline))
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(str(exc)) from None
+    if same_as is not None:
+        findings += compare_logs(results, same_as)
+    typer.echo(format_findings(findings, all_rows=show_all))
+    if not all(f.ok for f in findings):
+        bad = sorted({f"{f.cell}: {f.metric}" for f in findings if not f.ok})
+        raise _fail(f"regression check failed: {'; '.join(bad)}", code=1)
+
+
+@app.command()
 def collect(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
     out: Annotated[

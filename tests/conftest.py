@@ -6,7 +6,14 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
+
+import tunebench.tabulate as tabulate_mod
+from tunebench.datasets import available_problems
+from tunebench.datasets.stocks import StocksMLP
+from tunebench.strategies.space import Categorical, SearchSpace
+from tunebench.tabulate import TabulateJob, tabulate
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -48,3 +55,67 @@ def write_matrix(tmp_path: Path) -> Callable[..., Path]:
         return path
 
     return write
+
+
+class TinyStocks(StocksMLP):
+    """stocks-mlp with a 4-config table grid (2 widths x 2 learning rates)."""
+
+    name = "tiny-stocks"
+
+    def table_space(self) -> SearchSpace:
+        return SearchSpace(
+            [
+                Categorical("n_layers", (1,)),
+                Categorical("units_1", (8, 16)),
+                Categorical("optimizer", ("adam",)),
+                Categorical("learning_rate", (0.01, 0.1)),
+                Categorical("batch_size", (64,)),
+            ]
+        )
+
+
+REGISTRY = {**available_problems(), "tiny-stocks": TinyStocks}
+
+
+@pytest.fixture(scope="session")
+def tiny_stocks() -> type[StocksMLP]:
+    """A stocks-mlp whose table grid has 4 configs (registered as "tiny-stocks")."""
+    return TinyStocks
+
+
+@pytest.fixture(scope="session")
+def tiny_registry() -> dict[str, type]:
+    """The problem registry plus "tiny-stocks"; monkeypatch it where problems are looked up."""
+    return REGISTRY
+
+
+JOB = TabulateJob("tiny-stocks", {}, epochs=3, repeats=2, subsample=200, data_dir=None,
+                  backend="tensorflow", threads=1)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tabulate_mod, "available_problems", lambda: REGISTRY)
+        out = tmp_path_factory.mktemp("tables") / "tiny.parquet"
+        calls: list[tuple[int, int]] = []
+
+        def stop_after_three(done: int, total: int) -> None:
+            calls.append((done, total))
+            if done == 3:
+                raise KeyboardInterrupt  # as if killed after three units
+
+        with pytest.raises(KeyboardInterrupt):
+            tabulate(JOB, out, on_unit=stop_after_three)
+        parts = out.with_name(out.name + ".parts")
+        shards = sorted(parts.glob("*.parquet"))
+        assert len(shards) == 3 and not out.exists()
+        first = pd.read_parquet(shards[0])
+        tabulate(JOB, out)  # resumes: trains only the 5 missing units
+        assert not parts.exists()
+        full = pd.read_parquet(out)
+        again = full.merge(first[["config_key", "repeat", "epoch", "seconds"]],
+                           on=["config_key", "repeat", "epoch"])  # fmt: skip
+        # a unit finished before the interruption was kept, not retrained
+        assert (again["seconds_x"] == again["seconds_y"]).all()
+        return out

@@ -10,73 +10,20 @@ import pandas as pd
 import pytest
 
 import tunebench.executor as executor_mod
-import tunebench.tabulate as tabulate_mod
-from tunebench.datasets import available_problems
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.records import read_trials
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import RandomSearch
-from tunebench.strategies.space import Categorical, SearchSpace
 from tunebench.table import LearningCurveTable, TableError
-from tunebench.tabulate import TabulateJob, tabulate
 
 
-class TinyStocks(StocksMLP):
-    """stocks-mlp with a 4-config table grid (2 widths x 2 learning rates)."""
-
-    name = "tiny-stocks"
-
-    def table_space(self) -> SearchSpace:
-        return SearchSpace(
-            [
-                Categorical("n_layers", (1,)),
-                Categorical("units_1", (8, 16)),
-                Categorical("optimizer", ("adam",)),
-                Categorical("learning_rate", (0.01, 0.1)),
-                Categorical("batch_size", (64,)),
-            ]
-        )
-
-
-REGISTRY = {**available_problems(), "tiny-stocks": TinyStocks}
-JOB = TabulateJob("tiny-stocks", {}, epochs=3, repeats=2, subsample=200, data_dir=None,
-                  backend="tensorflow", threads=1)  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tabulate_mod, "available_problems", lambda: REGISTRY)
-        out = tmp_path_factory.mktemp("tables") / "tiny.parquet"
-        calls: list[tuple[int, int]] = []
-
-        def stop_after_three(done: int, total: int) -> None:
-            calls.append((done, total))
-            if done == 3:
-                raise KeyboardInterrupt  # as if killed after three units
-
-        with pytest.raises(KeyboardInterrupt):
-            tabulate(JOB, out, on_unit=stop_after_three)
-        parts = out.with_name(out.name + ".parts")
-        shards = sorted(parts.glob("*.parquet"))
-        assert len(shards) == 3 and not out.exists()
-        first = pd.read_parquet(shards[0])
-        tabulate(JOB, out)  # resumes: trains only the 5 missing units
-        assert not parts.exists()
-        full = pd.read_parquet(out)
-        again = full.merge(first[["config_key", "repeat", "epoch", "seconds"]],
-                           on=["config_key", "repeat", "epoch"])  # fmt: skip
-        # a unit finished before the interruption was kept, not retrained
-        assert (again["seconds_x"] == again["seconds_y"]).all()
-        return out
-
-
-def test_table_has_every_config_repeat_and_epoch(table_path: Path) -> None:
+def test_table_has_every_config_repeat_and_epoch(table_path: Path, tiny_stocks: Any) -> None:
+    # (the fixture itself tabulated with an interruption and a resume; see conftest)
     frame = pd.read_parquet(table_path)
     assert len(frame) == 4 * 2 * 3
     assert frame.groupby(["config_key", "repeat"]).size().eq(3).all()
     assert frame["value"].between(0, 1).all() and (frame["seconds"] > 0).all()
-    table = LearningCurveTable(table_path, TinyStocks().table_space().fingerprint())
+    table = LearningCurveTable(table_path, tiny_stocks().table_space().fingerprint())
     assert table.repeats == 2 and table.epochs == 3 and len(table.config_keys) == 4
     assert table.meta["problem"] == "tiny-stocks" and table.meta["subsample"] == 200
     # repeats are real training noise: different seeds, different curves
@@ -85,18 +32,24 @@ def test_table_has_every_config_repeat_and_epoch(table_path: Path) -> None:
 
 
 def replay(tmp_path: Path, table_path: Path, seed: int, **kw: Any) -> dict[str, Any]:
+    from tunebench.datasets.stocks import StocksMLP as _Base
+
+    tiny = kw.pop("tiny")
+    assert issubclass(tiny, _Base)
     spec = RunSpec(matrix="r", problem="tiny-stocks", max_epochs=3, strategy="random",
                    strategy_label="random", seed=seed, full_evaluations=kw.get("fe", 3),
                    mode="replay", table=str(table_path))  # fmt: skip
-    table = LearningCurveTable(table_path, TinyStocks().table_space().fingerprint())
-    return execute_run(spec, tmp_path, TinyStocks(), None, RandomSearch(), table=table)
+    table = LearningCurveTable(table_path, tiny().table_space().fingerprint())
+    return execute_run(spec, tmp_path, tiny(), None, RandomSearch(), table=table)
 
 
-def test_replay_serves_the_recorded_curves(tmp_path: Path, table_path: Path) -> None:
-    record = replay(tmp_path, table_path, seed=0)
+def test_replay_serves_the_recorded_curves(
+    tmp_path: Path, table_path: Path, tiny_stocks: Any
+) -> None:
+    record = replay(tmp_path, table_path, seed=0, tiny=tiny_stocks)
     frame = pd.read_parquet(table_path)
     events = read_trials(tmp_path)
-    space = TinyStocks().table_space()
+    space = tiny_stocks().table_space()
     config = {
         e["trial"]: space.config_key(e["config"]) for e in events if e["event"] == "trial_start"
     }
@@ -113,15 +66,15 @@ def test_replay_serves_the_recorded_curves(tmp_path: Path, table_path: Path) -> 
     assert record["result"]["test_value"] is not None
 
 
-def test_replay_is_reproducible(tmp_path: Path, table_path: Path) -> None:
+def test_replay_is_reproducible(tmp_path: Path, table_path: Path, tiny_stocks: Any) -> None:
     def comparable(d: Path) -> list[dict[str, Any]]:
         out = read_trials(d)
         for e in out:
             e.pop("t")
         return out
 
-    replay(tmp_path / "a", table_path, seed=3)
-    replay(tmp_path / "b", table_path, seed=3)
+    replay(tmp_path / "a", table_path, seed=3, tiny=tiny_stocks)
+    replay(tmp_path / "b", table_path, seed=3, tiny=tiny_stocks)
     assert comparable(tmp_path / "a") == comparable(tmp_path / "b")
 
 
@@ -141,20 +94,20 @@ def test_corrupt_or_missing_table_is_a_clear_error(tmp_path: Path, table_path: P
 
 
 def test_replay_matrix_through_the_executor(
-    tmp_path: Path, table_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, table_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_registry: Any
 ) -> None:
     from tunebench.executor import MatrixRunner
     from tunebench.matrix import parse_matrix
     from tunebench.progress import LineProgress
     from tunebench.strategies import available_strategies
 
-    monkeypatch.setattr(executor_mod, "available_problems", lambda: REGISTRY)
+    monkeypatch.setattr(executor_mod, "available_problems", lambda: tiny_registry)
     text = (
         'name = "rp"\nmode = "replay"\nseeds = 3\n[budget]\nfull_evaluations = 2\n'
         f'[[problems]]\nname = "tiny-stocks"\nmax_epochs = 3\ntable = "{table_path.name}"\n'
         '[[strategies]]\nname = "random"\n'
     )
-    matrix = parse_matrix(text, source="rp.toml", problems=REGISTRY,
+    matrix = parse_matrix(text, source="rp.toml", problems=tiny_registry,
                           strategies=available_strategies())  # fmt: skip
     runner = MatrixRunner(matrix, tmp_path, workers=1, base_dir=table_path.parent)
     statuses = [o.status for o in runner.execute(LineProgress(quiet=True))]
