@@ -128,8 +128,9 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
     runs = []
     for p in matrix.problems:
         max_epochs = p.max_epochs or problems[p.name].max_epochs
+        mode = p.mode or matrix.mode
         table = None
-        if matrix.mode == "replay":
+        if mode == "replay":
             path = Path(p.table) if p.table else default_table(p.name)
             table = str(path if path.is_absolute() else (base_dir or Path.cwd()) / path)
         for s in matrix.strategies:
@@ -147,9 +148,10 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
                         subsample=p.subsample,
                         problem_params=dict(p.params),
                         strategy_params=dict(s.params),
-                        mode=matrix.mode,
+                        mode=mode,
                         retrain_repeats=matrix.final.retrain_repeats,
                         table=table,
+                        problem_label=p.label,
                     )
                 )
     return runs
@@ -417,6 +419,9 @@ class DaskExecutor:
     def __init__(self, scheduler: str | None = None, local_workers: int = 2, threads: int = 1):
         from distributed import Client, LocalCluster
 
+        # distributed logs every scheduler/nanny step at INFO in the client process.
+        for name in ("distributed", "distributed.scheduler", "distributed.nanny"):
+            logging.getLogger(name).setLevel(logging.WARNING)
         self._cluster = None
         if scheduler is None:
             self._cluster = LocalCluster(
@@ -555,7 +560,7 @@ class MatrixRunner:
             if run_dir.exists():
                 shutil.rmtree(run_dir)  # an incomplete or forced run restarts from scratch
         executor = executor or self.default_executor()
-        if isinstance(executor, InlineExecutor) and self.matrix.mode == "live":
+        if isinstance(executor, InlineExecutor) and any(r.mode == "live" for r in todo):
             configure(self.backend, self.threads)
         tasks = [
             RunTask(

@@ -255,6 +255,8 @@ class ProblemEntry(BaseModel):
 
     Attributes:
         name: Registered problem name.
+        mode: Overrides the matrix's mode for this entry (e.g. a small live part in a
+            replay matrix); the entry's runs then live under ``<name>@<mode>/``.
         max_epochs: Epoch cap for a full evaluation; None means the problem's own default.
         subsample: Number of training-split rows to use; None means all of them.
         table: Replay mode: the learning-curve table (relative paths are relative to
@@ -265,10 +267,16 @@ class ProblemEntry(BaseModel):
     model_config = _MODEL_CONFIG
 
     name: str
+    mode: Mode | None = None
     max_epochs: int | None = Field(default=None, ge=1)
     subsample: int | None = Field(default=None, ge=1)
     table: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """Folder name: ``name``, or ``name@mode`` when the entry sets its own mode."""
+        return self.name if self.mode is None else f"{self.name}@{self.mode}"
 
     @field_validator("name")
     @classmethod
@@ -430,14 +438,15 @@ class Matrix(BaseModel):
     def _unique_problems(cls, value: list[ProblemEntry]) -> list[ProblemEntry]:
         first_index: dict[str, int] = {}
         for index, problem in enumerate(value):
-            if problem.name in first_index:
-                first = first_index[problem.name]
+            if problem.label in first_index:
+                first = first_index[problem.label]
                 raise _fail(
-                    f"duplicate problem {problem.name!r} (also problems[{first}])",
+                    f"duplicate problem {problem.label!r} (also problems[{first}]); "
+                    "the same problem may repeat only with another mode",
                     index,
                     "name",
                 )
-            first_index[problem.name] = index
+            first_index[problem.label] = index
         return value
 
     @field_validator("strategies")

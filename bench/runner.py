@@ -61,6 +61,8 @@ class RunSpec:
         seconds: Budget cap in seconds, or ``None``.
         mode: ``"live"`` or ``"replay"``.
         table: Replay mode: path of the learning-curve table.
+        problem_label: Folder name of the problem entry (``name`` or ``name@mode``);
+            empty means ``problem``.
         retrain_repeats: Retrains of the incumbent, from scratch with fresh seeds,
             scored on the test split after the search (not charged to the budget).
     """
@@ -79,11 +81,12 @@ class RunSpec:
     mode: str = "live"
     retrain_repeats: int = 0
     table: str | None = None
+    problem_label: str = ""
 
     @property
     def rel_dir(self) -> Path:
-        """``<problem>/<strategy>/seed=<k>``, relative to the matrix folder."""
-        return Path(self.problem) / self.strategy_label / f"seed={self.seed}"
+        """``<problem label>/<strategy>/seed=<k>``, relative to the matrix folder."""
+        return Path(self.problem_label or self.problem) / self.strategy_label / f"seed={self.seed}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form, recorded in ``run.json``."""

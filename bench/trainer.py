@@ -13,10 +13,12 @@ snapshots live in memory and spill to ``.npz`` files past a memory limit.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import random
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -159,6 +161,31 @@ class SnapshotStore:
         return sum(s.nbytes for s in self._memory.values())
 
 
+@contextlib.contextmanager
+def private_python_rng(rng: random.Random) -> Iterator[None]:
+    """Make Keras draw its default seeds from ``rng`` instead of Python's global ``random``.
+
+    Keras seeds every unseeded initializer and seed generator with
+    ``random.randint`` on the global generator, which other threads of the
+    process share: under a Dask worker the event-loop thread draws from it too,
+    so two identical runs built different models (measured). Swapping in a
+    private, per-trial generator makes the draws depend on the trial seed only.
+    Falls back to seeding the global generator if Keras' internals move.
+    """
+    try:
+        from keras.src.random import seed_generator
+    except ImportError:  # pragma: no cover - Keras layout changed
+        random.seed(rng.random())
+        yield
+        return
+    saved = seed_generator.python_random
+    seed_generator.python_random = rng  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        seed_generator.python_random = saved
+
+
 class Session(Protocol):
     """What the runner needs of one trial's training (live or replayed)."""
 
@@ -213,7 +240,9 @@ class TrialSession:
         batch_size: int,
         setup_seconds: float,
         flops_per_epoch: float,
+        rng: random.Random | None = None,
     ) -> None:
+        self._rng = rng or random.Random(0)
         self._trainer = trainer
         self.model = model
         self.config_key = config_key
@@ -256,17 +285,18 @@ class TrialSession:
                 if not on_epoch(outcome):
                     self.model.stop_training = True
 
-        self.model.fit(
-            splits.x_train,
-            splits.y_train,
-            batch_size=self.batch_size,
-            epochs=target_epochs,
-            initial_epoch=self.epochs,
-            validation_data=(splits.x_val, splits.y_val),
-            shuffle=True,
-            verbose=0,
-            callbacks=[_EpochHook()],
-        )
+        with private_python_rng(self._rng):
+            self.model.fit(
+                splits.x_train,
+                splits.y_train,
+                batch_size=self.batch_size,
+                epochs=target_epochs,
+                initial_epoch=self.epochs,
+                validation_data=(splits.x_val, splits.y_val),
+                shuffle=True,
+                verbose=0,
+                callbacks=[_EpochHook()],
+            )
 
     def weights_finite(self) -> bool:
         """Whether every trainable weight is a finite number."""
@@ -347,7 +377,9 @@ class LiveTrainer:
             raise ValueError("cannot resume a trial with a different config")
         t0 = time.perf_counter()
         keras.utils.set_random_seed(seed)
-        model = self.problem.build_model(config, self.splits)
+        rng = random.Random(seed)
+        with private_python_rng(rng):
+            model = self.problem.build_model(config, self.splits)
         start_epoch = 0
         if resume is not None:
             model.set_weights(resume.weights)
@@ -364,4 +396,5 @@ class LiveTrainer:
             self.problem.batch_size(config),
             time.perf_counter() - t0,
             flops,
+            rng,
         )

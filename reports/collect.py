@@ -3,7 +3,8 @@
 ``tunebench collect results/<matrix>`` writes ``results/<matrix>/tables/``:
 
 ``runs.parquet``: one row per run folder.
-    matrix, problem, strategy (the label), strategy_name, seed, status, metric,
+    matrix, problem (the entry's label: ``name`` or ``name@mode``), problem_name,
+    mode (live or replay), strategy (the label), strategy_name, seed, status, metric,
     direction, max_epochs, budget_full_evaluations, budget_seconds, best_trial,
     best_value, best_epochs, test_value, retrain_test_mean, retrain_test_std,
     retrain_repeats, budget_used, n_trials, n_complete, n_stopped, n_failed,
@@ -42,7 +43,9 @@ def _run_row(record: dict[str, Any], run_dir: Path, matrix: str) -> dict[str, An
     prov = record.get("provenance", {})
     return {
         "matrix": matrix,
-        "problem": spec.get("problem"),
+        "problem": spec.get("problem_label") or spec.get("problem"),
+        "problem_name": spec.get("problem"),
+        "mode": spec.get("mode"),
         "strategy": spec.get("strategy_label"),
         "strategy_name": spec.get("strategy"),
         "seed": spec.get("seed"),

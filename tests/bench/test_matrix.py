@@ -248,7 +248,7 @@ BAD_EDITS: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         "params = {width = 32}",
         "max_epoch = 3",
         15,
-        ("problems[1].max_epoch", "allowed: name, max_epochs, subsample, params"),
+        ("problems[1].max_epoch", "allowed: name, mode, max_epochs, subsample, table, params"),
     ),
     (
         "negative budget",
@@ -362,9 +362,9 @@ BAD_EDITS: list[tuple[str, str, str, int, tuple[str, ...]]] = [
     (
         "unknown mode",
         'mode = "live"',
-        'mode = "replay"',
+        'mode = "simulated"',
         2,
-        ("mode: must be one of: 'live', got 'replay'",),
+        ("mode: must be one of: 'live' or 'replay', got 'simulated'",),
     ),
     (
         "missing name",
@@ -436,7 +436,7 @@ def test_execution_errors() -> None:
     text = VALID + "\n[execution]\nthread = 2\n"
     with pytest.raises(MatrixError) as info:
         parse(text)
-    assert_error(info.value, "smoke.toml", 28, "execution.thread", "allowed: threads, backend")
+    assert_error(info.value, "smoke.toml", 28, "execution.thread", "allowed: workers, threads, backend")
 
 
 def test_strategy_without_parameters() -> None:
