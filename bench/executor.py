@@ -134,7 +134,7 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
             path = Path(p.table) if p.table else default_table(p.name)
             table = str(path if path.is_absolute() else (base_dir or Path.cwd()) / path)
         for s in matrix.strategies:
-            for seed in matrix.seeds:
+            for seed in p.seeds or matrix.seeds:
                 runs.append(
                     RunSpec(
                         matrix=matrix.name,

@@ -229,6 +229,32 @@ def _strategy_parameters(cls: Callable[..., object]) -> list[str] | None:
 _MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+def _expand_seeds(value: object) -> object:
+    """``seeds = N`` -> ``[0..N-1]``; a list must hold unique non-negative integers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise _fail(f"{_SEEDS_EXPECTED}, got {value}")
+        if value > MAX_SEEDS:
+            raise _fail(f"must be at most {MAX_SEEDS}, got {value}")
+        return list(range(value))
+    if isinstance(value, list):
+        if not value:
+            raise _fail(f"{_SEEDS_EXPECTED}, got an empty list")
+        first_index: dict[int, int] = {}
+        for index, seed in enumerate(value):
+            if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+                raise _fail(f"must be a non-negative integer, got {_show(seed)}", index)
+            if seed in first_index:
+                raise _fail(
+                    f"duplicate seed {seed} (also seeds[{first_index[seed]}]); "
+                    "seeds must be unique",
+                    index,
+                )
+            first_index[seed] = index
+        return value
+    raise _fail(f"{_SEEDS_EXPECTED}, got {_show(value)}")
+
+
 class Budget(BaseModel):
     """Per-run search budget: exactly one of a number of full evaluations or wall seconds.
 
@@ -257,6 +283,7 @@ class ProblemEntry(BaseModel):
         name: Registered problem name.
         mode: Overrides the matrix's mode for this entry (e.g. a small live part in a
             replay matrix); the entry's runs then live under ``<name>@<mode>/``.
+        seeds: Overrides the matrix's seeds for this entry.
         max_epochs: Epoch cap for a full evaluation; None means the problem's own default.
         subsample: Number of training-split rows to use; None means all of them.
         table: Replay mode: the learning-curve table (relative paths are relative to
@@ -268,10 +295,16 @@ class ProblemEntry(BaseModel):
 
     name: str
     mode: Mode | None = None
+    seeds: list[int] | None = None
     max_epochs: int | None = Field(default=None, ge=1)
     subsample: int | None = Field(default=None, ge=1)
     table: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _expand_seeds(cls, value: object) -> object:
+        return None if value is None else _expand_seeds(value)
 
     @property
     def label(self) -> str:
@@ -410,28 +443,7 @@ class Matrix(BaseModel):
     @field_validator("seeds", mode="before")
     @classmethod
     def _expand_seeds(cls, value: object) -> object:
-        if isinstance(value, int) and not isinstance(value, bool):
-            if value < 1:
-                raise _fail(f"{_SEEDS_EXPECTED}, got {value}")
-            if value > MAX_SEEDS:
-                raise _fail(f"must be at most {MAX_SEEDS}, got {value}")
-            return list(range(value))
-        if isinstance(value, list):
-            if not value:
-                raise _fail(f"{_SEEDS_EXPECTED}, got an empty list")
-            first_index: dict[int, int] = {}
-            for index, seed in enumerate(value):
-                if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-                    raise _fail(f"must be a non-negative integer, got {_show(seed)}", index)
-                if seed in first_index:
-                    raise _fail(
-                        f"duplicate seed {seed} (also seeds[{first_index[seed]}]); "
-                        "seeds must be unique",
-                        index,
-                    )
-                first_index[seed] = index
-            return value
-        raise _fail(f"{_SEEDS_EXPECTED}, got {_show(value)}")
+        return _expand_seeds(value)
 
     @field_validator("problems")
     @classmethod
@@ -466,8 +478,8 @@ class Matrix(BaseModel):
 
     @property
     def n_runs(self) -> int:
-        """Number of runs: problems x strategies x seeds."""
-        return len(self.problems) * len(self.strategies) * len(self.seeds)
+        """Number of runs: per problem, strategies x its seeds."""
+        return sum(len(p.seeds or self.seeds) for p in self.problems) * len(self.strategies)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the matrix as JSON-able data (seeds expanded, defaults filled in).

@@ -248,7 +248,7 @@ BAD_EDITS: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         "params = {width = 32}",
         "max_epoch = 3",
         15,
-        ("problems[1].max_epoch", "allowed: name, mode, max_epochs, subsample, table, params"),
+        ("problems[1].max_epoch", "allowed: name, mode, seeds, max_epochs, subsample, table, params"),
     ),
     (
         "negative budget",
