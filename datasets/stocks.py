@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tunebench.datasets.files import DatasetError, sha256_bytes, sha256_file
+from tunebench.datasets.files import DatasetError, resolve_data_dir, sha256_bytes, sha256_file
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.datasets.splitting import majority_baseline
 from tunebench.strategies.space import Categorical, Condition, Float, Int, SearchSpace
@@ -313,13 +313,40 @@ class StocksMLP(Problem):
         """The shared MLP space (see :func:`mlp_space`)."""
         return mlp_space()
 
+    def table_space(self) -> SearchSpace:
+        """The replay grid: the MLP space at 108 points.
+
+        1-2 layers of 8 or 64 units, each optimizer, learning rate 1e-3, 1e-2 or
+        1e-1, batch 32 or 128: small enough to train every point twice on 2 cores,
+        wide enough that configs differ (from barely training to diverging).
+        """
+        return SearchSpace(
+            [
+                Int("n_layers", 1, MAX_LAYERS, default=2, grid=(1, 2)),
+                Int("units_1", 4, 128, log=True, default=32, grid=(8, 64)),
+                Int("units_2", 4, 128, log=True, default=32, grid=(8, 64),
+                    condition=Condition("n_layers", (2, 3))),  # fmt: skip
+                Categorical("optimizer", ("adam", "rmsprop", "sgd")),
+                Float("learning_rate", 1e-4, 1e-1, log=True, default=1e-2,
+                      grid=(1e-3, 1e-2, 1e-1)),  # fmt: skip
+                Categorical("batch_size", (32, 128), default=32),
+            ]
+        )
+
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:
         """Build lagged-return features and split them by time (70/15/15).
 
-        ``data_dir`` is unused: the prices ship inside Python packages (or come from
-        ``csv``). ``subsample`` keeps the most recent training rows, next to validation.
+        Shipped prices come from inside Python packages; a relative ``csv`` path is
+        looked up in the working directory, then in ``data_dir``. ``subsample`` keeps
+        the most recent training rows, next to validation.
         """
-        series = load_prices(self.ticker, self.csv)
+        csv: Path | None = None
+        if self.csv is not None:
+            csv = Path(self.csv).expanduser()
+            if not csv.is_file() and not csv.is_absolute():  # relative: cwd, then data dir
+                in_data_dir = resolve_data_dir(data_dir) / csv
+                csv = in_data_dir if in_data_dir.is_file() else csv
+        series = load_prices(self.ticker, csv)
         dates, close = series.dates, series.close
         if len(close) < self.window + MIN_DAYS:
             raise DatasetError(

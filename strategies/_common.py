@@ -1,0 +1,197 @@
+"""Helpers shared by the built-in strategies: parameter checks, finite spaces, sampling.
+
+Private: strategies import from here; plug-ins should use the public space API.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import optuna
+
+from tunebench.strategies.space import Float, Int, Param, SearchSpace
+
+__all__ = [
+    "RandomConfigs",
+    "check_bool",
+    "check_choice",
+    "check_fraction",
+    "check_int",
+    "check_real",
+    "complete_config",
+    "finite_configs",
+    "finite_size",
+]
+
+# A finite space with more configs than this is treated as infinite: enumerating it would
+# cost more than it saves, and a run never gets near covering it.
+_ENUMERATION_LIMIT = 100_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter checks: one-line ValueErrors naming the strategy, the parameter and what is allowed
+# ---------------------------------------------------------------------------------------------
+
+
+def _refuse(strategy: str, param: str, value: Any, allowed: str) -> ValueError:
+    return ValueError(f"{strategy}: {param} = {value!r} is not allowed; allowed: {allowed}")
+
+
+def check_int(strategy: str, param: str, value: Any, low: int, high: int | None = None) -> None:
+    """Raise unless ``value`` is an int (not a bool) in ``[low, high]``."""
+    ok = isinstance(value, int) and not isinstance(value, bool) and value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        upper = f", {high}]" if high is not None else ", inf)"
+        raise _refuse(strategy, param, value, f"an int in [{low}{upper}")
+
+
+def check_real(strategy: str, param: str, value: Any, low: float = 0.0) -> None:
+    """Raise unless ``value`` is a finite real number (not a bool) ``>= low``."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (ok and math.isfinite(value) and value >= low):
+        raise _refuse(strategy, param, value, f"a finite number >= {low}")
+
+
+def check_fraction(strategy: str, param: str, value: Any) -> None:
+    """Raise unless ``value`` is a real number strictly between 0 and 1."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not (ok and 0.0 < value < 1.0):
+        raise _refuse(strategy, param, value, "a number in (0, 1), both ends excluded")
+
+
+def check_bool(strategy: str, param: str, value: Any) -> None:
+    """Raise unless ``value`` is ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        raise _refuse(strategy, param, value, "true or false")
+
+
+def check_choice(strategy: str, param: str, value: Any, choices: tuple[str, ...]) -> None:
+    """Raise unless ``value`` is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        raise _refuse(strategy, param, value, "one of " + ", ".join(repr(c) for c in choices))
+
+
+# ---------------------------------------------------------------------------------------------
+# Finite spaces
+# ---------------------------------------------------------------------------------------------
+
+
+def _every_value(param: Param) -> Param | None:
+    """``param`` with a grid of every value it allows, or ``None`` when there are too many."""
+    if isinstance(param, Float):
+        return None
+    if isinstance(param, Int):
+        count = (param.high - param.low) // param.step + 1
+        if count > _ENUMERATION_LIMIT:
+            return None
+        return replace(param, grid=tuple(range(param.low, param.high + 1, param.step)))
+    return param
+
+
+def _exact_space(space: SearchSpace) -> SearchSpace | None:
+    params = [_every_value(p) for p in space]
+    if any(p is None for p in params):
+        return None
+    exact = SearchSpace([p for p in params if p is not None])
+    return exact if exact.grid_size() <= _ENUMERATION_LIMIT else None
+
+
+def finite_size(space: SearchSpace) -> int | None:
+    """Number of distinct valid configs of ``space``, or ``None`` if it is infinite or huge.
+
+    A space is finite when it has no :class:`Float` parameter; every value of an ``Int``
+    counts (not only its grid values). Spaces above 100,000 configs count as infinite.
+    """
+    exact = _exact_space(space)
+    return None if exact is None else exact.grid_size()
+
+
+def finite_configs(space: SearchSpace) -> list[dict[str, Any]] | None:
+    """Every valid config of a finite space (see :func:`finite_size`), or ``None``."""
+    exact = _exact_space(space)
+    return None if exact is None else exact.grid()
+
+
+def complete_config(space: SearchSpace, config: dict[str, Any]) -> dict[str, Any]:
+    """Make ``config`` valid after a change: drop inactive keys, default new active ones.
+
+    Parameters are visited in space order (parents first), so changing a parent such as
+    ``n_layers`` activates or deactivates its children consistently.
+    """
+    out: dict[str, Any] = {}
+    for param in space:
+        if space.is_active(param.name, out):
+            out[param.name] = config.get(param.name, param.default_value())
+    return space.canonical(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Seeded random configs
+# ---------------------------------------------------------------------------------------------
+
+
+class RandomConfigs:
+    """Uniform random configs of a space, seeded (optuna's RandomSampler, define-by-run).
+
+    Args:
+        space: The search space.
+        seed: Same seed, same sequence of configs.
+    """
+
+    def __init__(self, space: SearchSpace, seed: int) -> None:
+        self.space = space
+        self._rng = np.random.default_rng(seed)
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        self._study = optuna.create_study(
+            sampler=optuna.samplers.RandomSampler(seed=seed),
+            study_name=f"tunebench-random-configs-{seed}",
+        )
+        self._all: list[dict[str, Any]] | None = None
+        self._size = finite_size(space)
+
+    def sample(self) -> dict[str, Any]:
+        """One random config (canonical)."""
+        trial = self._study.ask()
+        config = self.space.suggest_optuna(trial)
+        # Close it: the study is only a source of seeded draws.
+        self._study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return self.space.canonical(config)
+
+    def distinct(self, n: int, exclude: set[str]) -> list[dict[str, Any]]:
+        """Up to ``n`` random configs, distinct and not in ``exclude`` (config keys).
+
+        On a finite space with fewer than ``n`` unseen configs, all of them (shuffled); so the
+        result is shorter than ``n`` only when the space runs out. ``exclude`` is updated.
+        """
+        out: list[dict[str, Any]] = []
+        attempts = 0
+        while len(out) < n:
+            if self._size is not None and len(exclude) >= self._size:
+                break
+            attempts += 1
+            if attempts > 20 * n + 100:
+                # Rejection sampling is stuck (finite space nearly covered): pick the rest
+                # from the enumeration of the unseen configs.
+                out.extend(self._unseen(n - len(out), exclude))
+                break
+            config = self.sample()
+            key = self.space.config_key(config)
+            if key not in exclude:
+                exclude.add(key)
+                out.append(config)
+        return out
+
+    def _unseen(self, n: int, exclude: set[str]) -> list[dict[str, Any]]:
+        if self._all is None:
+            self._all = finite_configs(self.space)
+        if self._all is None:  # infinite space: rejection sampling cannot be stuck for long
+            return []
+        unseen = [c for c in self._all if self.space.config_key(c) not in exclude]
+        picked = [unseen[i] for i in self._rng.permutation(len(unseen))[:n]]
+        exclude.update(self.space.config_key(c) for c in picked)
+        return [self.space.canonical(c) for c in picked]
