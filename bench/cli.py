@@ -128,10 +128,12 @@ def run(
     if (scheduler or dask_local) and runner.pending():
         executor = DaskExecutor(scheduler, local_workers=dask_local or 2, threads=runner.threads)
     failed = 0
+    from tunebench.datasets.files import DatasetError
+
     try:
         for outcome in runner.execute(progress, executor):
             failed += outcome.status == "failed"
-    except BackendError as exc:
+    except (BackendError, DatasetError) as exc:
         raise _fail(str(exc)) from None
     table = write_summary(runner.root, reports / matrix.name)
     if not quiet:
@@ -174,11 +176,18 @@ class Listing(str, Enum):
 
     problems = "problems"
     strategies = "strategies"
+    datasets = "datasets"
 
 
 @app.command("list")
-def list_(what: Annotated[Listing, typer.Argument(help="problems or strategies")]) -> None:
-    """List the known problems or strategies (built-in and plug-ins)."""
+def list_(
+    what: Annotated[Listing, typer.Argument(help="problems, strategies or datasets")],
+    data_dir: DataDir = None,
+) -> None:
+    """List the known problems, strategies (built-in and plug-ins) or datasets."""
+    if what is Listing.datasets:
+        datasets(data_dir)
+        return
     if what is Listing.problems:
         from tunebench.datasets import available_problems
 
@@ -310,6 +319,14 @@ def collect(
 
     for name, path in paths.items():
         typer.echo(f"{name:<7} {len(pd.read_parquet(path)):>8} rows  {path}")
+
+
+@app.command()
+def datasets(data_dir: DataDir = None) -> None:
+    """List the datasets: source, license, size, task, splits and checksum status."""
+    from tunebench.datasets.catalog import dataset_listing, format_listing
+
+    typer.echo(format_listing(dataset_listing(data_dir, verify=True)))
 
 
 @app.command()

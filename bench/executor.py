@@ -61,6 +61,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MATRIX_FILE = "matrix.json"
+DATA_VARIANTS_FILE = "data_variants.json"
 
 # TensorFlow keeps about 7 MB per model it ever built (see README, "Known limit");
 # a local worker process is replaced after this many runs to give that memory back.
@@ -573,16 +574,44 @@ class MatrixRunner:
             for spec in todo
         ]
         try:
-            for outcome in executor.run(tasks, progress):
-                self._store(outcome, shares_disk=executor.shares_disk)
+            for result in executor.run(tasks, progress):
+                outcome = self._store(result, shares_disk=executor.shares_disk)
                 progress.run_finished(outcome.spec, outcome.status, outcome.record)
                 yield outcome
         finally:
             executor.close()
             progress.finish()
 
-    def _store(self, outcome: RunOutcome, *, shares_disk: bool) -> None:
+    def _variant_conflict(self, outcome: RunOutcome) -> str | None:
+        """A run whose data variant differs from what this results folder already holds.
+
+        Problems with several data variants (covertype: full UCI data or the
+        Kaggle sample) record ``provenance.data.variant``; the first complete run
+        of a problem entry fixes it for the folder, in ``data_variants.json``.
+        """
+        data = (outcome.record.get("provenance") or {}).get("data") or {}
+        variant = data.get("variant")
+        if outcome.status != "complete" or variant is None:
+            return None
+        path = self.root / DATA_VARIANTS_FILE
+        known = read_json(path) if path.is_file() else {}
+        label = outcome.spec.problem_label or outcome.spec.problem
+        if known.get(label, variant) != variant:
+            return (
+                f"data variant {variant!r} of {label} differs from {known[label]!r}, which "
+                f"the runs already in {self.root} used; use another --results folder"
+            )
+        if label not in known:
+            write_json_atomic(path, {**known, label: variant})
+        return None
+
+    def _store(self, outcome: RunOutcome, *, shares_disk: bool) -> RunOutcome:
         """Write what a worker could not write itself; the trial log before run.json."""
+        conflict = self._variant_conflict(outcome)
+        if conflict is not None:
+            record = {**outcome.record, "status": "failed", "error": conflict}
+            outcome = RunOutcome(outcome.spec, "failed", record, outcome.trials_text)
+            write_json_atomic(self.root / outcome.spec.rel_dir / RUN_FILE, record)
         run_dir = self.root / outcome.spec.rel_dir
         if not shares_disk:
             run_dir.mkdir(parents=True, exist_ok=True)
@@ -590,3 +619,4 @@ class MatrixRunner:
                 (run_dir / TRIALS_FILE).write_text(outcome.trials_text, encoding="utf-8")
         if not shares_disk or not (run_dir / RUN_FILE).is_file():
             write_json_atomic(run_dir / RUN_FILE, outcome.record)
+        return outcome

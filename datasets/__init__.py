@@ -6,13 +6,26 @@ Built-in problems are listed here; installed packages add more through the
 
 from __future__ import annotations
 
+from tunebench.datasets.covertype import CovertypeMLP
+from tunebench.datasets.events import EventsMLP
+from tunebench.datasets.mnist import MnistCNN
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.plugins import load_registry
 
-__all__ = ["Problem", "Splits", "StocksMLP", "available_problems"]
+__all__ = [
+    "CovertypeMLP",
+    "EventsMLP",
+    "MnistCNN",
+    "Problem",
+    "Splits",
+    "StocksMLP",
+    "available_problems",
+]
 
-_BUILTINS: dict[str, type[Problem]] = {StocksMLP.name: StocksMLP}
+_BUILTINS: dict[str, type[Problem]] = {
+    cls.name: cls for cls in (CovertypeMLP, EventsMLP, MnistCNN, StocksMLP)
+}
 
 
 def available_problems() -> dict[str, type[Problem]]:

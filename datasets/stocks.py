@@ -324,11 +324,17 @@ class StocksMLP(Problem):
             [
                 Int("n_layers", 1, MAX_LAYERS, default=2, grid=(1, 2)),
                 Int("units_1", 4, 128, log=True, default=32, grid=(8, 64)),
-                Int("units_2", 4, 128, log=True, default=32, grid=(8, 64),
-                    condition=Condition("n_layers", (2, 3))),  # fmt: skip
+                Int(
+                    "units_2",
+                    4,
+                    128,
+                    log=True,
+                    default=32,
+                    grid=(8, 64),
+                    condition=Condition("n_layers", (2, 3)),
+                ),
                 Categorical("optimizer", ("adam", "rmsprop", "sgd")),
-                Float("learning_rate", 1e-4, 1e-1, log=True, default=1e-2,
-                      grid=(1e-3, 1e-2, 1e-1)),  # fmt: skip
+                Float("learning_rate", 1e-4, 1e-1, log=True, default=1e-2, grid=(1e-3, 1e-2, 1e-1)),
                 Categorical("batch_size", (32, 128), default=32),
             ]
         )

@@ -29,7 +29,8 @@ def run_cli(*args: str) -> tuple[int, str, str]:
 def test_version_and_lists() -> None:
     assert run_cli("--version")[1].strip() == f"tunebench {__version__}"
     code, out, _ = run_cli("list", "problems")
-    assert code == 0 and out.startswith("stocks-mlp")
+    names = [line.split()[0] for line in out.splitlines()]
+    assert code == 0 and names == ["covertype-mlp", "events-mlp", "mnist-cnn", "stocks-mlp"]
     code, out, _ = run_cli("list", "strategies")
     assert code == 0 and "random" in out
 
@@ -73,7 +74,7 @@ def test_results_of_another_matrix_are_refused(
     ("overrides", "expected"),
     [
         ({"strategies": '[[strategies]]\nname = "randm"\n'},
-         "tiny.toml:11: strategies[0].name: unknown strategy 'randm'; allowed: random"),
+         "tiny.toml:11: strategies[0].name: unknown strategy 'randm'; allowed: "),
         ({"budget": "full_evaluations = -5"}, "tiny.toml:5: budget.full_evaluations"),
         ({"budget": "full_evalutions = 3"}, "unknown key; allowed: full_evaluations, seconds"),
         ({"seeds": '"three"'}, "tiny.toml:3: seeds"),
@@ -97,13 +98,18 @@ def test_unknown_problem_and_problem_param(tmp_path: Path) -> None:
     base = 'name = "p"\nmode = "live"\nseeds = 1\n[budget]\nfull_evaluations = 1\n'
     bad.write_text(base + '[[problems]]\nname = "mnist"\n[[strategies]]\nname = "random"\n')
     code, _, err = run_cli("run", str(bad), "--results", str(tmp_path / "r"))
-    assert code == 2 and "unknown problem 'mnist'; allowed: stocks-mlp" in err
+    assert code == 2
+    assert (
+        "unknown problem 'mnist'; allowed: covertype-mlp, events-mlp, mnist-cnn, stocks-mlp" in err
+    )
     bad.write_text(
         base + '[[problems]]\nname = "stocks-mlp"\nparams = {tickr = "X"}\n'
         '[[strategies]]\nname = "random"\n'
     )
     code, _, err = run_cli("run", str(bad), "--results", str(tmp_path / "r"))
     assert code == 2 and "problems[0].params" in err and "allowed parameters: ticker, window" in err
+    code, out, _ = run_cli("list", "datasets", "--data-dir", str(tmp_path))
+    assert code == 0 and "mnist" in out and "missing" in out  # an empty data dir
     assert not (tmp_path / "r").exists()
 
 

@@ -124,3 +124,25 @@ def test_collect_writes_runs_trials_and_epochs(
     row = trials[(trials["seed"] == best["seed"]) & (trials["trial"] == best["best_trial"])]
     assert row["last_value"].item() == best["best_value"]
     assert collect(runner.root)["epochs"]["budget_used"].max() == 2.0
+
+
+def test_data_variants_are_never_mixed_in_one_results_folder(
+    tmp_path: Path, write_matrix: Callable[..., Path]
+) -> None:
+    from tunebench.executor import RunOutcome
+
+    runner = MatrixRunner(load(write_matrix(seeds="2")), tmp_path, workers=1)
+    first, second = runner.runs
+
+    def outcome(spec: Any, variant: str) -> RunOutcome:
+        record = {"status": "complete", "provenance": {"data": {"variant": variant}}}
+        return RunOutcome(spec, "complete", record, trials_text="")
+
+    assert runner._store(outcome(first, "kaggle-sample"), shares_disk=False).status == "complete"
+    mixed = runner._store(outcome(second, "uci-full"), shares_disk=False)
+    assert mixed.status == "failed"
+    assert (
+        "data variant 'uci-full' of stocks-mlp differs from 'kaggle-sample'"
+        in mixed.record["error"]
+    )
+    assert read_json(runner.root / second.rel_dir / "run.json")["status"] == "failed"
