@@ -329,6 +329,41 @@ def datasets(data_dir: DataDir = None) -> None:
     typer.echo(format_listing(dataset_listing(data_dir, verify=True)))
 
 
+ReportOut = Annotated[
+    Path | None, typer.Option("--out", help="Report folder (default reports/<matrix name>).")
+]
+
+
+@app.command()
+def report(
+    results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
+    out: ReportOut = None,
+) -> None:
+    """Write the report of a results folder: index.html, report.md, figures, tables."""
+    from tunebench.reports.report import ReportError, build_report
+
+    try:
+        index = build_report(results, out)
+    except ReportError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"report: {index}  (Markdown: {index.parent / 'report.md'})")
+
+
+@app.command()
+def figures(
+    results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
+    out: ReportOut = None,
+) -> None:
+    """Regenerate only the report's figures (PNG and SVG) from the stored results."""
+    from tunebench.reports.report import ReportError, build_figures
+
+    try:
+        paths = build_figures(results, out)
+    except ReportError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"{len(paths)} figure files in {paths[0].parent if paths else out}")
+
+
 @app.command()
 def summary(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],

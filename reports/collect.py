@@ -9,7 +9,8 @@
     best_value, best_epochs, test_value, retrain_test_mean, retrain_test_std,
     retrain_repeats, budget_used, n_trials, n_complete, n_stopped, n_failed,
     end_reason, epochs, train_seconds, setup_seconds, strategy_seconds, flops,
-    wall_seconds, backend, threads, data_variant, git_commit, error, run_dir.
+    wall_seconds, test_eval_seconds, retrain_seconds, retrain_test_values (JSON list),
+    backend, threads, data_variant, git_commit, error, run_dir.
 ``trials.parquet``: one row per trial.
     matrix, problem, strategy, seed, trial, config (JSON text), hp_<name> for
     every hyperparameter (null when inactive), target_epochs, resume_from,
@@ -74,6 +75,9 @@ def _run_row(record: dict[str, Any], run_dir: Path, matrix: str) -> dict[str, An
         "strategy_seconds": ledger.get("strategy_seconds"),
         "flops": ledger.get("flops"),
         "wall_seconds": record.get("timings", {}).get("wall_seconds"),
+        "test_eval_seconds": record.get("timings", {}).get("test_eval_seconds"),
+        "retrain_seconds": record.get("timings", {}).get("retrain_seconds"),
+        "retrain_test_values": json.dumps(result.get("retrain_test_values") or []),
         "backend": prov.get("backend"),
         "threads": prov.get("threads"),
         "data_variant": (prov.get("data") or {}).get("variant"),
@@ -96,7 +100,9 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
         FileNotFoundError: No run folder under ``results``.
     """
     matrix = results.name
-    runs, trials, epochs = [], [], []
+    runs: list[dict[str, Any]] = []
+    trials: list[dict[str, Any]] = []
+    epochs: list[dict[str, Any]] = []
     run_dirs = sorted(p.parent for p in results.glob(f"*/*/seed=*/{TRIALS_FILE}"))
     run_dirs += sorted(
         p.parent

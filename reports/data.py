@@ -1,0 +1,283 @@
+"""Load a results folder for reporting: the three collected tables, the plan, what is missing.
+
+The report is built only from stored records (``run.json``, ``trials.jsonl``), through
+the tables of :mod:`tunebench.reports.collect`. When ``results/<matrix>/tables/`` holds
+Parquet tables newer than every run record they are read as they are; otherwise the
+records are collected again in memory (nothing is written into the results folder).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tunebench.records import RUN_FILE, TRIALS_FILE
+from tunebench.reports.collect import TABLES, collect
+
+__all__ = [
+    "NoResultsError",
+    "ProblemInfo",
+    "ReportData",
+    "ReportError",
+    "load_results",
+]
+
+MATRIX_FILE = "matrix.json"  # written by tunebench.executor.MatrixRunner
+
+
+class ReportError(RuntimeError):
+    """A results folder cannot be reported on (the message is one line)."""
+
+
+class NoResultsError(ReportError, FileNotFoundError):
+    """The results folder is missing or holds no run record."""
+
+
+@dataclass(frozen=True)
+class ProblemInfo:
+    """What the report needs to know about one problem of the matrix.
+
+    Attributes:
+        name: The problem's label in the results: its folder name (``name`` or
+            ``name@mode``).
+        registered: The registered problem name.
+        metric: Keras metric name (the validation score is ``val_<metric>``).
+        direction: ``"maximize"`` or ``"minimize"``.
+        max_epochs: Epochs of one full evaluation.
+        mode: ``"live"`` or ``"replay"`` (wall-clock is simulated in replay).
+        params: Problem options from the matrix.
+    """
+
+    name: str
+    registered: str
+    metric: str
+    direction: str
+    max_epochs: int
+    mode: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sign(self) -> float:
+        """+1 when larger is better, -1 otherwise (multiply to make larger better)."""
+        return 1.0 if self.direction == "maximize" else -1.0
+
+
+@dataclass
+class ReportData:
+    """Everything loaded from a results folder.
+
+    Attributes:
+        results: The matrix's results folder.
+        matrix_name: Its name.
+        matrix: The matrix as recorded in ``matrix.json`` (``None`` when absent).
+        runs: One row per run folder (the collected ``runs`` table).
+        trials: One row per trial.
+        epochs: One row per trained epoch.
+        strategies: Strategy labels of the matrix, sorted (colours follow this order).
+        problems: Problem names in matrix order.
+        info: Per problem: metric, direction, epochs, mode.
+        missing: Planned runs that are not complete: problem, strategy, seed, state
+            (``absent``, ``incomplete``, ``failed``) and the recorded error.
+        n_planned: Runs the matrix plans (the run folders found, without ``matrix.json``).
+    """
+
+    results: Path
+    matrix_name: str
+    matrix: dict[str, Any] | None
+    runs: pd.DataFrame
+    trials: pd.DataFrame
+    epochs: pd.DataFrame
+    strategies: list[str]
+    problems: list[str]
+    info: dict[str, ProblemInfo]
+    missing: pd.DataFrame
+
+    @property
+    def complete(self) -> pd.DataFrame:
+        """The complete runs."""
+        return self.runs[self.runs["status"] == "complete"]
+
+    n_planned: int = 0
+
+    @property
+    def budget_full_evaluations(self) -> float | None:
+        """The matrix's budget in full evaluations, if it is capped that way."""
+        values = self.complete["budget_full_evaluations"].dropna()
+        return float(values.iloc[0]) if len(values) else None
+
+
+def _records(results: Path) -> tuple[float, int]:
+    """The newest run record's mtime under ``results`` and the number of run folders."""
+    newest = 0.0
+    folders = set()
+    for pattern in (f"*/*/seed=*/{RUN_FILE}", f"*/*/seed=*/{TRIALS_FILE}"):
+        for path in results.glob(pattern):
+            newest = max(newest, path.stat().st_mtime)
+            folders.add(path.parent)
+    return newest, len(folders)
+
+
+def _tables(results: Path) -> dict[str, pd.DataFrame]:
+    """The collected tables: stored ones when fresh, else collected in memory.
+
+    Stored tables are fresh when they are newer than every run record and list as many
+    runs as there are run folders (removing a run folder changes no mtime).
+    """
+    stored = results / "tables"
+    paths = [stored / f"{name}.parquet" for name in TABLES]
+    newest, n_runs = _records(results)
+    if newest and all(p.is_file() and p.stat().st_mtime >= newest for p in paths):
+        tables = {name: pd.read_parquet(p) for name, p in zip(TABLES, paths, strict=True)}
+        if len(tables["runs"]) == n_runs:
+            return tables
+    try:
+        return collect(results)
+    except FileNotFoundError as exc:
+        raise NoResultsError(str(exc)) from None
+
+
+def _planned(
+    matrix: dict[str, Any],
+) -> tuple[list[str], list[str], dict[str, list[int]], dict[str, Any]]:
+    """Problem labels, strategy labels, seeds per problem and problem entries of a matrix.
+
+    A problem's label is its folder name: ``name``, or ``name@mode`` for an entry with
+    its own mode; an entry may also have its own seeds.
+    """
+    from tunebench.matrix import Matrix
+
+    parsed = Matrix.model_validate(matrix)
+    problems = [_label(p) for p in parsed.problems]
+    labels = [s.label for s in parsed.strategies]
+    seeds = {_label(p): list(getattr(p, "seeds", None) or parsed.seeds) for p in parsed.problems}
+    entries = {_label(p): p for p in parsed.problems}
+    return problems, labels, seeds, entries
+
+
+def _label(entry: Any) -> str:
+    """Folder name of a problem entry (older matrices have no ``label``)."""
+    return str(getattr(entry, "label", entry.name))
+
+
+def _missing(
+    runs: pd.DataFrame, problems: list[str], labels: list[str], seeds: dict[str, list[int]]
+) -> pd.DataFrame:
+    """Planned runs that are not complete, in plan order."""
+    by_key = {
+        (r.problem, r.strategy, int(r.seed)): r
+        for r in runs.itertuples(index=False)
+        if r.seed is not None and not pd.isna(r.seed)
+    }
+    rows = []
+    for problem in problems:
+        for label in labels:
+            for seed in seeds[problem]:
+                row = by_key.get((problem, label, seed))
+                if row is None:
+                    state, error = "absent", ""
+                elif row.status == "complete":
+                    continue
+                elif row.status == "failed":
+                    state, error = "failed", str(row.error or "")
+                else:
+                    state, error = "incomplete", ""
+                rows.append(
+                    {
+                        "problem": problem,
+                        "strategy": label,
+                        "seed": seed,
+                        "state": state,
+                        "error": error,
+                    }
+                )
+    return pd.DataFrame(rows, columns=["problem", "strategy", "seed", "state", "error"])
+
+
+def load_results(results: Path) -> ReportData:
+    """Load a matrix's results folder for reporting.
+
+    Args:
+        results: ``results/<matrix>``.
+
+    Returns:
+        The loaded data, with the list of planned runs that are not complete.
+
+    Raises:
+        NoResultsError: The folder does not exist or holds no run record.
+        ReportError: Run records exist, but none is complete.
+    """
+    results = Path(results)
+    if not results.is_dir():
+        raise NoResultsError(f"{results}: no such results folder")
+    tables = _tables(results)
+    runs = tables["runs"]
+    matrix_path = results / MATRIX_FILE
+    matrix: dict[str, Any] | None = None
+    entries: dict[str, Any] = {}
+    if matrix_path.is_file():
+        matrix = json.loads(matrix_path.read_text(encoding="utf-8")).get("matrix")
+    if matrix is not None:
+        problems, labels, seeds, entries = _planned(matrix)
+        missing = _missing(runs, problems, labels, seeds)
+        n_planned = len(labels) * sum(len(v) for v in seeds.values())
+    else:
+        n_planned = len(runs)
+        problems = sorted(runs["problem"].dropna().unique())
+        labels = sorted(runs["strategy"].dropna().unique())
+        bad = runs[runs["status"] != "complete"]
+        missing = pd.DataFrame(
+            {
+                "problem": bad["problem"],
+                "strategy": bad["strategy"],
+                "seed": bad["seed"],
+                "state": np.where(bad["status"] == "failed", "failed", "incomplete"),
+                "error": bad["error"].fillna(""),
+            }
+        )
+    done = runs[runs["status"] == "complete"]
+    if done.empty:
+        raise ReportError(
+            f"{results}: none of {len(runs)} run folders holds a complete run yet "
+            "(run.json with status complete); nothing to report"
+        )
+    strategies = sorted(set(labels) | set(runs["strategy"].dropna()))
+    problems = [p for p in problems if p in set(done["problem"])] + sorted(
+        set(done["problem"]) - set(problems)
+    )
+    info: dict[str, ProblemInfo] = {}
+    for name in problems:
+        rows = done[done["problem"] == name]
+        first = rows.iloc[0]
+        entry = entries.get(name)
+        registered = first.get("problem_name") if "problem_name" in rows.columns else None
+        info[name] = ProblemInfo(
+            name=name,
+            registered=str(registered) if isinstance(registered, str) else name,
+            metric=str(first["metric"]),
+            direction=str(first["direction"]),
+            max_epochs=int(first["max_epochs"]),
+            mode=str(first["mode"] or (matrix or {}).get("mode") or "live"),
+            params=dict(entry.params) if entry is not None else {},
+        )
+    for col in ("trial", "seed"):
+        for frame in (tables["trials"], tables["epochs"]):
+            if col in frame.columns and len(frame):
+                frame[col] = frame[col].astype(int)
+    return ReportData(
+        results=results,
+        matrix_name=results.name,
+        matrix=matrix,
+        runs=runs,
+        trials=tables["trials"],
+        epochs=tables["epochs"],
+        strategies=strategies,
+        problems=problems,
+        info=info,
+        missing=missing.reset_index(drop=True),
+        n_planned=n_planned,
+    )

@@ -1,0 +1,708 @@
+"""Render a report as one self-contained HTML file and as GitHub Markdown, and its CSVs.
+
+``index.html`` embeds every figure as a base64 PNG (no other file is needed to read
+it); ``report.md`` links ``figures/*.png``. Both hold the same text: the generated
+summary, a table of contents, a section per problem, the statistics over all problems,
+what is missing, and how everything was computed. Nothing time-dependent is written,
+so the same results give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tunebench.reports.analysis import Analysis, ProblemAnalysis
+from tunebench.reports.figures import DPI, FigureFile, slug
+from tunebench.reports.stats import ALPHA
+
+__all__ = ["render_html", "render_markdown", "write_csv_tables"]
+
+
+# --------------------------------------------------------------------------------------
+# CSV tables
+# --------------------------------------------------------------------------------------
+
+
+def _per_problem(a: Analysis, attr: str) -> pd.DataFrame:
+    frames = []
+    for name, p in a.problems.items():
+        frame = getattr(p, attr)
+        if frame is not None and len(frame):
+            frames.append(frame.assign(problem=name)[["problem", *frame.columns]])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _friedman_rows(a: Analysis) -> pd.DataFrame:
+    rows = []
+    items = [(n, p.friedman) for n, p in a.problems.items()]
+    if a.overall_friedman is not None:
+        items.append(("overall", a.overall_friedman))
+    for name, r in items:
+        rows.append(
+            {
+                "scope": name,
+                "strategies": len(r.strategies),
+                "blocks": r.n_blocks,
+                "chi2": r.statistic,
+                "p": r.pvalue,
+                "alpha": r.alpha,
+                "nemenyi_cd": r.cd,
+                "note": r.note,
+                **{f"avg_rank[{s}]": v for s, v in sorted(r.avg_ranks.items())},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _wilcoxon_rows(a: Analysis) -> pd.DataFrame:
+    frames = [p.wilcoxon.assign(scope=n) for n, p in a.problems.items() if len(p.wilcoxon)]
+    if a.overall_wilcoxon is not None and len(a.overall_wilcoxon):
+        frames.append(a.overall_wilcoxon.assign(scope="overall"))
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[["scope", *[c for c in out.columns if c != "scope"]]]
+
+
+def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
+    """Write every table of the report as CSV into ``folder``.
+
+    Returns:
+        The written files.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in sorted(folder.glob("*.csv")):
+        old.unlink()
+    anytime_all = _per_problem(a, "anytime")
+    regret = _per_problem(a, "regret")
+    tables: dict[str, pd.DataFrame] = {
+        "final_scores": _per_problem(a, "final_table"),
+        "final_runs": _per_problem(a, "final"),
+        "anytime": anytime_all,
+        "regret_over_budget": regret,
+        "rank_over_budget": _per_problem(a, "ranks"),
+        "friedman_nemenyi": _friedman_rows(a),
+        "wilcoxon_holm": _wilcoxon_rows(a),
+        "speedup": _per_problem(a, "speedup"),
+        "cost": _per_problem(a, "cost"),
+        "importance": _per_problem(a, "importance"),
+        "best_configs": _per_problem(a, "best"),
+        "spearman": _per_problem(a, "spearman"),
+        "prune_fraction": _per_problem(a, "prune"),
+        "missing": a.data.missing,
+    }
+    if a.overall_ranks is not None:
+        tables["rank_over_budget_overall"] = a.overall_ranks
+    if a.overall_regret is not None:
+        tables["regret_over_budget_overall"] = a.overall_regret
+    paths = []
+    for name, frame in tables.items():
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------------------
+# A small document model, rendered to both HTML and Markdown
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Table:
+    columns: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class _Section:
+    title: str
+    anchor: str
+    level: int = 2
+    blocks: list[Any] = field(default_factory=list)  # str (paragraph) | _Table | FigureFile
+
+
+def _num(v: Any, digits: int = 4) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        if math.isnan(v):
+            return ""
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def _table(
+    frame: pd.DataFrame,
+    columns: Sequence[tuple[str, str]],
+    fmt: dict[str, Callable[[Any], str]] | None = None,
+) -> _Table:
+    fmt = fmt or {}
+    rows = []
+    for rec in frame.to_dict("records"):
+        rows.append([fmt.get(col, _num)(rec.get(col)) for col, _ in columns])
+    return _Table([title for _, title in columns], rows)
+
+
+def _p(v: Any) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return f"{v:.3g}"
+
+
+def _config(text: Any) -> str:
+    try:
+        cfg = json.loads(str(text))
+    except ValueError:
+        return str(text)
+    return ", ".join(f"{k}={v}" for k, v in cfg.items())
+
+
+def _setup_section(a: Analysis) -> _Section:
+    d = a.data
+    sec = _Section("Setup", "setup")
+    m = d.matrix or {}
+    budget = m.get("budget", {})
+    cap = (
+        f"{budget.get('full_evaluations')} full evaluations"
+        if budget.get("full_evaluations")
+        else f"{budget.get('seconds')} s"
+        if budget.get("seconds")
+        else "unknown"
+    )
+    seeds = sorted({int(s) for s in d.complete["seed"]})
+    commits = sorted({str(c)[:10] for c in d.complete["git_commit"].dropna()})
+    backends = sorted({str(b) for b in d.complete["backend"].dropna()})
+    rows = [
+        ["matrix", d.matrix_name],
+        ["results folder", str(d.results)],
+        ["mode", ", ".join(sorted({p.info.mode for p in a.problems.values()}))],
+        ["budget per run", cap],
+        [
+            "seeds",
+            f"{len(seeds)} ({', '.join(map(str, seeds[:20]))}{', ...' if len(seeds) > 20 else ''})",
+        ],
+        [
+            "problems",
+            ", ".join(
+                f"{p.info.name} ({p.info.metric}, {p.info.direction}, {p.info.max_epochs} epochs)"
+                for p in a.problems.values()
+            ),
+        ],
+        ["strategies", ", ".join(d.strategies)],
+        ["runs", f"{len(d.complete)} complete of {d.n_planned} planned"],
+        ["retrains of the incumbent", str((m.get("final") or {}).get("retrain_repeats", 0))],
+        ["Keras backend", ", ".join(backends) or "n/a"],
+        ["git commit(s)", ", ".join(commits) or "n/a"],
+    ]
+    sec.blocks.append(_Table(["", ""], rows))
+    return sec
+
+
+def _missing_section(a: Analysis) -> _Section | None:
+    d = a.data
+    if d.matrix is None:
+        return _Section(
+            "Missing",
+            "missing",
+            blocks=[
+                "No matrix.json in the results folder: the planned runs are unknown, so only "
+                "runs found incomplete or failed can be listed."
+            ]
+            + (
+                [
+                    _table(
+                        d.missing,
+                        [
+                            ("problem", "problem"),
+                            ("strategy", "strategy"),
+                            ("seed", "seed"),
+                            ("state", "state"),
+                            ("error", "error"),
+                        ],
+                    )
+                ]
+                if len(d.missing)
+                else []
+            ),
+        )
+    if d.missing.empty:
+        return None
+    counts = d.missing["state"].value_counts().sort_index()
+    sec = _Section("Missing", "missing")
+    sec.blocks.append(
+        f"{len(d.missing)} of {d.n_planned} planned runs are not in this report ("
+        + ", ".join(f"{n} {state}" for state, n in counts.items())
+        + "). Everything below is computed from the complete runs only; statistics use "
+        "only blocks where every compared strategy is complete. Run `tunebench run` again "
+        "to finish them."
+    )
+    sec.blocks.append(
+        _table(
+            d.missing,
+            [
+                ("problem", "problem"),
+                ("strategy", "strategy"),
+                ("seed", "seed"),
+                ("state", "state"),
+                ("error", "error"),
+            ],
+        )
+    )
+    return sec
+
+
+def _stats_blocks(res: Any, wilcoxon: pd.DataFrame, what: str) -> list[Any]:
+    blocks: list[Any] = []
+    if res is None:
+        return blocks
+    if res.applicable:
+        verdict = "differ significantly" if res.significant else "do not differ significantly"
+        text = (
+            f"Friedman test on final test regret over N = {res.n_blocks} blocks ({what}), "
+            f"k = {len(res.strategies)} strategies: chi-square = {res.statistic:.3f}, "
+            f"p = {res.pvalue:.3g}; at alpha = {res.alpha} the strategies {verdict}. Nemenyi "
+            f"critical difference of average ranks: CD = {res.cd:.3f}."
+        )
+        if res.note:
+            text += f" Caveat: {res.note}."
+    else:
+        text = f"Friedman test not run over N = {res.n_blocks} blocks ({what}): {res.note}."
+    blocks.append(text)
+    if len(wilcoxon):
+        blocks.append(
+            "Pairwise two-sided Wilcoxon signed-rank tests on the paired final test regrets "
+            f"(N = {int(wilcoxon['n'].max())} blocks per pair), p-values Holm-corrected over "
+            f"{len(wilcoxon)} pairs at alpha = {ALPHA}; wins count blocks where a strategy had "
+            "the lower regret; median diff is regret(a) - regret(b)."
+        )
+        blocks.append(
+            _table(
+                wilcoxon,
+                [
+                    ("a", "a"),
+                    ("b", "b"),
+                    ("n", "N"),
+                    ("wins_a", "wins a"),
+                    ("ties", "ties"),
+                    ("wins_b", "wins b"),
+                    ("median_diff", "median diff"),
+                    ("statistic", "W"),
+                    ("p", "p"),
+                    ("p_holm", "p (Holm)"),
+                    ("significant", f"p_Holm < {ALPHA}"),
+                    ("note", "note"),
+                ],
+                {"p": _p, "p_holm": _p},
+            )
+        )
+    return blocks
+
+
+def _problem_section(a: Analysis, p: ProblemAnalysis, figs: dict[str, FigureFile]) -> _Section:
+    name = p.info.name
+    sec = _Section(f"Problem: {name}", f"problem-{slug(name)}")
+    sec.blocks.append(
+        f"Metric: validation / test {p.info.metric} ({p.info.direction}), {p.info.max_epochs} "
+        f"epochs per full evaluation, {p.info.mode} mode; strategies with complete runs: "
+        f"{', '.join(p.strategies)}."
+    )
+    sub = lambda title, key: _Section(title, f"{slug(name)}-{key}", 3)  # noqa: E731
+    s1 = sub("Anytime performance", "anytime")
+    s1.blocks.append(figs[f"anytime/{name}"])
+    s2 = sub("Final test scores", "final")
+    s2.blocks.append(figs[f"final/{name}"])
+    s2.blocks.append(
+        _table(
+            p.final_table,
+            [
+                ("strategy", "strategy"),
+                ("runs", "runs"),
+                ("mean", "mean"),
+                ("std", "std"),
+                ("median", "median"),
+                ("val_mean", "validation mean"),
+                ("regret_median", "median regret"),
+            ],
+        )
+    )
+    s3 = sub("Normalized regret and rank", "regret")
+    s3.blocks.append(figs[f"regret/{name}"])
+    s3.blocks.append(
+        f"Validation regret: best known {p.val_norm.best:.4g}, reference (1) "
+        f"{p.val_norm.reference:.4g} = {p.val_norm.reference_name}. Final test regret: best "
+        f"known {p.test_norm.best:.4g}, reference {p.test_norm.reference:.4g} = "
+        f"{p.test_norm.reference_name}."
+    )
+    s4 = sub("Statistics", "stats")
+    if f"cd/{name}" in figs:
+        s4.blocks.append(figs[f"cd/{name}"])
+    s4.blocks += _stats_blocks(p.friedman, p.wilcoxon, f"seeds of {name}")
+    s5 = sub("Speedup over random search", "speedup")
+    if len(p.speedup):
+        s5.blocks.append(
+            f"Target: {a.random_label}'s median final validation {p.info.metric} "
+            f"({p.speedup_target:.4g}). Budget to reach it in full-evaluation equivalents "
+            "(median over seeds; inf: not reached) and the speedup relative to "
+            f"{a.random_label}."
+        )
+        s5.blocks.append(
+            _table(
+                p.speedup,
+                [
+                    ("strategy", "strategy"),
+                    ("seeds", "seeds"),
+                    ("reached", "seeds that reached it"),
+                    ("budget_median", "budget to target"),
+                    ("speedup", "speedup (x)"),
+                ],
+            )
+        )
+    else:
+        s5.blocks.append("No random search in this matrix: no speedup is computed.")
+    s6 = sub("Cost breakdown", "cost")
+    s6.blocks.append(figs[f"cost/{name}"])
+    s6.blocks.append(
+        _table(
+            p.cost,
+            [
+                ("strategy", "strategy"),
+                ("train_seconds", "training s"),
+                ("setup_seconds", "setup s"),
+                ("strategy_seconds", "strategy s"),
+                ("eval_seconds", "eval+retrain s"),
+                ("other_seconds", "harness+I/O s"),
+                ("wall_seconds", "wall s"),
+                ("trials", "trials"),
+                ("epochs_trained", "epochs trained"),
+                ("epochs_saved_by_resume", "epochs saved by resuming"),
+            ],
+        )
+    )
+    s7 = sub("Hyperparameter importance and best configs", "importance")
+    if f"importance/{name}" in figs:
+        s7.blocks.append(figs[f"importance/{name}"])
+    else:
+        s7.blocks.append(f"No importance estimate: {p.importance_note}.")
+    if len(p.best):
+        s7.blocks.append(
+            "Best configs (distinct) by final validation value, full-length "
+            "trials of every strategy and seed:"
+        )
+        s7.blocks.append(
+            _table(
+                p.best,
+                [
+                    ("rank", "#"),
+                    ("config", "config"),
+                    ("value", "validation"),
+                    ("test_value", "test"),
+                    ("times", "times trained"),
+                    ("strategy", "found by"),
+                    ("seed", "seed"),
+                ],
+                {"config": _config},
+            )
+        )
+    s8 = sub("Early-stopping evidence", "early")
+    if f"early/{name}" in figs:
+        s8.blocks.append(figs[f"early/{name}"])
+        s8.blocks.append(
+            _table(
+                p.spearman,
+                [("epoch", "epoch k"), ("rho", "Spearman rho"), ("p", "p"), ("n", "curves")],
+                {"p": _p},
+            )
+        )
+        if p.prune is not None:
+            s8.blocks.append(
+                _table(
+                    p.prune,
+                    [
+                        ("fraction", "prune fraction"),
+                        ("survival", "P(best kept)"),
+                        ("rounds", "pruning rounds"),
+                        ("population", "population"),
+                        ("survivors", "survivors"),
+                    ],
+                )
+            )
+    else:
+        s8.blocks.append(f"Too few full learning curves ({p.n_curves}) for this analysis.")
+    sec.blocks += [s1, s2, s3, s4, s5, s6, s7, s8]
+    return sec
+
+
+def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section:
+    sec = _Section("All problems", "overall")
+    multi = len(a.problems) > 1
+    what = "problem x seed" if multi else f"seeds of {next(iter(a.problems))}"
+    sec.blocks.append(
+        f"Strategies compared: {', '.join(a.overall_strategies) or 'none'} (complete on every "
+        f"problem); blocks: {what} where all of them are complete (N = {a.overall_blocks}). "
+        "Measure: normalized final test regret, so problems with different metrics compare."
+    )
+    if "cd/overall" in figs:
+        sec.blocks.append(figs["cd/overall"])
+    wilcoxon = a.overall_wilcoxon if a.overall_wilcoxon is not None else pd.DataFrame()
+    sec.blocks += _stats_blocks(a.overall_friedman, wilcoxon, what)
+    if "regret/overall" in figs:
+        sec.blocks.append(figs["regret/overall"])
+    if "speedup" in figs:
+        sec.blocks.append(figs["speedup"])
+    return sec
+
+
+def _methods_section(a: Analysis) -> _Section:
+    sec = _Section("How this was computed", "methods")
+    for text in (
+        "Incumbent: as the harness picks it, the trial with the best last validation value "
+        "among trials trained to max_epochs (shorter trials count only when a run has none). "
+        "Anytime curves follow the incumbent over the budget charged so far (epochs, in "
+        "full-evaluation equivalents) and over the run's clock (simulated from the recorded "
+        "costs in replay mode); means over seeds with 95% percentile bootstrap intervals "
+        "(scipy.stats.bootstrap, 2,000 resamples, fixed seed).",
+        "Final test score: the incumbent's test-split score; with [final] retrain_repeats, "
+        "the mean of its retrains from scratch (their standard deviation is the error bar).",
+        "Normalized regret per problem: (best - score) / (best - reference) with scores "
+        "negated for minimized metrics; best is the best score any run reached on the "
+        "problem, the reference random search's median final score (or, without random "
+        "search, or when random search is itself the best, the worst median final score of "
+        "any strategy). Average rank: per block and budget point, 1 = best; a run without "
+        "an incumbent yet ranks last.",
+        f"Statistics (alpha = {ALPHA}): Friedman test (scipy.stats.friedmanchisquare) over "
+        "blocks, Nemenyi critical difference CD = q_alpha sqrt(k(k+1)/(6N)) with q_alpha the "
+        "studentized-range quantile / sqrt(2) (scipy.stats.studentized_range), pairwise "
+        "two-sided Wilcoxon signed-rank tests (scipy.stats.wilcoxon) with Holm's correction "
+        "(statsmodels multipletests).",
+        "Speedup: per run, the first budget at which the incumbent is at least as good as "
+        "random search's median final validation score; per strategy, the median over seeds "
+        "(lower middle value for even counts); speedup = random search's budget / the "
+        "strategy's.",
+        "Cost: the ledger's seconds (training, model setup, strategy ask/report/tell), the "
+        "test evaluations and retrains, and the rest of the wall time (harness, logging, "
+        "I/O); epochs saved by resuming: epochs a resumed trial's weights already had.",
+        "Importance: optuna's fANOVA over all full-length trials of a problem (every "
+        "strategy and seed); conditional parameters inactive in some trials are left out "
+        "(fANOVA needs every parameter in every trial).",
+        "Early stopping: the full learning curves of a problem are every trial trained to "
+        "max_epochs by any strategy and seed, a resumed trial's curve joined to the curve of "
+        "the trial it continued; exact duplicates are counted once. Spearman rank correlation "
+        "(scipy.stats.spearmanr) between the validation value after k epochs and after "
+        "max_epochs, for every k. Evolutionary pruning replayed on those curves: populations "
+        "are drawn at random (seeded, without replacement), pruned round by round exactly as "
+        "evolutionary-pruning does (drop ceil(f x alive) of the worst by their current value, "
+        "never below the survivors; when at most survivors remain or the next round would reach "
+        "max_epochs, keep the best survivors and train them to the end), and we count how "
+        "often the population's eventual best config (by final value) is still alive at the "
+        "end. The answer is the largest prune fraction f (and every smaller one) whose survival "
+        "probability is at least 95%.",
+    ):
+        sec.blocks.append(text)
+    return sec
+
+
+def _document(a: Analysis, figures: list[FigureFile]) -> list[_Section]:
+    figs = {f.key: f for f in figures}
+    sections = [_setup_section(a)]
+    missing = _missing_section(a)
+    if missing is not None:
+        sections.append(missing)
+    sections += [_problem_section(a, p, figs) for p in a.problems.values()]
+    sections.append(_overall_section(a, figs))
+    sections.append(_methods_section(a))
+    return sections
+
+
+def _walk(sections: list[_Section]) -> list[_Section]:
+    out = []
+    for s in sections:
+        out.append(s)
+        out += _walk([b for b in s.blocks if isinstance(b, _Section)])
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# HTML
+# --------------------------------------------------------------------------------------
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+  max-width: 1120px; margin: 2em auto; padding: 0 1.2em; color: #1d1d1f; line-height: 1.5;
+  font-size: 16px; }
+h1 { font-size: 1.9em; margin-bottom: 0.2em; }
+h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
+h3 { margin-top: 1.6em; }
+.summary { background: #f3f6fa; border-left: 4px solid #3a6ea5; padding: 0.8em 1.1em; }
+nav.toc { background: #fafafa; border: 1px solid #e3e3e3; padding: 0.6em 1.2em; }
+nav.toc ul { margin: 0.2em 0; padding-left: 1.3em; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { font-size: 0.92em; color: #444; margin-top: 0.4em; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; display: block;
+  overflow-x: auto; }
+th, td { border: 1px solid #d6d6d6; padding: 0.25em 0.6em; text-align: left;
+  vertical-align: top; }
+th { background: #f0f0f0; }
+tr:nth-child(even) td { background: #fafafa; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+code { background: #f2f2f2; padding: 0 0.25em; }
+"""
+
+
+def _is_num(s: str) -> bool:
+    try:
+        float(s)
+    except ValueError:
+        return s == "inf"
+    return True
+
+
+def _html_table(t: _Table) -> str:
+    head = (
+        ""
+        if not any(t.columns)
+        else ("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in t.columns) + "</tr>")
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="num">{html.escape(v)}</td>' if _is_num(v) else f"<td>{html.escape(v)}</td>"
+            for v in row
+        )
+        + "</tr>"
+        for row in t.rows
+    )
+    return f"<table>{head}{body}</table>"
+
+
+def _png_width(png: bytes) -> int:
+    """Pixel width from a PNG's IHDR chunk."""
+    return int.from_bytes(png[16:20], "big")
+
+
+def _html_blocks(blocks: list[Any], fig_dir: Path) -> list[str]:
+    out = []
+    for b in blocks:
+        if isinstance(b, str):
+            out.append(f"<p>{html.escape(b)}</p>")
+        elif isinstance(b, _Table):
+            out.append(_html_table(b))
+        elif isinstance(b, FigureFile):
+            png = (fig_dir / f"{b.stem}.png").read_bytes()
+            data = base64.b64encode(png).decode("ascii")
+            # shown at 100 px per inch whatever its size, so fonts match between figures
+            width = round(_png_width(png) * 100 / DPI)
+            out.append(
+                f'<figure id="fig-{html.escape(b.stem)}"><img alt="{html.escape(b.title)}" '
+                f'width="{width}" src="data:image/png;base64,{data}"><figcaption><b>'
+                f"{html.escape(b.title)}.</b> {html.escape(b.caption)}</figcaption></figure>"
+            )
+        elif isinstance(b, _Section):
+            out.append(f'<h{b.level} id="{b.anchor}">{html.escape(b.title)}</h{b.level}>')
+            out += _html_blocks(b.blocks, fig_dir)
+    return out
+
+
+def _toc_html(sections: list[_Section]) -> str:
+    def items(secs: list[_Section]) -> str:
+        lis = []
+        for s in secs:
+            subs = [b for b in s.blocks if isinstance(b, _Section)]
+            inner = items(subs) if subs else ""
+            lis.append(f'<li><a href="#{s.anchor}">{html.escape(s.title)}</a>{inner}</li>')
+        return "<ul>" + "".join(lis) + "</ul>"
+
+    return f'<nav class="toc"><b>Contents</b>{items(sections)}</nav>'
+
+
+def render_html(a: Analysis, figures: list[FigureFile], summary: str, fig_dir: Path) -> str:
+    """The report as one self-contained HTML page (figures embedded as base64 PNG)."""
+    sections = _document(a, figures)
+    title = f"tunebench report: {a.data.matrix_name}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(title)}</h1>",
+        f'<p class="summary" id="summary">{html.escape(summary)}</p>',
+        _toc_html(sections),
+    ]
+    parts += _html_blocks(list(sections), fig_dir)
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# Markdown
+# --------------------------------------------------------------------------------------
+
+
+def _md_cell(v: str) -> str:
+    return v.replace("|", "\\|").replace("\n", " ")
+
+
+def _md_table(t: _Table) -> str:
+    cols = t.columns if any(t.columns) else [" "] * len(t.columns)
+    lines = ["| " + " | ".join(_md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in t.rows]
+    return "\n".join(lines)
+
+
+def _md_blocks(blocks: list[Any]) -> list[str]:
+    out = []
+    for b in blocks:
+        if isinstance(b, str):
+            out.append(b)
+        elif isinstance(b, _Table):
+            out.append(_md_table(b))
+        elif isinstance(b, FigureFile):
+            out.append(
+                f"![{b.title}](figures/{b.stem}.png)\n\n*{b.title}.* {b.caption} "
+                f"([SVG](figures/{b.stem}.svg))"
+            )
+        elif isinstance(b, _Section):
+            out.append(f"{'#' * b.level} {b.title}")
+            out += _md_blocks(b.blocks)
+    return out
+
+
+def _md_anchor(title: str) -> str:
+    """GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes."""
+    kept = "".join(ch for ch in title.lower() if ch.isalnum() or ch in " -_")
+    return kept.replace(" ", "-")
+
+
+def render_markdown(a: Analysis, figures: list[FigureFile], summary: str) -> str:
+    """The report as GitHub-renderable Markdown (figures linked from ``figures/``)."""
+    sections = _document(a, figures)
+    toc = []
+    seen: dict[str, int] = {}
+    for s in _walk(sections):
+        anchor = _md_anchor(s.title)
+        n = seen.get(anchor, 0)
+        seen[anchor] = n + 1
+        if n:  # GitHub numbers repeated headings: name, name-1, name-2, ...
+            anchor = f"{anchor}-{n}"
+        indent = "  " * (s.level - 2)
+        toc.append(f"{indent}- [{s.title}](#{anchor})")
+    parts = [f"# tunebench report: {a.data.matrix_name}", summary, "## Contents", "\n".join(toc)]
+    parts += _md_blocks(list(sections))
+    return "\n\n".join(parts) + "\n"

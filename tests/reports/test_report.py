@@ -1,0 +1,162 @@
+"""End to end: a report from a real (replayed) results folder."""
+
+from __future__ import annotations
+
+import base64
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tunebench.reports.analysis import analyze
+from tunebench.reports.anytime import run_traces
+from tunebench.reports.data import NoResultsError, ReportError, load_results
+from tunebench.reports.report import build_figures, build_report
+
+PROBLEMS = ("tiny-stocks", "tiny-stocks-b")
+PER_PROBLEM = ("anytime", "final", "regret_rank", "cd", "cost", "importance", "early")
+OVERALL = ("cd_overall", "regret_rank_overall", "speedup")
+TABLES = (
+    "final_scores",
+    "final_runs",
+    "anytime",
+    "regret_over_budget",
+    "rank_over_budget",
+    "friedman_nemenyi",
+    "wilcoxon_holm",
+    "speedup",
+    "cost",
+    "importance",
+    "best_configs",
+    "spearman",
+    "prune_fraction",
+    "missing",
+)
+
+
+def test_report_has_every_part(report_dir: Path) -> None:
+    stems = [f"{kind}_{p}" for kind in PER_PROBLEM for p in PROBLEMS] + list(OVERALL)
+    for stem in stems:
+        for ext in ("png", "svg"):
+            path = report_dir / "figures" / f"{stem}.{ext}"
+            assert path.is_file() and path.stat().st_size > 1000, path
+    for name in TABLES:
+        assert (report_dir / "tables" / f"{name}.csv").is_file(), name
+    md = (report_dir / "report.md").read_text()
+    for stem in stems:
+        assert f"](figures/{stem}.png)" in md
+    for heading in (
+        "## Setup",
+        "### Anytime performance",
+        "### Final test scores",
+        "### Normalized regret and rank",
+        "### Statistics",
+        "### Speedup over random search",
+        "### Cost breakdown",
+        "### Hyperparameter importance and best configs",
+        "### Early-stopping evidence",
+        "## All problems",
+    ):
+        assert heading in md
+    assert "Missing" not in md.split("## Contents")[1].split("##")[0]  # nothing missing
+    final = pd.read_csv(report_dir / "tables" / "final_scores.csv")
+    assert set(final["problem"]) == set(PROBLEMS)
+    assert {"mean", "std", "median"} <= set(final.columns)
+    friedman = pd.read_csv(report_dir / "tables" / "friedman_nemenyi.csv")
+    overall = friedman[friedman["scope"] == "overall"].iloc[0]
+    assert overall["blocks"] == 2 * 3 and overall["alpha"] == 0.05
+
+
+def test_summary_paragraph_states_numbers(report_dir: Path) -> None:
+    md = (report_dir / "report.md").read_text()
+    summary = md.split("\n\n")[1]
+    assert summary.startswith("Matrix rep: ")
+    assert "On tiny-stocks," in summary and "best median final test accuracy" in summary
+    assert re.search(r"\d\.\d{3}", summary)  # scores with numbers
+    assert "Friedman test" in summary and "alpha = 0.05" in summary
+
+
+def test_html_is_one_self_contained_file(report_dir: Path) -> None:
+    text = (report_dir / "index.html").read_text()
+    images = re.findall(r'<img [^>]*src="([^"]+)"', text)
+    figures = sorted((report_dir / "figures").glob("*.png"))
+    assert len(images) == len(figures)
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    decoded = {base64.b64decode(src.split(",", 1)[1]) for src in images}
+    assert decoded == {p.read_bytes() for p in figures}
+    assert "figures/" not in text.replace('id="fig-', "")  # no file it depends on
+    assert '<nav class="toc">' in text and 'href="#problem-tiny-stocks"' in text
+
+
+def test_incumbent_curves_end_at_the_recorded_incumbent(replay_results: Path) -> None:
+    data = load_results(replay_results)
+    done = data.complete
+    for name in PROBLEMS:
+        traces = run_traces(data.epochs, data.trials, done, data.info[name])
+        runs = done[done["problem"] == name].set_index(["strategy", "seed"])
+        assert len(traces) == len(runs)
+        for key, trace in traces.items():
+            assert trace.final == pytest.approx(runs.loc[key, "best_value"])
+            assert (pd.Series(trace.value).diff().dropna() > 0).all()  # best so far
+
+
+def test_resumed_trials_save_epochs(report_dir: Path, replay_results: Path) -> None:
+    data = load_results(replay_results)
+    if "evolutionary-pruning" not in set(data.complete["strategy_name"]):
+        pytest.skip("evolutionary-pruning is not registered")
+    cost = pd.read_csv(report_dir / "tables" / "cost.csv")
+    evo = cost[cost["strategy"].str.startswith("evolutionary-pruning")]
+    trials = data.trials[data.trials["strategy"].str.startswith("evolutionary-pruning")]
+    resumed = trials[trials["resume_from"].notna()]
+    assert len(resumed) and (evo["epochs_saved_by_resume"] > 0).all()
+    # mean per run x runs = every epoch a resumed trial did not have to retrain
+    assert (evo["epochs_saved_by_resume"] * evo["runs"]).sum() == resumed["start_epoch"].sum()
+    others = cost[~cost["strategy"].str.startswith("evolutionary-pruning")]
+    assert (others["epochs_saved_by_resume"] == 0).all()
+
+
+def test_partial_results_report_what_is_missing(
+    tmp_path: Path, replay_results: Path, problems_registered: object
+) -> None:
+    partial = tmp_path / "rep"
+    shutil.copytree(replay_results, partial)
+    shutil.rmtree(partial / "tiny-stocks-b")  # a problem not started at all
+    (partial / "tiny-stocks" / "random" / "seed=2" / "run.json").unlink()  # killed mid-run
+    index = build_report(partial, tmp_path / "out")
+    missing = pd.read_csv(tmp_path / "out" / "tables" / "missing.csv")
+    n_strategies = len({p.parent.name for p in (replay_results / "tiny-stocks").glob("*/seed=0")})
+    assert len(missing) == 1 + n_strategies * 3
+    row = missing[missing["problem"] == "tiny-stocks"].iloc[0]
+    assert (row["strategy"], row["seed"], row["state"]) == ("random", 2, "incomplete")
+    assert set(missing.loc[missing["problem"] == "tiny-stocks-b", "state"]) == {"absent"}
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "## Missing" in md and f"{len(missing)} of {2 * n_strategies * 3} planned" in md
+    figures = sorted((tmp_path / "out" / "figures").iterdir())
+    assert figures and not any("tiny-stocks-b" in p.name for p in figures)
+    assert index.is_file()
+
+    # the figures alone, again from the same results: byte-identical PNG and SVG
+    written = build_figures(partial, tmp_path / "again")
+    assert not (tmp_path / "again" / "index.html").exists()
+    assert sorted(p.name for p in written) == [p.name for p in figures]
+    for old in figures:
+        assert (tmp_path / "again" / "figures" / old.name).read_bytes() == old.read_bytes(), old
+
+
+def test_empty_or_absent_results_are_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(NoResultsError, match="no runs under"):
+        build_report(tmp_path, tmp_path / "out")
+    with pytest.raises(NoResultsError, match="no such results folder"):
+        build_figures(tmp_path / "nope", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_complete_run_is_a_clear_error(tmp_path: Path, replay_results: Path) -> None:
+    broken = tmp_path / "rep"
+    shutil.copytree(replay_results, broken)
+    for run_json in broken.glob("*/*/seed=*/run.json"):
+        run_json.unlink()
+    with pytest.raises(ReportError, match=r"none of \d+ run folders holds a complete run"):
+        analyze(load_results(broken))
