@@ -2,11 +2,13 @@
 
 Built-in strategies are listed here; installed packages add more through the
 ``tunebench.strategies`` entry-point group (see :mod:`tunebench.plugins`).
+:mod:`tunebench.strategies.testing` is the conformance kit every strategy must pass.
 """
 
 from __future__ import annotations
 
 from tunebench.plugins import load_registry
+from tunebench.strategies._optuna import OptunaStrategy
 from tunebench.strategies.base import (
     BudgetView,
     Decision,
@@ -18,23 +20,63 @@ from tunebench.strategies.base import (
     TrialStatus,
     Wait,
 )
+from tunebench.strategies.evolutionary import EvolutionaryMutation, EvolutionaryPruning
+from tunebench.strategies.grid import GridSearch
+from tunebench.strategies.keras_tuner import (
+    KerasTunerBayesian,
+    KerasTunerHyperband,
+    KerasTunerRandom,
+)
+from tunebench.strategies.one_at_a_time import OneAtATime
+from tunebench.strategies.optuna_samplers import GPSearch, TPESearch
+from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, SuccessiveHalvingSearch
 from tunebench.strategies.random_search import RandomSearch
 
 __all__ = [
     "BudgetView",
     "Decision",
+    "EvolutionaryMutation",
+    "EvolutionaryPruning",
     "Exhausted",
     "Fidelity",
+    "GPSearch",
+    "GridSearch",
+    "HyperbandSearch",
+    "KerasTunerBayesian",
+    "KerasTunerHyperband",
+    "KerasTunerRandom",
+    "MedianStopSearch",
+    "OneAtATime",
+    "OptunaStrategy",
     "Proposal",
     "RandomSearch",
     "Strategy",
+    "SuccessiveHalvingSearch",
+    "TPESearch",
     "TrialResult",
     "TrialStatus",
     "Wait",
     "available_strategies",
 ]
 
-_BUILTINS: dict[str, type[Strategy]] = {RandomSearch.name: RandomSearch}
+_BUILTINS: dict[str, type[Strategy]] = {
+    cls.name: cls
+    for cls in (
+        GridSearch,
+        RandomSearch,
+        TPESearch,
+        GPSearch,
+        HyperbandSearch,
+        SuccessiveHalvingSearch,
+        MedianStopSearch,
+        EvolutionaryPruning,
+        EvolutionaryMutation,
+        OneAtATime,
+        KerasTunerRandom,
+        KerasTunerBayesian,
+        KerasTunerHyperband,
+    )
+}
 
 
 def available_strategies() -> dict[str, type[Strategy]]:

@@ -125,9 +125,9 @@ class OptunaStrategy(Strategy):
         """Open an optuna trial and propose its config for a full evaluation."""
         if self._exhausted is None and budget.remaining_epochs == 0:
             self._exhausted = "budget spent"
-        if self._exhausted is None and self._finite_size is not None:
-            if len(self._proposed) >= self._finite_size:
-                self._exhausted = f"all {self._finite_size} configs of the space were proposed"
+        size = self._finite_size
+        if self._exhausted is None and size is not None and len(self._proposed) >= size:
+            self._exhausted = f"all {size} configs of the space were proposed"
         if self._exhausted is not None:
             return Exhausted(self._exhausted)
         repeats = 0

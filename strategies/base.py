@@ -190,6 +190,9 @@ class Strategy(ABC):
     """
 
     name: ClassVar[str] = ""
+    #: ``True`` when the proposals do not depend on the seed; the conformance kit
+    #: (:mod:`tunebench.strategies.testing`) then skips its different-seed check.
+    deterministic: ClassVar[bool] = False
 
     space: SearchSpace
     fidelity: Fidelity

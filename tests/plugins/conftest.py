@@ -1,0 +1,3 @@
+"""The example plug-in package is installed by the tests, never imported from here."""
+
+collect_ignore = ["tunebench-example-strategy"]
