@@ -8,7 +8,12 @@ matrix, ledger, trainer, runner, records, CLI), ``datasets/`` ->
 
 from __future__ import annotations
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# TensorFlow's C++ runtime logs (oneDNN notices, tf.data attribute warnings) are noise
+# here; set before anything (keras-tuner, Keras) may import TensorFlow in this process.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 try:
     __version__ = version("tunebench")

@@ -202,7 +202,7 @@ def list_(
         for name, scls in available_strategies().items():
             doc = (scls.__doc__ or "").strip().splitlines()
             params = ", ".join(scls.param_names()) or "no parameters"
-            typer.echo(f"{name:<16} {doc[0] if doc else ''}  [{params}]")
+            typer.echo(f"{name:<22} {doc[0] if doc else ''}  [{params}]")
 
 
 @app.command()

@@ -74,9 +74,14 @@ def train_unit(job: TabulateJob, config: dict[str, Any], repeat: int) -> list[di
     session = LiveTrainer(problem, splits).open(config, key, unit_seed(key, repeat))
     rows: list[dict[str, Any]] = []
     seen: list[EpochOutcome] = []
+
+    def keep(out: EpochOutcome) -> bool:
+        seen.append(out)
+        return True
+
     try:
         for epoch in range(1, job.epochs + 1):
-            session.fit(epoch, lambda out: seen.append(out) or True)
+            session.fit(epoch, keep)
             out = seen[-1]
             failed = "" if out.finite else out.why_not_finite()
             test = session.evaluate_test() if not failed else math.nan

@@ -179,7 +179,7 @@ def private_python_rng(rng: random.Random) -> Iterator[None]:
         yield
         return
     saved = seed_generator.python_random
-    seed_generator.python_random = rng  # type: ignore[assignment]
+    seed_generator.python_random = rng
     try:
         yield
     finally:

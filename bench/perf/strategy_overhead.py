@@ -38,6 +38,8 @@ def params_for(name: str, n: int) -> dict[str, Any]:
     """Constructor parameters that let a strategy reach ``n`` trials."""
     if name.startswith("evolutionary") and n > 250:
         return {"population": 200}
+    if name == "kt-hyperband":
+        return {"hyperband_iterations": 0}  # 0: keep sweeping until the budget ends
     return {}
 
 

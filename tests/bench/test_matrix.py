@@ -248,7 +248,10 @@ BAD_EDITS: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         "params = {width = 32}",
         "max_epoch = 3",
         15,
-        ("problems[1].max_epoch", "allowed: name, mode, seeds, max_epochs, subsample, table, params"),
+        (
+            "problems[1].max_epoch",
+            "allowed: name, mode, seeds, max_epochs, subsample, table, params",
+        ),
     ),
     (
         "negative budget",
@@ -436,7 +439,9 @@ def test_execution_errors() -> None:
     text = VALID + "\n[execution]\nthread = 2\n"
     with pytest.raises(MatrixError) as info:
         parse(text)
-    assert_error(info.value, "smoke.toml", 28, "execution.thread", "allowed: workers, threads, backend")
+    assert_error(
+        info.value, "smoke.toml", 28, "execution.thread", "allowed: workers, threads, backend"
+    )
 
 
 def test_strategy_without_parameters() -> None:
