@@ -352,16 +352,14 @@ class KerasTunerHyperband(KerasTunerStrategy):
     Args:
         factor: Reduction factor between rounds (an int >= 2).
         hyperband_iterations: Sweeps over all brackets before the strategy is exhausted;
-            ``None`` repeats until the budget is spent.
+            0 repeats until the budget is spent (keras-tuner's meaning of a falsy value).
         resume: Continue promoted configs from their weights (charged only the new
             epochs); ``False`` retrains them from scratch and is charged in full.
     """
 
     name = "kt-hyperband"
 
-    def __init__(
-        self, factor: int = 3, hyperband_iterations: int | None = 1, resume: bool = True
-    ) -> None:
+    def __init__(self, factor: int = 3, hyperband_iterations: int = 1, resume: bool = True) -> None:
         self.factor = factor
         self.hyperband_iterations = hyperband_iterations
         self.resume = resume
@@ -373,10 +371,10 @@ class KerasTunerHyperband(KerasTunerStrategy):
                 f"strategy {self.name!r}: factor must be an int >= 2, got {self.factor!r}"
             )
         n = self.hyperband_iterations
-        if n is not None and not (_is_int(n) and n >= 1):
+        if not (_is_int(n) and n >= 0):
             raise ValueError(
-                f"strategy {self.name!r}: hyperband_iterations must be an int >= 1 or omitted "
-                f"(repeat until the budget is spent), got {n!r}"
+                f"strategy {self.name!r}: hyperband_iterations must be an int >= 0 "
+                f"(0: repeat until the budget is spent), got {n!r}"
             )
         if not isinstance(self.resume, bool):
             raise ValueError(
