@@ -37,7 +37,7 @@ from tunebench.datasets.files import (
     sha256_file,
     verified,
 )
-from tunebench.datasets.problem import Problem, Splits
+from tunebench.datasets.problem import Problem, Splits, make_optimizer
 from tunebench.datasets.splitting import (
     SPLIT_SEED,
     class_counts,
@@ -359,15 +359,8 @@ class CovertypeMLP(Problem):
                 x = keras.layers.Dropout(float(config["hidden_dropout"]))(x)
         outputs = keras.layers.Dense(7, activation="softmax")(x)
         model = keras.Model(inputs, outputs)
-        optimizers = {
-            "adam": keras.optimizers.Adam,
-            "rmsprop": keras.optimizers.RMSprop,
-            "sgd": keras.optimizers.SGD,
-        }
         model.compile(
-            optimizer=optimizers[str(config["optimizer"])](
-                learning_rate=float(config["learning_rate"])
-            ),
+            optimizer=make_optimizer(str(config["optimizer"]), float(config["learning_rate"])),
             loss="sparse_categorical_crossentropy",
             metrics=[self.metric],
         )

@@ -31,7 +31,7 @@ from tunebench.datasets.files import (
     sha256_bytes,
     sha256_file,
 )
-from tunebench.datasets.problem import Problem, Splits
+from tunebench.datasets.problem import Problem, Splits, make_optimizer
 from tunebench.datasets.splitting import SPLIT_SEED
 from tunebench.strategies.space import Categorical, Float, Int, SearchSpace
 
@@ -505,16 +505,8 @@ class EventsMLP(Problem):
             x = keras.layers.Dense(width, activation="relu")(x)
         outputs = keras.layers.Dense(1)(x)
         model = keras.Model(inputs, outputs)
-        optimizers = {
-            "adam": keras.optimizers.Adam,
-            "nadam": keras.optimizers.Nadam,
-            "rmsprop": keras.optimizers.RMSprop,
-            "sgd": keras.optimizers.SGD,
-        }
         model.compile(
-            optimizer=optimizers[str(config["optimizer"])](
-                learning_rate=float(config["learning_rate"])
-            ),
+            optimizer=make_optimizer(str(config["optimizer"]), float(config["learning_rate"])),
             loss="mae",
             metrics=[self.metric],
         )

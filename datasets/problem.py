@@ -24,7 +24,17 @@ from tunebench.strategies.space import SearchSpace
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["Problem", "Splits"]
+__all__ = ["Problem", "Splits", "make_optimizer"]
+
+#: Optimizer names the problems' search spaces use -> Keras optimizer class names.
+OPTIMIZERS = {"adam": "Adam", "nadam": "Nadam", "rmsprop": "RMSprop", "sgd": "SGD"}
+
+
+def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
+    """A fresh Keras optimizer for a config's ``optimizer`` and ``learning_rate``."""
+    import keras
+
+    return getattr(keras.optimizers, OPTIMIZERS[name])(learning_rate=learning_rate)
 
 
 @dataclass(frozen=True)

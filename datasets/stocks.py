@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tunebench.datasets.files import DatasetError, resolve_data_dir, sha256_bytes, sha256_file
-from tunebench.datasets.problem import Problem, Splits
+from tunebench.datasets.problem import Problem, Splits, make_optimizer
 from tunebench.datasets.splitting import majority_baseline
 from tunebench.strategies.space import Categorical, Condition, Float, Int, SearchSpace
 
@@ -262,15 +262,8 @@ def build_mlp(
         activation = "softmax"
     outputs = keras.layers.Dense(n_outputs, activation=activation)(x)
     model = keras.Model(inputs, outputs)
-    optimizers = {
-        "adam": keras.optimizers.Adam,
-        "rmsprop": keras.optimizers.RMSprop,
-        "sgd": keras.optimizers.SGD,
-    }
     model.compile(
-        optimizer=optimizers[str(config["optimizer"])](
-            learning_rate=float(config["learning_rate"])
-        ),
+        optimizer=make_optimizer(str(config["optimizer"]), float(config["learning_rate"])),
         loss=loss,
         metrics=[metric],
     )
