@@ -251,7 +251,7 @@ def test_hyperband_iterations_and_min_epochs() -> None:
     twice, end = drive(KerasTunerHyperband(hyperband_iterations=2), seed=1,
                        fidelity=Fidelity(1, 9), budget_epochs=999)  # fmt: skip
     assert len(twice) == 2 * len(once) and end is not None
-    forever, end = drive(KerasTunerHyperband(hyperband_iterations=None), seed=1,
+    forever, end = drive(KerasTunerHyperband(hyperband_iterations=0), seed=1,
                          fidelity=Fidelity(1, 9), budget_epochs=200)  # fmt: skip
     assert end is None and len(forever) > 2 * len(once)  # ran until the budget was spent
     seen, _ = drive(KerasTunerHyperband(), seed=1, fidelity=Fidelity(3, 9), budget_epochs=999)
@@ -327,7 +327,8 @@ def test_importing_the_module_does_not_import_keras_tuner() -> None:
         (KerasTunerHyperband(factor=1), "factor"),
         (KerasTunerHyperband(factor=2.5), "factor"),  # type: ignore[arg-type]
         (KerasTunerHyperband(factor=True), "factor"),
-        (KerasTunerHyperband(hyperband_iterations=0), "hyperband_iterations"),
+        (KerasTunerHyperband(hyperband_iterations=-1), "hyperband_iterations"),
+        (KerasTunerHyperband(hyperband_iterations=None), "hyperband_iterations"),  # type: ignore[arg-type]
         (KerasTunerHyperband(hyperband_iterations=1.5), "hyperband_iterations"),  # type: ignore[arg-type]
         (KerasTunerHyperband(resume="no"), "resume"),  # type: ignore[arg-type]
         (KerasTunerHyperband(resume=1), "resume"),  # type: ignore[arg-type]
@@ -398,7 +399,6 @@ def test_real_run_through_the_harness(
     spec = RunSpec(matrix="t", problem=problem.name, max_epochs=3, strategy=cls.name,
                    strategy_label=cls.name, seed=0, full_evaluations=2, subsample=200)  # fmt: skip
     strategy = cls()
-    strategy.scratch_dir = run_dir / "scratch" / "strategy"
     record = execute_run(spec, run_dir, problem, splits, strategy)
     assert record["status"] == "complete"
     assert record["ledger"]["epochs"] <= 6  # 2 full evaluations x 3 epochs
@@ -417,3 +417,6 @@ def test_real_run_through_the_harness(
     else:
         assert not resumed
     assert os.listdir(tmp_path) == ["run"]
+    # the harness points the strategy's scratch folder inside the run's folder
+    assert strategy.project_dir.is_relative_to(run_dir)
+    assert len(list(strategy.project_dir.glob("trial_*/trial.json"))) == len(starts)
