@@ -103,9 +103,6 @@ def configure(backend: str = "tensorflow", threads: int = 1, deterministic: bool
             f"cannot switch to {backend!r} in this process"
         )
     os.environ["KERAS_BACKEND"] = backend
-    # TensorFlow's C++ log lines (oneDNN notices, tf.data attribute warnings) are
-    # noise here; Python exceptions still carry real errors.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     for var in ("OMP_NUM_THREADS", "TF_NUM_INTRAOP_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(threads)
     os.environ["TF_NUM_INTEROP_THREADS"] = "1"

@@ -30,7 +30,7 @@ import socket
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -169,12 +169,24 @@ _TABLES: dict[tuple[str, str], tuple[Problem, LearningCurveTable]] = {}
 _PROGRESS: Any = None
 
 
-def _problem_data(spec: RunSpec, data_dir: str | None) -> tuple[Problem, Splits]:
-    key = (spec.problem, repr(sorted(spec.problem_params.items())), spec.subsample, data_dir)
+def problem_data(
+    name: str,
+    params: Mapping[str, Any],
+    subsample: int | None,
+    data_dir: str | None,
+    problems: Mapping[str, type[Problem]] | None = None,
+) -> tuple[Problem, Splits]:
+    """A problem and its loaded data, loaded once per process and kept for later runs.
+
+    ``problems`` is the registry to look ``name`` up in (default: every known problem).
+    """
+    key = (name, repr(sorted(params.items())), subsample, data_dir)
     if key not in _DATA:
-        problem = available_problems()[spec.problem](**spec.problem_params)
-        splits = problem.load(None if data_dir is None else Path(data_dir), spec.subsample)
-        _DATA[key] = (problem, splits)
+        problem = (problems or available_problems())[name](**params)
+        _DATA[key] = (
+            problem,
+            problem.load(None if data_dir is None else Path(data_dir), subsample),
+        )
     return _DATA[key]
 
 
@@ -216,7 +228,9 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
             splits = None
         else:
             configure(task.backend, task.threads)
-            problem, splits = _problem_data(spec, task.data_dir)
+            problem, splits = problem_data(
+                spec.problem, spec.problem_params, spec.subsample, task.data_dir
+            )
         strategy = available_strategies()[spec.strategy](**spec.strategy_params)
         record = execute_run(
             spec,

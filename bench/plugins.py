@@ -9,12 +9,13 @@ declaring, in its own ``pyproject.toml``::
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import TypeVar, cast
 
-__all__ = ["load_registry"]
+__all__ = ["constructor_params", "load_registry"]
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +48,13 @@ def load_registry(group: str, builtins: Mapping[str, type[T]], base: type) -> di
             log.warning("entry point %r in %s replaces the built-in %s", ep.name, group, ep.value)
         found[ep.name] = cast("type[T]", obj)
     return dict(sorted(found.items()))
+
+
+def constructor_params(cls: type) -> list[str]:
+    """Names of a class's keyword constructor parameters (what a matrix may set in ``params``)."""
+    sig = inspect.signature(cls.__init__)  # type: ignore[misc]
+    return [
+        p.name
+        for p in sig.parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]

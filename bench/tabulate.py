@@ -26,6 +26,7 @@ import pandas as pd
 
 from tunebench.backend import configure
 from tunebench.datasets import Problem, Splits, available_problems
+from tunebench.executor import problem_data
 from tunebench.provenance import cpu_model, package_versions
 from tunebench.seeding import seed_for
 from tunebench.table import COLUMNS, META_KEY, TableError
@@ -48,16 +49,10 @@ class TabulateJob:
     threads: int
 
 
-_CACHE: dict[tuple[str, str, int | None, str | None], tuple[Problem, Splits]] = {}
-
-
 def _data(job: TabulateJob) -> tuple[Problem, Splits]:
-    key = (job.problem, repr(sorted(job.problem_params.items())), job.subsample, job.data_dir)
-    if key not in _CACHE:
-        problem = available_problems()[job.problem](**job.problem_params)
-        data_dir = None if job.data_dir is None else Path(job.data_dir)
-        _CACHE[key] = (problem, problem.load(data_dir, job.subsample))
-    return _CACHE[key]
+    return problem_data(
+        job.problem, job.problem_params, job.subsample, job.data_dir, available_problems()
+    )
 
 
 def unit_seed(config_key: str, repeat: int) -> int:

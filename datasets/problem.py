@@ -9,7 +9,6 @@ chosen (``KERAS_BACKEND``) before the first model is built.
 
 from __future__ import annotations
 
-import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from tunebench.plugins import constructor_params
 from tunebench.strategies.base import Direction, Fidelity
 from tunebench.strategies.space import SearchSpace
 
@@ -132,12 +132,7 @@ class Problem(ABC):
     @classmethod
     def param_names(cls) -> list[str]:
         """Names of the problem options (what a matrix may set in ``params``)."""
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
+        return constructor_params(cls)
 
     def get_params(self) -> dict[str, Any]:
         """Problem options as stored on the instance (recorded in provenance)."""

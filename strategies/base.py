@@ -30,7 +30,6 @@ and register it under the ``tunebench.strategies`` entry-point group.
 from __future__ import annotations
 
 import enum
-import inspect
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -38,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+from tunebench.plugins import constructor_params
 from tunebench.strategies.space import SearchSpace
 
 __all__ = [
@@ -276,12 +276,7 @@ class Strategy(ABC):
     @classmethod
     def param_names(cls) -> list[str]:
         """Names of the constructor parameters (what a matrix may set in ``params``)."""
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
+        return constructor_params(cls)
 
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments as stored on the instance (recorded in provenance)."""
