@@ -11,7 +11,7 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -205,6 +205,32 @@ def list_(
             typer.echo(f"{name:<22} {doc[0] if doc else ''}  [{params}]")
 
 
+def _problem_params(cls: type, items: list[str]) -> dict[str, Any]:
+    """Parse ``KEY=VALUE`` problem options (values as TOML, else plain strings)."""
+    import tomllib
+
+    from tunebench.plugins import constructor_params
+
+    allowed = constructor_params(cls)
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise _fail(f"--param {item!r}: expected KEY=VALUE")
+        if key not in allowed:
+            raise _fail(f"--param {key}: unknown option; allowed: {', '.join(allowed) or 'none'}")
+        try:
+            params[key] = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            params[key] = raw
+    try:
+        cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise _fail(f"--param: {exc}") from None
+    return params
+
+
 @app.command()
 def tabulate(
     problem: Annotated[str, typer.Argument(help="Problem name (tunebench list problems).")],
@@ -221,6 +247,13 @@ def tabulate(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     threads: Annotated[int, typer.Option("--threads", min=1, help="Threads per worker.")] = 1,
     backend: Annotated[str, typer.Option("--backend", help="Keras backend.")] = "tensorflow",
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            help="Problem option KEY=VALUE (TOML value), repeatable; e.g. n_events=200000.",
+        ),
+    ] = None,
     data_dir: DataDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -236,9 +269,10 @@ def tabulate(
     problems = available_problems()
     if problem not in problems:
         raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
+    params = _problem_params(problems[problem], param or [])
     job = TabulateJob(
         problem=problem,
-        problem_params={},
+        problem_params=params,
         epochs=epochs or problems[problem].max_epochs,
         repeats=repeats,
         subsample=subsample,

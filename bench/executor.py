@@ -153,6 +153,7 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
                         retrain_repeats=matrix.final.retrain_repeats,
                         table=table,
                         problem_label=p.label,
+                        evaluation=p.evaluation,
                     )
                 )
     return runs

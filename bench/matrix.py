@@ -73,11 +73,12 @@ __all__ = [
     "ProblemEntry",
     "StrategyEntry",
     "load_matrix",
+    "parse_evaluation",
     "parse_matrix",
 ]
 
 Mode = Literal["live", "replay"]
-"""How runs are executed. Only ``"live"`` (really train) exists for now."""
+"""How runs are executed: ``"live"`` (really train) or ``"replay"`` (serve a table)."""
 
 Backend = Literal["tensorflow", "torch", "jax"]
 """Keras backend the runs use."""
@@ -131,6 +132,26 @@ class MatrixError(Exception):
         parts = [where, self.key, self.message] if self.key else [where, self.message]
         # Guarantee a single line whatever the parts contain.
         return re.sub(r"\s*[\r\n]+\s*", " ", ": ".join(parts))
+
+
+_KFOLD = re.compile(r"kfold:(\d+)")
+
+
+def parse_evaluation(text: str) -> int | None:
+    """Folds of an ``evaluation`` setting: ``None`` for ``"holdout"``, K for ``"kfold:K"``.
+
+    Raises:
+        ValueError: Anything else, or K < 2.
+    """
+    if text == "holdout":
+        return None
+    match = _KFOLD.fullmatch(text)
+    if match is None:
+        raise ValueError(f"evaluation {text!r}: allowed: 'holdout' or 'kfold:K' (K >= 2)")
+    k = int(match.group(1))
+    if k < 2:
+        raise ValueError(f"evaluation {text!r}: K must be at least 2")
+    return k
 
 
 def _fail(message: str, *sub_loc: str | int) -> PydanticCustomError:
@@ -289,11 +310,15 @@ class ProblemEntry(BaseModel):
         table: Replay mode: the learning-curve table (relative paths are relative to
             the matrix file); None means the table shipped for the problem.
         params: Problem options, passed through to the problem.
+        evaluation: How a trial is scored in live mode: ``"holdout"`` (the problem's
+            validation split) or ``"kfold:K"`` (K-fold cross-validation over the pooled
+            training and validation rows; see :mod:`tunebench.crossval`).
     """
 
     model_config = _MODEL_CONFIG
 
     name: str
+    evaluation: str = "holdout"
     mode: Mode | None = None
     seeds: list[int] | None = None
     max_epochs: int | None = Field(default=None, ge=1)
@@ -324,6 +349,17 @@ class ProblemEntry(BaseModel):
     @classmethod
     def _plain_params(cls, value: dict[str, Any]) -> dict[str, Any]:
         _check_plain_value(value)
+        return value
+
+    @field_validator("evaluation")
+    @classmethod
+    def _known_evaluation(cls, value: str) -> str:
+        try:
+            parse_evaluation(value)
+        except ValueError:
+            raise _fail(
+                f"unknown evaluation {value!r}; allowed: 'holdout' or 'kfold:K' with K >= 2"
+            ) from None
         return value
 
 
@@ -461,6 +497,19 @@ class Matrix(BaseModel):
             first_index[problem.label] = index
         return value
 
+    @model_validator(mode="after")
+    def _kfold_is_live(self) -> Matrix:
+        for index, problem in enumerate(self.problems):
+            if problem.evaluation != "holdout" and (problem.mode or self.mode) == "replay":
+                raise _fail(
+                    f"evaluation {problem.evaluation!r} needs live mode: replay tables "
+                    "record holdout scores",
+                    "problems",
+                    index,
+                    "evaluation",
+                )
+        return self
+
     @field_validator("strategies")
     @classmethod
     def _unique_labels(cls, value: list[StrategyEntry]) -> list[StrategyEntry]:
@@ -497,6 +546,10 @@ class Matrix(BaseModel):
             that e.g. a different thread count does not make a different matrix.
         """
         data = self.model_dump(mode="json", exclude={"execution"})
+        for problem in data["problems"]:
+            # Holdout is the default since before the key existed: keep old fingerprints.
+            if problem.get("evaluation") == "holdout":
+                del problem["evaluation"]
         canonical = json.dumps(
             data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )

@@ -21,6 +21,8 @@ from tunebench.datasets.problem import Problem, Splits
 from tunebench.ledger import Ledger
 from tunebench.provenance import provenance
 from tunebench.records import RUN_FILE, TRIALS_FILE, TrialLog, write_json_atomic
+from tunebench.crossval import KFoldTrainer
+from tunebench.matrix import parse_evaluation
 from tunebench.replay import ReplayTrainer
 from tunebench.seeding import seed_for, seeds_of_run
 from tunebench.strategies.base import (
@@ -65,6 +67,8 @@ class RunSpec:
             empty means ``problem``.
         retrain_repeats: Retrains of the incumbent, from scratch with fresh seeds,
             scored on the test split after the search (not charged to the budget).
+        evaluation: Live mode: ``"holdout"`` or ``"kfold:K"`` (how trials are scored;
+            retrains always train on the training split and score the test split).
     """
 
     matrix: str
@@ -82,6 +86,7 @@ class RunSpec:
     retrain_repeats: int = 0
     table: str | None = None
     problem_label: str = ""
+    evaluation: str = "holdout"
 
     @property
     def rel_dir(self) -> Path:
@@ -144,8 +149,10 @@ class _Run:
         space: SearchSpace,
         strategy: Strategy,
         on_charge: Callable[[float], None] | None,
+        final_trainer: Trainer | None = None,
     ) -> None:
         self.spec = spec
+        self.final_trainer = final_trainer or trainer
         self.problem = problem
         self.space = space
         self.fidelity = problem.fidelity(spec.max_epochs)
@@ -310,7 +317,7 @@ class _Run:
                 values.append(out.value)
                 return True
 
-            session = self.trainer.open(best.config, key, seed)
+            session = self.final_trainer.open(best.config, key, seed)
             try:
                 session.fit(self.fidelity.max_epochs, on_epoch)
                 test = None if problem else session.evaluate_test()
@@ -382,9 +389,10 @@ def execute_run(
     t_start = time.perf_counter()
     seeds = seeds_of_run(spec.seed)
     trainer: Trainer
+    final_trainer: Trainer
     if table is not None:
         space = problem.table_space().with_grid()
-        trainer = ReplayTrainer(table, spec.seed)
+        trainer = final_trainer = ReplayTrainer(table, spec.seed)
         if spec.max_epochs > table.epochs:
             raise TableError(
                 f"{table.path}: holds {table.epochs} epochs; max_epochs = {spec.max_epochs}"
@@ -395,9 +403,12 @@ def execute_run(
         if splits is None:
             raise ValueError("live mode needs the problem's splits")
         space = problem.space()
-        trainer = LiveTrainer(problem, splits)
-        data_source, sizes = splits.source, splits.sizes()
-    run = _Run(spec, run_dir, problem, trainer, space, strategy, on_charge)
+        final_trainer = LiveTrainer(problem, splits)
+        folds = parse_evaluation(spec.evaluation)
+        trainer = final_trainer if folds is None else KFoldTrainer(problem, splits, folds)
+        data_source = splits.source
+        sizes = splits.sizes() if folds is None else {**splits.sizes(), "folds": folds}
+    run = _Run(spec, run_dir, problem, trainer, space, strategy, on_charge, final_trainer)
     strategy.scratch_dir = run_dir / "strategy"  # whatever a strategy writes stays in the run
     strategy.setup(run.space, run.fidelity, problem.direction, seeds["strategy"])
     retrain_scores: list[float] = []

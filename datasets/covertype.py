@@ -300,6 +300,34 @@ class CovertypeMLP(Problem):
         """See :func:`covertype_space`."""
         return covertype_space()
 
+    def table_space(self) -> SearchSpace:
+        """The replay grid: 48 MLPs.
+
+        1 or 2 hidden layers of 64 or 256 units, Adam or SGD, learning rate 1e-3 or
+        1e-2, batch 128 or 512; ReLU, no input dropout and hidden dropout 0.1 fixed.
+        """
+        return SearchSpace(
+            [
+                Int("n_layers", 1, 4, default=2, grid=(1, 2)),
+                Int("units_1", 16, 1024, log=True, default=256, grid=(64, 256)),
+                Int(
+                    "units_2",
+                    16,
+                    1024,
+                    log=True,
+                    default=256,
+                    grid=(64, 256),
+                    condition=Condition("n_layers", (2, 3, 4)),
+                ),
+                Categorical("activation", ("relu",)),
+                Categorical("optimizer", ("adam", "sgd")),
+                Float("learning_rate", 1e-4, 1e-1, log=True, default=1e-3, grid=(1e-3, 1e-2)),
+                Float("input_dropout", 0.0, 0.3, default=0.0, grid=(0.0,)),
+                Float("hidden_dropout", 0.0, 0.5, default=0.1, grid=(0.1,)),
+                Categorical("batch_size", (128, 512), default=128),
+            ]
+        )
+
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:
         """Stratified 70/15/15 split (fixed seed), continuous features standardised on train.
 

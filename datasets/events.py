@@ -407,6 +407,22 @@ class EventsMLP(Problem):
             ]
         )
 
+    def table_space(self) -> SearchSpace:
+        """The replay grid: 48 funnel MLPs.
+
+        Depth 3, 6 or 9, first width 64 or 256, batch 256 or 1024, learning rate 1e-3
+        or 1e-2, Adam or SGD.
+        """
+        return SearchSpace(
+            [
+                Int("depth", 1, 9, default=9, grid=(3, 6, 9)),
+                Categorical("first_width", (64, 256), default=256),
+                Int("batch_size", 64, 8192, log=True, default=1024, grid=(256, 1024)),
+                Float("learning_rate", 1e-4, 1e-2, log=True, default=1e-3, grid=(1e-3, 1e-2)),
+                Categorical("optimizer", ("adam", "sgd"), default="adam"),
+            ]
+        )
+
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:
         """Fixed shuffled 70/15/15 split; features and target standardised on training rows.
 

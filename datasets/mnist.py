@@ -201,6 +201,34 @@ class MnistCNN(Problem):
             ]
         )
 
+    def table_space(self) -> SearchSpace:
+        """The replay grid: 24 convnets with one conv block and one dense layer.
+
+        Filters 8 or 32, dense units 32 or 128, SGD learning rate 0.01, 0.05 or 0.2,
+        batch 64 or 256; the other parameters stay at their defaults (kernel 3, pool 2,
+        ReLU, Glorot, dropout 0.25 / 0.5, momentum 0.9). Kept this small so that every
+        point trains twice on 2 CPU cores within minutes (see datasets/README.md).
+        """
+        return SearchSpace(
+            [
+                Int("conv_layers", 1, 2, default=1, grid=(1,)),
+                Int("conv_filters_1", 8, 64, log=True, default=32, grid=(8, 32)),
+                Categorical("conv_activation_1", ("relu",)),
+                Categorical("conv_init_1", ("glorot_uniform",)),
+                Categorical("kernel_size", (3,)),
+                Categorical("pool_size", (2,)),
+                Float("conv_dropout", 0.0, 0.5, default=0.25, grid=(0.25,)),
+                Int("dense_layers", 1, 2, default=1, grid=(1,)),
+                Int("dense_units_1", 16, 512, log=True, default=128, grid=(32, 128)),
+                Categorical("dense_activation_1", ("relu",)),
+                Categorical("dense_init_1", ("glorot_uniform",)),
+                Float("dense_dropout", 0.0, 0.5, default=0.5, grid=(0.5,)),
+                Float("learning_rate", 1e-3, 0.3, log=True, default=0.05, grid=(0.01, 0.05, 0.2)),
+                Float("momentum", 0.0, 0.95, default=0.9, grid=(0.9,)),
+                Categorical("batch_size", (64, 256), default=64),
+            ]
+        )
+
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:
         """Verified MNIST, pixels scaled to [0, 1], shape (n, 28, 28, 1).
 

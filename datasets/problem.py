@@ -78,6 +78,8 @@ class Problem(ABC):
             (the harness reads ``val_<metric>`` from the training logs).
         direction: ``"maximize"`` or ``"minimize"``.
         max_epochs: Default length of a full evaluation.
+        ordered: Rows are in time order: K-fold evaluation then uses forward-chaining
+            folds, so no model trains on rows later than those it is validated on.
     """
 
     name: ClassVar[str] = ""
@@ -85,6 +87,7 @@ class Problem(ABC):
     metric: ClassVar[str] = ""
     direction: ClassVar[Direction] = "maximize"
     max_epochs: ClassVar[int] = 1
+    ordered: ClassVar[bool] = False
 
     @abstractmethod
     def space(self) -> SearchSpace:

@@ -290,6 +290,7 @@ class StocksMLP(Problem):
     metric = "accuracy"
     direction = "maximize"
     max_epochs = 10
+    ordered = True
 
     def __init__(self, ticker: str = "AAPL", window: int = 10, csv: str | None = None) -> None:
         self.ticker = ticker

@@ -193,6 +193,20 @@ def test_models_are_frozen() -> None:
         matrix.name = "other"
 
 
+def test_evaluation_defaults_to_holdout_and_keeps_old_fingerprints() -> None:
+    plain = parse(VALID)
+    assert [p.evaluation for p in plain.problems] == ["holdout", "holdout"]
+    explicit = parse(
+        replace_line(VALID, "subsample = 2000", 'subsample = 2000\nevaluation = "holdout"')
+    )
+    assert explicit.fingerprint() == plain.fingerprint()
+    kfold = parse(
+        replace_line(VALID, "subsample = 2000", 'subsample = 2000\nevaluation = "kfold:5"')
+    )
+    assert kfold.problems[0].evaluation == "kfold:5"
+    assert kfold.fingerprint() != plain.fingerprint()
+
+
 def test_label_of_entry_without_params() -> None:
     assert StrategyEntry(name="random").label == "random"
     assert StrategyEntry(name="random", params={"b": "x", "a": 1.5}).label == "random[a=1.5,b=x]"
@@ -396,6 +410,27 @@ BAD_EDITS: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         "",
         24,
         ("strategies[2]", "duplicate strategy 'tpe'", "strategies[1]", "different params"),
+    ),
+    (
+        "unknown evaluation",
+        "subsample = 2000",
+        'subsample = 2000\nevaluation = "cv5"',
+        12,
+        ("problems[0].evaluation", "unknown evaluation 'cv5'", "'holdout' or 'kfold:K'"),
+    ),
+    (
+        "one fold",
+        "subsample = 2000",
+        'subsample = 2000\nevaluation = "kfold:1"',
+        12,
+        ("problems[0].evaluation", "K >= 2"),
+    ),
+    (
+        "kfold in replay",
+        "subsample = 2000",
+        'subsample = 2000\nevaluation = "kfold:3"\nmode = "replay"',
+        12,
+        ("problems[0].evaluation", "needs live mode"),
     ),
     (
         "date as a param value",
