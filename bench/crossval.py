@@ -106,7 +106,7 @@ class KFoldSession:
         for epoch in range(self.epochs + 1, target_epochs + 1):
             outcomes: list[EpochOutcome] = []
 
-            def keep(out: EpochOutcome) -> bool:
+            def keep(out: EpochOutcome, outcomes: list[EpochOutcome] = outcomes) -> bool:
                 outcomes.append(out)
                 return True  # the fold-mean outcome decides, below
 

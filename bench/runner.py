@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from tunebench.crossval import KFoldTrainer
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.ledger import Ledger
+from tunebench.matrix import parse_evaluation
 from tunebench.provenance import provenance
 from tunebench.records import RUN_FILE, TRIALS_FILE, TrialLog, write_json_atomic
-from tunebench.crossval import KFoldTrainer
-from tunebench.matrix import parse_evaluation
 from tunebench.replay import ReplayTrainer
 from tunebench.seeding import seed_for, seeds_of_run
 from tunebench.strategies.base import (
