@@ -2,8 +2,9 @@
 
 :func:`analyze` turns :class:`~tunebench.reports.data.ReportData` into an
 :class:`Analysis`: per problem the anytime curves, final scores, regret and ranks,
-statistics, speedup, costs, importance and early-stopping evidence, and the same
-statistics over all problems. Figures, tables and text are all drawn from it.
+statistics, speedup, costs, importance and early-stopping evidence, the same
+statistics over all problems, and for a problem run both replayed and live how well
+the two strategy rankings agree. Figures, tables and text are all drawn from it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pandas as pd
 from tunebench.reports import anytime, early, importance, stats
 from tunebench.reports.anytime import Normalizer, Trace
 from tunebench.reports.data import ProblemInfo, ReportData
+from tunebench.reports.fidelity import FidelityResult, fidelity
 from tunebench.reports.palette import Dash, Palette, line_styles, strategy_palette
 from tunebench.reports.stats import FriedmanResult
 
@@ -104,6 +106,8 @@ class Analysis:
         overall_ranks: Long table: strategy, x (share of the budget), rank.
         overall_regret: Long table: strategy, x (share of the budget), mean, low, high.
         budget_unit: Label of the overall budget axis.
+        fidelity: Per problem that ran both replayed and live: how well the replay
+            ranking of the strategies matches the live one (Kendall's tau).
     """
 
     data: ReportData
@@ -118,6 +122,7 @@ class Analysis:
     overall_ranks: pd.DataFrame | None = None
     overall_regret: pd.DataFrame | None = None
     budget_unit: str = "share of the budget"
+    fidelity: list[FidelityResult] = field(default_factory=list)
 
 
 def _random_label(data: ReportData) -> str | None:
@@ -384,4 +389,8 @@ def analyze(data: ReportData) -> Analysis:
     for name in data.problems:
         analysis.problems[name] = _problem(data, data.info[name], random_label)
     _overall(analysis)
+    analysis.fidelity = fidelity(
+        {n: p.info for n, p in analysis.problems.items()},
+        {n: p.final for n, p in analysis.problems.items()},
+    )
     return analysis

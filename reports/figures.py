@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tunebench.reports.analysis import Analysis, ProblemAnalysis
+from tunebench.reports.fidelity import FidelityResult
 from tunebench.reports.stats import FriedmanResult
 
 __all__ = ["DPI", "FigureFile", "draw_figures", "slug"]
@@ -590,6 +591,80 @@ def _early(a: Analysis, p: ProblemAnalysis, folder: Path) -> FigureFile | None:
     return FigureFile(f"early/{p.info.name}", stem, "Early-stopping evidence", caption, p.info.name)
 
 
+def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None:
+    """Replay median (x) against live median (y) of the final test score per strategy."""
+    from matplotlib.lines import Line2D
+
+    t = r.table
+    if t.empty:
+        return None
+    stem = f"fidelity_{slug(r.live)}"
+    labels = list(t["strategy"])
+    ncols = 3 if max(len(_wrap(s)) for s in labels) <= 18 else 2
+    side = WIDTH * 0.6
+    fig = _figure(side, side + 0.3 * math.ceil((len(labels) + 1) / ncols))
+    ax = fig.subplots()
+    for row in t.itertuples(index=False):
+        x, y = float(row.replay_median), float(row.live_median)
+        ax.errorbar(
+            x,
+            y,
+            xerr=[[x - float(row.replay_q25)], [float(row.replay_q75) - x]],
+            yerr=[[y - float(row.live_q25)], [float(row.live_q75) - y]],
+            fmt="o",
+            color=a.palette[str(row.strategy)],
+            mec="black",
+            mew=0.6,
+            ms=8,
+            elinewidth=1.2,
+            capsize=2,
+            zorder=3,
+        )
+    cols = ["replay_median", "live_median", "replay_q25", "replay_q75", "live_q25", "live_q75"]
+    values = t[cols].to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.06 * (hi - lo) or 0.01 * max(abs(hi), 1.0)
+    # the same range on both axes, so y = x is the diagonal and offsets read true
+    ends = (lo - pad, hi + pad)
+    ax.plot(ends, ends, color="0.4", lw=1, ls="--", zorder=1)
+    ax.set_xlim(*ends)
+    ax.set_ylim(*ends)
+    ax.set_aspect("equal", adjustable="box")
+    better = "higher" if r.direction == "maximize" else "lower"
+    ax.set_xlabel(f"replay: median final test {r.metric} ({better} is better)")
+    ax.set_ylabel(f"live: median final test {r.metric}")
+    ax.set_title(
+        f"{r.problem}: Kendall's tau-b = {r.tau:.2f}, p = {r.pvalue:.3g}, n = {r.n} strategies"
+        if r.tau is not None and r.pvalue is not None
+        else f"{r.problem}: no Kendall's tau (n = {r.n} strategies)",
+        fontsize=11,
+    )
+    handles = [
+        Line2D([], [], ls="", marker="o", ms=8, mfc=a.palette[s], mec="black", mew=0.6)
+        for s in labels
+    ]
+    handles.append(Line2D([], [], color="0.4", lw=1, ls="--"))
+    fig.legend(
+        handles,
+        [_wrap(s) for s in labels] + ["y = x"],
+        loc="outside lower center",
+        ncols=ncols,
+        frameon=False,
+    )
+    _save(fig, folder, stem)
+    caption = (
+        f"Median final test {r.metric} of each strategy on {r.problem} ({r.max_epochs} epochs "
+        f"per full evaluation), replayed from the learning-curve table ({r.replay}, "
+        f"{r.replay_seeds} seeds) against trained live ({r.live}, {r.live_seeds} seeds); "
+        "bars: interquartile range over seeds; dashed: y = x. Agreement of the two rankings "
+        f"of the {r.n} strategies (two-sided test, scipy.stats.kendalltau): {r.tau_text()}."
+    )
+    return FigureFile(
+        f"fidelity/{r.live}", stem, "Live versus replay: strategy ranking", caption, None
+    )
+
+
 def draw_figures(a: Analysis, folder: Path) -> list[FigureFile]:
     """Draw every figure of the report into ``folder`` (PNG and SVG each).
 
@@ -660,6 +735,7 @@ def draw_figures(a: Analysis, folder: Path) -> list[FigureFile]:
                 )
             )
         out.append(_speedup(a, folder))
+        out += [_fidelity(a, r, folder) for r in a.fidelity]
     return [f for f in out if f is not None]
 
 

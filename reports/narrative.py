@@ -4,7 +4,8 @@ Every statement is computed from the :class:`~tunebench.reports.analysis.Analysi
 who has the best median final test score per problem (against random search), who
 leads the mean best-so-far validation curve early (a quarter of the budget) and at
 the full budget, the speedup over random search, the Friedman/Nemenyi/Wilcoxon
-verdicts, and what early epochs say about pruning.
+verdicts, how well replay ranks the strategies as live training does (where a problem
+ran both ways), and what early epochs say about pruning.
 """
 
 from __future__ import annotations
@@ -177,6 +178,21 @@ def _early_sentence(a: Analysis) -> str:
     return ("Early epochs: " + "; ".join(parts) + ".") if parts else ""
 
 
+def _fidelity_sentence(a: Analysis) -> str:
+    """Kendall's tau between the live and replayed strategy rankings of each such problem."""
+    parts = []
+    for r in a.fidelity:
+        seeds = f"{r.live_seeds} live seeds, {r.replay_seeds} replayed"
+        if r.tau is None or r.pvalue is None:
+            parts.append(f"on {r.problem} the rankings are not compared ({r.note}; {seeds})")
+            continue
+        parts.append(
+            f"on {r.problem} the rankings of the {r.n} strategies by median final test "
+            f"{r.metric} correlate with Kendall's tau-b = {r.tau:.2f} (p = {r.pvalue:.3g}; {seeds})"
+        )
+    return ("Live versus replay: " + "; ".join(parts) + ".") if parts else ""
+
+
 def summary_paragraph(a: Analysis) -> str:
     """One paragraph stating, with numbers, which strategies win where and at which budgets."""
     d = a.data
@@ -198,4 +214,5 @@ def summary_paragraph(a: Analysis) -> str:
         body = " ".join(_problem_sentence(a, p) for p in problems)
     else:
         body = _counts_sentence(a)
-    return " ".join(s for s in (head, body, _stats_sentence(a), _early_sentence(a)) if s)
+    sentences = (head, body, _stats_sentence(a), _fidelity_sentence(a), _early_sentence(a))
+    return " ".join(s for s in sentences if s)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from tunebench.reports.analysis import Analysis, ProblemAnalysis
+from tunebench.reports.fidelity import MIN_STRATEGIES, TABLE_COLUMNS
 from tunebench.reports.figures import DPI, FigureFile, slug
 from tunebench.reports.stats import ALPHA
 
@@ -74,6 +75,44 @@ def _wilcoxon_rows(a: Analysis) -> pd.DataFrame:
     return out[["scope", *[c for c in out.columns if c != "scope"]]]
 
 
+FIDELITY_COLUMNS = [
+    "problem",
+    "replay",
+    "live",
+    "replay_seeds",
+    "live_seeds",
+    "strategies",
+    "tau",
+    "p",
+    "val_tau",
+    "val_p",
+    "note",
+]
+
+
+def _fidelity_rows(a: Analysis) -> pd.DataFrame:
+    """Per live/replay pair and strategy: medians and ranks, with the pair's Kendall's tau."""
+    columns = FIDELITY_COLUMNS + TABLE_COLUMNS
+    frames = [
+        r.table.assign(
+            problem=r.problem,
+            replay=r.replay,
+            live=r.live,
+            replay_seeds=r.replay_seeds,
+            live_seeds=r.live_seeds,
+            strategies=r.n,
+            tau=r.tau,
+            p=r.pvalue,
+            val_tau=r.val_tau,
+            val_p=r.val_pvalue,
+            note=r.note,
+        )[columns]
+        for r in a.fidelity
+        if len(r.table)
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
 def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
     """Write every table of the report as CSV into ``folder``.
 
@@ -100,6 +139,7 @@ def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
         "spearman": _per_problem(a, "spearman"),
         "prune_fraction": _per_problem(a, "prune"),
         "missing": a.data.missing,
+        "fidelity": _fidelity_rows(a),
     }
     if a.overall_ranks is not None:
         tables["rank_over_budget_overall"] = a.overall_ranks
@@ -449,6 +489,53 @@ def _problem_section(a: Analysis, p: ProblemAnalysis, figs: dict[str, FigureFile
     return sec
 
 
+def _fidelity_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section | None:
+    """Live versus replay: one paragraph, figure and table per pair (absent without one)."""
+    if not a.fidelity:
+        return None
+    sec = _Section("Live versus replay", "live-vs-replay", 3)
+    for r in a.fidelity:
+        val = (
+            f"Kendall's tau-b = {r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
+            if r.val_tau is not None and r.val_pvalue is not None
+            else "not computed"
+        )
+        agree = (
+            f"the two rankings correlate with Kendall's tau-b = {r.tau:.2f} (p = "
+            f"{r.pvalue:.3g}, two-sided test of tau = 0, scipy.stats.kendalltau)"
+            if r.tau is not None and r.pvalue is not None
+            else f"the two rankings are not compared: {r.note}"
+        )
+        sec.blocks.append(
+            f"{r.problem} ({r.max_epochs} epochs per full evaluation) ran replayed as "
+            f"{r.replay} ({r.replay_seeds} seeds) and trained live as {r.live} "
+            f"({r.live_seeds} seeds). Ranking the {r.n} strategies with runs in both modes by "
+            f"median final test {r.metric} (rank 1 = best, ties share the mean rank), {agree}. "
+            f"By median final validation {r.metric}: {val}."
+            + (f" Note: {r.note}." if r.note and r.tau is not None else "")
+        )
+        if f"fidelity/{r.live}" in figs:
+            sec.blocks.append(figs[f"fidelity/{r.live}"])
+        if len(r.table):
+            sec.blocks.append(
+                _table(
+                    r.table,
+                    [
+                        ("strategy", "strategy"),
+                        ("replay_runs", "replay runs"),
+                        ("live_runs", "live runs"),
+                        ("replay_median", "replay median"),
+                        ("live_median", "live median"),
+                        ("replay_rank", "replay rank"),
+                        ("live_rank", "live rank"),
+                        ("replay_val_median", "replay validation median"),
+                        ("live_val_median", "live validation median"),
+                    ],
+                )
+            )
+    return sec
+
+
 def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section:
     sec = _Section("All problems", "overall")
     multi = len(a.problems) > 1
@@ -466,6 +553,9 @@ def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section:
         sec.blocks.append(figs["regret/overall"])
     if "speedup" in figs:
         sec.blocks.append(figs["speedup"])
+    fidelity = _fidelity_section(a, figs)
+    if fidelity is not None:
+        sec.blocks.append(fidelity)
     return sec
 
 
@@ -515,6 +605,16 @@ def _methods_section(a: Analysis) -> _Section:
         "probability is at least 95%.",
     ):
         sec.blocks.append(text)
+    if a.fidelity:
+        sec.blocks.append(
+            "Live versus replay: a live entry is paired with the replay entry of the same "
+            "registered problem and max_epochs (the one with the same problem options first). "
+            "Over the strategies with complete runs in both, each mode ranks them by median "
+            "final test score (1 = best, ties share the mean rank); Kendall's tau-b between "
+            "the two rankings with its two-sided p-value (scipy.stats.kendalltau), computed "
+            f"when at least {MIN_STRATEGIES} strategies are compared; the same on the median "
+            "final validation value of the incumbents."
+        )
     return sec
 
 
