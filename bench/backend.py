@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Literal
 
-__all__ = ["BACKENDS", "Backend", "BackendError", "configure", "current_backend"]
+__all__ = ["BACKENDS", "Backend", "BackendError", "configure", "current_backend", "limit_threads"]
 
 Backend = Literal["tensorflow", "torch", "jax"]
 BACKENDS: tuple[Backend, ...] = ("tensorflow", "torch", "jax")
@@ -69,6 +69,22 @@ def current_backend() -> str:
 
         return str(keras.backend.backend())
     return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def limit_threads(threads: int) -> None:
+    """Cap the native thread pools of this process (BLAS, OpenMP, torch) at ``threads``.
+
+    Replay runs train nothing, but model-based strategies do numerical work (optuna's
+    GP on torch, keras-tuner's GP on scikit-learn/BLAS) that would otherwise use every
+    core in every worker process and oversubscribe the machine.
+    """
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)  # for libraries loaded later
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=threads)  # for those already loaded
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def configure(backend: str = "tensorflow", threads: int = 1, deterministic: bool = True) -> None:

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from tunebench.backend import configure
+from tunebench.backend import configure, limit_threads
 from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.matrix import Matrix
 from tunebench.progress import Progress
@@ -225,6 +225,7 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
     try:
         table = None
         if spec.mode == "replay":  # no Keras needed: curves come from the table
+            limit_threads(task.threads)
             problem, table = _problem_table(spec)
             splits = None
         else:

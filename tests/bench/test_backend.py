@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -33,3 +34,17 @@ def test_threads_are_pinned_in_a_fresh_process() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["2", "1", "tensorflow"]
+
+
+def test_limit_threads_caps_loaded_native_pools() -> None:
+    import numpy as np  # loads BLAS
+    from threadpoolctl import threadpool_info
+
+    from tunebench.backend import limit_threads
+
+    np.ones((4, 4)) @ np.ones((4, 4))
+    limit_threads(1)
+    pools = threadpool_info()
+    assert pools, "numpy's BLAS should be visible to threadpoolctl"
+    assert all(pool["num_threads"] == 1 for pool in pools)
+    assert os.environ["OMP_NUM_THREADS"] == "1"

@@ -1,0 +1,104 @@
+"""Wall time of a replay matrix over the shipped tables, and where the time goes.
+
+Usage::
+
+    python bench/perf/replay_matrix.py [--seeds 30] [--budget 50] [--workers 2]
+        [--strategies random,grid,...] [--problems stocks-mlp,...] [--dask-local]
+
+Writes a replay matrix (every given problem x every given strategy x seeds, a
+budget of ``--budget`` full evaluations), runs it with ``tunebench run`` in a
+fresh results folder, and prints the wall time of the whole matrix, then per
+strategy the summed and mean wall seconds of its runs and the share of that
+time its own ask/tell took (the part replay cannot remove). Default: every
+shipped table and every registered strategy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from tunebench.datasets import available_problems
+from tunebench.executor import default_table
+from tunebench.strategies import available_strategies
+from tunebench.table import LearningCurveTable
+
+
+def _matrix(problems: list[str], strategies: list[str], seeds: int, budget: int) -> str:
+    lines = ['name = "replay-speed"', 'mode = "replay"', f"seeds = {seeds}", ""]
+    lines += ["[budget]", f"full_evaluations = {budget}", ""]
+    for name in problems:
+        table = LearningCurveTable(default_table(name))
+        params = table.meta.get("problem_params") or {}
+        lines += ["[[problems]]", f'name = "{name}"', f"max_epochs = {table.epochs}"]
+        if params:
+            inline = ", ".join(f"{k} = {json.dumps(v)}" for k, v in params.items())
+            lines.append(f"params = {{ {inline} }}")
+        lines.append("")
+    for name in strategies:
+        lines += ["[[strategies]]", f'name = "{name}"', ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Run the matrix once and print its wall time and per-strategy costs."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seeds", type=int, default=30)
+    ap.add_argument("--budget", type=int, default=50)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--dask-local", action="store_true", help="Dask LocalCluster instead.")
+    ap.add_argument("--strategies", default=",".join(available_strategies()))
+    shipped = [p for p in available_problems() if default_table(p).is_file()]
+    ap.add_argument("--problems", default=",".join(shipped))
+    args = ap.parse_args()
+    problems = args.problems.split(",")
+    strategies = args.strategies.split(",")
+    with tempfile.TemporaryDirectory() as tmp:
+        matrix = Path(tmp) / "replay-speed.toml"
+        matrix.write_text(_matrix(problems, strategies, args.seeds, args.budget))
+        out = Path(tmp) / "results"
+        how = (
+            ["--dask-local", str(args.workers)]
+            if args.dask_local
+            else ["--workers", str(args.workers)]
+        )
+        cmd = ["tunebench", "run", str(matrix), "--results", str(out), "--quiet", *how]
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        wall = time.perf_counter() - t0
+        per: dict[str, list[float]] = defaultdict(list)
+        overhead: dict[str, float] = defaultdict(float)
+        failed = 0
+        for run_file in out.glob("*/*/seed=*/run.json"):
+            record = json.loads(run_file.read_text())
+            if record.get("status") != "complete":
+                failed += 1
+                continue
+            name = record["spec"]["strategy_label"]
+            per[name].append(record["timings"]["wall_seconds"])
+            overhead[name] += record["ledger"]["strategy_seconds"]
+    n_runs = sum(len(v) for v in per.values())
+    print(
+        f"{len(problems)} problems x {len(strategies)} strategies x {args.seeds} seeds = "
+        f"{n_runs} complete runs ({failed} failed), {args.budget} full evaluations each, "
+        f"{'dask local' if args.dask_local else 'local'} {args.workers} workers"
+    )
+    print(f"matrix wall time: {wall:.1f} s")
+    total = sum(sum(v) for v in per.values())
+    print(f"{'strategy':22s} {'run s (sum)':>11s} {'per run s':>9s} {'share':>6s} {'ask/tell':>8s}")
+    for name in sorted(per, key=lambda n: -sum(per[n])):
+        s = sum(per[name])
+        print(
+            f"{name:22s} {s:11.1f} {s / len(per[name]):9.3f} {s / total:6.1%} "
+            f"{overhead[name] / s if s else 0:8.0%}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
