@@ -184,3 +184,31 @@ def test_sigkill_midway_then_rerun_matches_an_uninterrupted_run(
         assert _comparable_logs(run_dir) == _comparable_logs(ref_dir)
         got, want = read_json(run_dir / "run.json"), read_json(ref_dir / "run.json")
         assert got["result"] == want["result"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--param", "foo=1"], "--param foo: unknown option; allowed: n_events, sim_seed"),
+        (["--param", "n_events"], "--param 'n_events': expected KEY=VALUE"),
+        (["--param", "n_events=50"], "--param: n_events must be in [100,"),
+    ],
+)
+def test_tabulate_param_errors(tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "t.parquet"
+    code, _, err = run_cli("tabulate", "events-mlp", "--out", str(out), *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists() and not out.with_name("t.parquet.parts").exists()
+
+
+def test_tabulate_param_values_are_toml(tmp_path: Path) -> None:
+    from tunebench.cli import _problem_params
+    from tunebench.datasets.events import EventsMLP
+    from tunebench.datasets.stocks import StocksMLP
+
+    assert _problem_params(EventsMLP, ["n_events=2000", "sim_seed=3"]) == {
+        "n_events": 2000,
+        "sim_seed": 3,
+    }
+    assert _problem_params(StocksMLP, ["ticker=MSFT"]) == {"ticker": "MSFT"}
+    assert _problem_params(StocksMLP, ['ticker="IBM"']) == {"ticker": "IBM"}
