@@ -137,7 +137,8 @@ def _strict_index(value: Any, options: Sequence[Any]) -> int | None:
         return None
     plain = _to_python(value)
     for i, option in enumerate(options):
-        if _kind(option) == kind and option == plain:
+        # Equality first: it is cheap and rules out almost every option (hot in replay).
+        if option == plain and _kind(option) == kind:
             return i
     return None
 

@@ -75,7 +75,7 @@ def main() -> None:
         per: dict[str, list[float]] = defaultdict(list)
         overhead: dict[str, float] = defaultdict(float)
         failed = 0
-        for run_file in out.glob("*/*/seed=*/run.json"):
+        for run_file in out.glob("*/*/*/seed=*/run.json"):
             record = json.loads(run_file.read_text())
             if record.get("status") != "complete":
                 failed += 1
