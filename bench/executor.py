@@ -344,16 +344,25 @@ class LocalExecutor:
         self.workers = workers
         self._ctx = mp.get_context("spawn")  # fork is unsafe once TensorFlow is loaded
         self._queue: Any = self._ctx.Queue()
-        self._pool: cf.ProcessPoolExecutor | None = None
+        # One pool for live runs, whose workers are replaced every RUNS_PER_WORKER runs
+        # (TensorFlow's memory growth), and one for replay runs, which build no models:
+        # replacing those workers only made each new one import TensorFlow and torch
+        # again for keras-tuner and optuna's GP (2 workers ran slower than 1, measured).
+        self._pools: dict[bool, cf.ProcessPoolExecutor] = {}
 
-    def _new_pool(self) -> cf.ProcessPoolExecutor:
+    def _new_pool(self, live: bool) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=self._ctx,
             initializer=_init_worker,
             initargs=(self._queue,),
-            max_tasks_per_child=RUNS_PER_WORKER,
+            max_tasks_per_child=RUNS_PER_WORKER if live else None,
         )
+
+    def _pool(self, live: bool) -> cf.ProcessPoolExecutor:
+        if live not in self._pools:
+            self._pools[live] = self._new_pool(live)
+        return self._pools[live]
 
     def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
         """Keep ``workers`` runs in flight; yield outcomes as they finish."""
@@ -376,22 +385,22 @@ class LocalExecutor:
         pending = list(reversed(tasks))
         deaths: dict[str, int] = {}
         in_flight: dict[cf.Future[RunOutcome], RunTask] = {}
-        self._pool = self._new_pool()
         try:
             while pending or in_flight:
                 while pending and len(in_flight) < self.workers:
                     task = pending.pop()
                     reporters[str(task.spec.rel_dir)] = _ChargeReporter(progress, task.spec)
                     progress.run_started(task.spec)
-                    in_flight[self._pool.submit(execute_task, task)] = task
+                    live = task.spec.mode != "replay"
+                    in_flight[self._pool(live).submit(execute_task, task)] = task
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-                broken = False
+                broken: set[bool] = set()
                 for fut in done:
                     task = in_flight.pop(fut)
                     try:
                         outcome = fut.result()
                     except cf.process.BrokenProcessPool as exc:
-                        broken = True
+                        broken.add(task.spec.mode != "replay")
                         key = str(task.spec.rel_dir)
                         deaths[key] = deaths.get(key, 0) + 1
                         if deaths[key] < 2:
@@ -401,23 +410,23 @@ class LocalExecutor:
                         outcome = RunOutcome(task.spec, "failed", _failure(task.spec, exc, message))
                     reporters.pop(str(task.spec.rel_dir)).finish()
                     yield outcome
-                if broken:
-                    # Every run still in flight died with the pool: retry them too.
-                    for fut, task in in_flight.items():
-                        fut.cancel()
-                        pending.append(task)
-                    in_flight.clear()
-                    self._pool.shutdown(wait=False, cancel_futures=True)
-                    self._pool = self._new_pool()
+                for live in broken:
+                    # Every run still in flight in that pool died with it: retry them too.
+                    for fut, task in list(in_flight.items()):
+                        if (task.spec.mode != "replay") == live:
+                            fut.cancel()
+                            pending.append(task)
+                            del in_flight[fut]
+                    self._pools.pop(live).shutdown(wait=False, cancel_futures=True)
         finally:
             stop.set()
             drainer.join(timeout=2)
 
     def close(self) -> None:
         """Shut the worker processes down."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        for pool in self._pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._pools.clear()
         self._queue.close()
 
 

@@ -59,7 +59,8 @@ def main() -> None:
         )
         for rep in range(args.repeats):
             for name, opts in CONFIGS.items():
-                out = Path(tmp) / f"r{rep}-{len(walls[name])}-{opts[1]}-{opts[3]}"
+                # One fresh results folder per configuration and repeat.
+                out = Path(tmp) / f"r{rep}-{name.replace(' ', '')}"
                 cmd = [sys.executable, "-m", "tunebench", "run", str(matrix), "-q",
                        "--results", str(out), "--reports", str(out / "rep"), *opts]  # fmt: skip
                 t0 = time.perf_counter()
