@@ -344,24 +344,33 @@ class LocalExecutor:
         self.workers = workers
         self._ctx = mp.get_context("spawn")  # fork is unsafe once TensorFlow is loaded
         self._queue: Any = self._ctx.Queue()
-        # One pool for live runs, whose workers are replaced every RUNS_PER_WORKER runs
-        # (TensorFlow's memory growth), and one for replay runs, which build no models:
-        # replacing those workers only made each new one import TensorFlow and torch
-        # again for keras-tuner and optuna's GP (2 workers ran slower than 1, measured).
+        # One pool for live runs, replaced by a fresh one after RUNS_PER_WORKER runs per
+        # worker (TensorFlow's memory growth), and one for replay runs, which build no
+        # models: replacing those workers only made each new one import TensorFlow and
+        # torch again for keras-tuner and optuna's GP (2 workers ran slower than 1,
+        # measured). Not max_tasks_per_child: CPython 3.11-3.14 can fail to replace a
+        # worker that reached it and hang (python/cpython#115634).
         self._pools: dict[bool, cf.ProcessPoolExecutor] = {}
+        self._live_submitted = 0
 
-    def _new_pool(self, live: bool) -> cf.ProcessPoolExecutor:
+    def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=self._ctx,
             initializer=_init_worker,
             initargs=(self._queue,),
-            max_tasks_per_child=RUNS_PER_WORKER if live else None,
         )
 
     def _pool(self, live: bool) -> cf.ProcessPoolExecutor:
+        if live and self._live_submitted >= RUNS_PER_WORKER * self.workers:
+            retired = self._pools.pop(True, None)
+            if retired is not None:
+                retired.shutdown(wait=False)  # its runs in flight finish, then it exits
+            self._live_submitted = 0
         if live not in self._pools:
-            self._pools[live] = self._new_pool(live)
+            self._pools[live] = self._new_pool()
+        if live:
+            self._live_submitted += 1
         return self._pools[live]
 
     def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
@@ -385,22 +394,26 @@ class LocalExecutor:
         pending = list(reversed(tasks))
         deaths: dict[str, int] = {}
         in_flight: dict[cf.Future[RunOutcome], RunTask] = {}
+        pool_of: dict[cf.Future[RunOutcome], cf.ProcessPoolExecutor] = {}
         try:
             while pending or in_flight:
                 while pending and len(in_flight) < self.workers:
                     task = pending.pop()
                     reporters[str(task.spec.rel_dir)] = _ChargeReporter(progress, task.spec)
                     progress.run_started(task.spec)
-                    live = task.spec.mode != "replay"
-                    in_flight[self._pool(live).submit(execute_task, task)] = task
+                    pool = self._pool(task.spec.mode != "replay")
+                    fut = pool.submit(execute_task, task)
+                    in_flight[fut], pool_of[fut] = task, pool
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
-                broken: set[bool] = set()
+                broken: list[cf.ProcessPoolExecutor] = []
                 for fut in done:
                     task = in_flight.pop(fut)
+                    pool = pool_of.pop(fut)
                     try:
                         outcome = fut.result()
                     except cf.process.BrokenProcessPool as exc:
-                        broken.add(task.spec.mode != "replay")
+                        if pool not in broken:
+                            broken.append(pool)
                         key = str(task.spec.rel_dir)
                         deaths[key] = deaths.get(key, 0) + 1
                         if deaths[key] < 2:
@@ -410,14 +423,17 @@ class LocalExecutor:
                         outcome = RunOutcome(task.spec, "failed", _failure(task.spec, exc, message))
                     reporters.pop(str(task.spec.rel_dir)).finish()
                     yield outcome
-                for live in broken:
+                for pool in broken:
                     # Every run still in flight in that pool died with it: retry them too.
                     for fut, task in list(in_flight.items()):
-                        if (task.spec.mode != "replay") == live:
+                        if pool_of[fut] is pool:
                             fut.cancel()
                             pending.append(task)
-                            del in_flight[fut]
-                    self._pools.pop(live).shutdown(wait=False, cancel_futures=True)
+                            del in_flight[fut], pool_of[fut]
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    for live, current in list(self._pools.items()):
+                        if current is pool:
+                            del self._pools[live]
         finally:
             stop.set()
             drainer.join(timeout=2)

@@ -32,7 +32,11 @@ from tunebench.seeding import seed_for
 from tunebench.table import COLUMNS, META_KEY, TableError
 from tunebench.trainer import EpochOutcome, LiveTrainer
 
-__all__ = ["TabulateJob", "tabulate", "train_unit"]
+__all__ = ["UNITS_PER_WORKER", "TabulateJob", "tabulate", "train_unit"]
+
+# Units a worker process trains before a fresh one takes over (TensorFlow keeps about
+# 7 MB per model it built; only a new process returns it).
+UNITS_PER_WORKER = 50
 
 
 @dataclass(frozen=True)
@@ -183,11 +187,20 @@ def tabulate(
             save(i, r, train_unit(job, grid[i], r))
     else:
         ctx = mp.get_context("spawn")
-        with cf.ProcessPoolExecutor(workers, mp_context=ctx, max_tasks_per_child=50) as pool:
-            futures = {pool.submit(train_unit, job, grid[i], r): (i, r) for i, r in todo}
-            for fut in cf.as_completed(futures):
-                i, r = futures[fut]
-                save(i, r, fut.result())
+        # A fresh pool per generation of UNITS_PER_WORKER units per worker gives back
+        # TensorFlow's per-model memory. Not max_tasks_per_child: with a backlog queued,
+        # CPython 3.11-3.14 never replaces a worker that reached it and the pool hangs
+        # (python/cpython#115634; it hung here after 2 x 50 units).
+        step = UNITS_PER_WORKER * workers
+        for start in range(0, len(todo), step):
+            with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+                futures = {
+                    pool.submit(train_unit, job, grid[i], r): (i, r)
+                    for i, r in todo[start : start + step]
+                }
+                for fut in cf.as_completed(futures):
+                    i, r = futures[fut]
+                    save(i, r, fut.result())
 
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -146,3 +146,30 @@ def test_data_variants_are_never_mixed_in_one_results_folder(
         in mixed.record["error"]
     )
     assert read_json(runner.root / second.rel_dir / "run.json")["status"] == "failed"
+
+
+def test_local_workers_recycle_for_live_runs_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One live run per worker per pool: the 4 live runs need two pool generations.
+    monkeypatch.setattr(executor_mod, "RUNS_PER_WORKER", 1)
+    text = (
+        'name = "gen"\nmode = "replay"\nseeds = 6\n[budget]\nfull_evaluations = 1\n'
+        '[[problems]]\nname = "stocks-mlp"\nmax_epochs = 2\n'
+        '[[problems]]\nname = "stocks-mlp"\nmode = "live"\nseeds = 4\nmax_epochs = 1\n'
+        "subsample = 300\n"
+        '[[strategies]]\nname = "random"\n'
+    )
+    path = tmp_path / "gen.toml"
+    path.write_text(text)
+    runner = MatrixRunner(load(path), tmp_path / "results", workers=2)
+    assert run_all(runner) == ["complete"] * 10
+
+    def worker(spec: Any) -> str:
+        return str(read_json(runner.root / spec.rel_dir / "run.json")["provenance"]["worker"])
+
+    replay = {worker(s) for s in runner.runs if s.mode == "replay"}
+    live = [worker(s) for s in runner.runs if s.mode == "live"]
+    assert len(replay) <= 2  # replay workers are kept for the whole matrix
+    assert not replay & set(live)
+    assert not set(live[:2]) & set(live[2:])  # a fresh pool after RUNS_PER_WORKER each
