@@ -186,9 +186,16 @@ def _fidelity_sentence(a: Analysis) -> str:
         if r.tau is None or r.pvalue is None:
             parts.append(f"on {r.problem} the rankings are not compared ({r.note}; {seeds})")
             continue
+        by_val = (
+            f", and by the incumbents' median validation {r.metric} with tau-b = "
+            f"{r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
+            if r.val_tau is not None and r.val_pvalue is not None
+            else ""
+        )
         parts.append(
             f"on {r.problem} the rankings of the {r.n} strategies by median final test "
-            f"{r.metric} correlate with Kendall's tau-b = {r.tau:.2f} (p = {r.pvalue:.3g}; {seeds})"
+            f"{r.metric} correlate with Kendall's tau-b = {r.tau:.2f} (p = {r.pvalue:.3g}; "
+            f"{seeds}){by_val}"
         )
     return ("Live versus replay: " + "; ".join(parts) + ".") if parts else ""
 

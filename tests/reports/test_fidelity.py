@@ -284,6 +284,9 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
         text = f"Kendall's tau-b = {tau:.2f}"
         assert text in summary and text in md.split("### Live versus replay")[1]
         assert html.count(text.replace("'", "&#x27;")) >= 2
+        val_tau = table["val_tau"].iloc[0]
+        if pd.notna(val_tau):
+            assert f"median validation accuracy with tau-b = {val_tau:.2f}" in summary
     else:
         assert "not compared" in summary and "Kendall's tau not computed" in md
 
