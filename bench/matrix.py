@@ -318,13 +318,13 @@ class ProblemEntry(BaseModel):
     model_config = _MODEL_CONFIG
 
     name: str
-    evaluation: str = "holdout"
     mode: Mode | None = None
     seeds: list[int] | None = None
     max_epochs: int | None = Field(default=None, ge=1)
     subsample: int | None = Field(default=None, ge=1)
     table: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
+    evaluation: str = "holdout"
 
     @field_validator("seeds", mode="before")
     @classmethod

@@ -264,7 +264,7 @@ BAD_EDITS: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         15,
         (
             "problems[1].max_epoch",
-            "allowed: name, mode, seeds, max_epochs, subsample, table, params",
+            "allowed: name, mode, seeds, max_epochs, subsample, table, params, evaluation",
         ),
     ),
     (
