@@ -149,10 +149,10 @@ class _Run:
         space: SearchSpace,
         strategy: Strategy,
         on_charge: Callable[[float], None] | None,
-        final_trainer: Trainer | None = None,
+        final_trainer: Trainer,
     ) -> None:
         self.spec = spec
-        self.final_trainer = final_trainer or trainer
+        self.final_trainer = final_trainer  # trains retrains (holdout even under kfold)
         self.problem = problem
         self.space = space
         self.fidelity = problem.fidelity(spec.max_epochs)

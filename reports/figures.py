@@ -60,6 +60,17 @@ class FigureFile:
     problem: str | None
 
 
+# Marker style of every point-with-error-bars plot (final scores, live vs replay).
+_POINT: dict[str, Any] = {
+    "fmt": "o",
+    "mec": "black",
+    "mew": 0.6,
+    "elinewidth": 1.2,
+    "capsize": 2,
+    "zorder": 3,
+}
+
+
 def slug(name: str) -> str:
     """A file-name-safe form of a problem name."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "problem"
@@ -229,14 +240,9 @@ def _final(a: Analysis, p: ProblemAnalysis, folder: Path) -> FigureFile:
             pts["score"],
             i + offsets,
             xerr=pts["retrain_std"].fillna(0),
-            fmt="o",
             color=a.palette[s],
-            mec="black",
-            mew=0.6,
             ms=6,
-            elinewidth=1.2,
-            capsize=2,
-            zorder=3,
+            **_POINT,
         )
     ax.set_yticks(range(len(order)), [_wrap(s, 34) for s in order])
     ax.set_ylabel("")
@@ -611,14 +617,9 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
             y,
             xerr=[[x - float(row.replay_q25)], [float(row.replay_q75) - x]],
             yerr=[[y - float(row.live_q25)], [float(row.live_q75) - y]],
-            fmt="o",
             color=a.palette[str(row.strategy)],
-            mec="black",
-            mew=0.6,
             ms=8,
-            elinewidth=1.2,
-            capsize=2,
-            zorder=3,
+            **_POINT,
         )
     cols = ["replay_median", "live_median", "replay_q25", "replay_q75", "live_q25", "live_q75"]
     values = t[cols].to_numpy(dtype=float)

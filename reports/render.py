@@ -255,6 +255,9 @@ def _setup_section(a: Analysis) -> _Section:
     return sec
 
 
+_MISSING_COLUMNS = [(c, c) for c in ("problem", "strategy", "seed", "state", "error")]
+
+
 def _missing_section(a: Analysis) -> _Section | None:
     d = a.data
     if d.matrix is None:
@@ -269,13 +272,7 @@ def _missing_section(a: Analysis) -> _Section | None:
                 [
                     _table(
                         d.missing,
-                        [
-                            ("problem", "problem"),
-                            ("strategy", "strategy"),
-                            ("seed", "seed"),
-                            ("state", "state"),
-                            ("error", "error"),
-                        ],
+                        _MISSING_COLUMNS,
                     )
                 ]
                 if len(d.missing)
@@ -296,13 +293,7 @@ def _missing_section(a: Analysis) -> _Section | None:
     sec.blocks.append(
         _table(
             d.missing,
-            [
-                ("problem", "problem"),
-                ("strategy", "strategy"),
-                ("seed", "seed"),
-                ("state", "state"),
-                ("error", "error"),
-            ],
+            _MISSING_COLUMNS,
         )
     )
     return sec

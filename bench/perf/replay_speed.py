@@ -29,7 +29,7 @@ from tunebench.datasets import available_problems
 from tunebench.executor import default_table, problem_data
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import available_strategies
-from tunebench.table import LearningCurveTable
+from tunebench.table import LearningCurveTable, TableError
 
 
 def _run(
@@ -68,7 +68,8 @@ def main() -> None:
     table = LearningCurveTable(path)
     params = dict(table.meta.get("problem_params") or {})
     problem = problem_cls(**params)
-    table = LearningCurveTable(path, problem.table_space().fingerprint())
+    if table.meta.get("space_fingerprint") != problem.table_space().fingerprint():
+        raise TableError(f"{path}: recorded for another table space of {args.problem}")
     configure(str(table.meta.get("backend", "tensorflow")), 1)
     # Warm the data cache and the framework so the first live run is not charged for it.
     problem_data(args.problem, params, table.meta.get("subsample"), args.data_dir)
