@@ -114,6 +114,39 @@ def test_finite_space_configs_are_never_repeated(cls: type) -> None:
     assert out.ended == "exhausted"
 
 
+class _StuckSampler(optuna.samplers.BaseSampler):
+    """Always proposes the first value of every parameter, like a converged sampler."""
+
+    def infer_relative_search_space(self, study, trial):  # type: ignore[no-untyped-def]
+        return {}
+
+    def sample_relative(self, study, trial, search_space):  # type: ignore[no-untyped-def]
+        return {}
+
+    def sample_independent(self, study, trial, name, distribution):  # type: ignore[no-untyped-def]
+        choices = getattr(distribution, "choices", None)
+        return choices[0] if choices is not None else distribution.low
+
+
+class _StuckSearch(RandomSearch):
+    name = "stuck"
+
+    def make_sampler(self, seed: int) -> optuna.samplers.BaseSampler:
+        return _StuckSampler()
+
+
+def test_a_sampler_stuck_on_proposed_configs_costs_three_asks_per_fallback() -> None:
+    space = SearchSpace([Int("a", 1, 3), Categorical("b", ("x", "y"))])
+    strategy = _StuckSearch()
+    out = drive(strategy, space=space, budget_epochs=10_000)
+    keys = [space.config_key(p.config) for p in out.proposals]
+    assert len(keys) == len(set(keys)) == 6 and out.ended == "exhausted"
+    states = [t.state for t in strategy.study.get_trials(deepcopy=False)]
+    failed = states.count(optuna.trial.TrialState.FAIL)
+    # every proposal after the first: 3 repeats closed as failed, then an unseen config
+    assert failed == 3 * (len(keys) - 1)
+
+
 def test_spaces_with_a_float_have_no_exhaustion_rule() -> None:
     out = drive(RandomSearch(), space=mlp_like_space(), budget_epochs=4 * 30)
     assert out.ended == "budget" and len(out.proposals) == 30
