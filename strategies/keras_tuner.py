@@ -34,6 +34,7 @@ import contextlib
 import importlib.util
 import math
 import shutil
+import sys
 import tempfile
 import warnings
 import weakref
@@ -91,12 +92,19 @@ def _is_real(value: Any) -> bool:
 
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
-    """Silence the warnings keras-tuner's oracles raise on every call.
+    """Silence the warnings keras-tuner's oracles raise on every call, and skip a redundant check.
 
     Its ``@synchronized`` decorator calls the deprecated ``threading.currentThread``, and the
     Gaussian process of the Bayesian oracle warns when its kernel fit does not converge.
+    scikit-learn's finiteness check is switched off (``assume_finite``) while the oracle
+    runs: the Bayesian oracle replaces NaN and infinities by 0 before it fits and predicts
+    only at points inside the parameter bounds, and the check on each of the tens of
+    thousands of ``predict`` calls of an acquisition optimisation took about a tenth of a
+    replayed kt-bayesian run (measured: 28.4 against 25.6 s, same trials).
     """
-    with warnings.catch_warnings():
+    sklearn = sys.modules.get("sklearn")  # imported by the Bayesian oracle only
+    finite = sklearn.config_context(assume_finite=True) if sklearn else contextlib.nullcontext()
+    with warnings.catch_warnings(), finite:
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.filterwarnings("ignore", category=UserWarning, module=r"sklearn\.")
         yield

@@ -203,6 +203,29 @@ def test_bayesian_gaussian_process_proposals_are_valid_and_repeatable() -> None:
     assert run() == configs
 
 
+def test_bayesian_oracle_predicts_without_sklearns_finiteness_check() -> None:
+    import sklearn
+
+    space = SearchSpace([Int("units", 4, 128, log=True), Float("lr", 1e-4, 1e-1, log=True)])
+    strategy = KerasTunerBayesian(num_initial_points=2)
+    strategy.setup(space, Fidelity(1, 1), "maximize", 3)
+    gpr = strategy._oracle.gpr
+    seen: list[bool] = []
+    predict = gpr.predict
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(sklearn.get_config()["assume_finite"])
+        return predict(*args, **kwargs)
+
+    gpr.predict = spy
+    for _ in range(3):
+        p = strategy.ask(view(99))
+        assert isinstance(p, Proposal)
+        strategy.tell(p.trial_id, TrialResult(TrialStatus.COMPLETE, (p.config["units"] / 128,)))
+    assert seen and all(seen)  # the Gaussian process ran, always inside assume_finite
+    assert sklearn.get_config()["assume_finite"] is False  # and only there
+
+
 # -- Hyperband ------------------------------------------------------------------------------
 
 
