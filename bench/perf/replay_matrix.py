@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+import sys
 import tempfile
 import time
 from collections import defaultdict
@@ -67,7 +68,8 @@ def main() -> None:
             if args.dask_local
             else ["--workers", str(args.workers)]
         )
-        cmd = ["tunebench", "run", str(matrix), "--results", str(out), "--quiet", *how]
+        cmd = [sys.executable, "-m", "tunebench", "run", str(matrix), "--results", str(out)]
+        cmd += ["--quiet", *how]
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True)
         wall = time.perf_counter() - t0
