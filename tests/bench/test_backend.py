@@ -36,11 +36,14 @@ def test_threads_are_pinned_in_a_fresh_process() -> None:
     assert out.stdout.split() == ["2", "1", "tensorflow"]
 
 
-def test_limit_threads_caps_loaded_native_pools() -> None:
+def test_limit_threads_caps_loaded_native_pools(monkeypatch: pytest.MonkeyPatch) -> None:
     import numpy as np  # loads BLAS
     from threadpoolctl import threadpool_info
 
+    import tunebench.backend as backend_mod
     from tunebench.backend import limit_threads
+
+    monkeypatch.setattr(backend_mod, "_thread_limit", None)  # apply it even if done before
 
     np.ones((4, 4)) @ np.ones((4, 4))
     limit_threads(1)

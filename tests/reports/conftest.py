@@ -7,6 +7,7 @@ random search and the multi-fidelity/model-based strategies that are registered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 import tunebench.datasets as datasets_mod
 import tunebench.executor as executor_mod
 from tunebench.executor import MatrixRunner
-from tunebench.matrix import parse_matrix
+from tunebench.matrix import Matrix, parse_matrix
 from tunebench.progress import LineProgress
 from tunebench.reports.report import build_report
 from tunebench.strategies import RandomSearch, available_strategies
@@ -68,8 +69,44 @@ def report_registry(tiny_stocks: type, tiny_registry: dict[str, type]) -> dict[s
 
 
 @pytest.fixture(scope="session")
+def run_matrix(
+    report_registry: dict[str, type],
+) -> Callable[[Matrix, Path, dict[str, type], Path], Path]:
+    """``run(matrix, root, strategies, base_dir)``: execute a matrix of the tiny problems.
+
+    Every run must complete; returns the matrix's results folder.
+    """
+
+    def run(matrix: Matrix, root: Path, strategies: dict[str, type], base_dir: Path) -> Path:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(executor_mod, "available_problems", lambda: report_registry)
+            mp.setattr(executor_mod, "available_strategies", lambda: strategies)
+            runner = MatrixRunner(matrix, root, workers=1, base_dir=base_dir)
+            statuses = [o.status for o in runner.execute(LineProgress(quiet=True))]
+        assert statuses == ["complete"] * matrix.n_runs
+        return runner.root
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def render_report(report_registry: dict[str, type]) -> Callable[[Path, Path], Path]:
+    """``render(results, out)``: build a report where the tiny problems are known."""
+
+    def render(results: Path, out: Path) -> Path:
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(datasets_mod, "available_problems", lambda: report_registry)
+            return build_report(results, out)
+
+    return render
+
+
+@pytest.fixture(scope="session")
 def replay_results(
-    tmp_path_factory: pytest.TempPathFactory, table_path: Path, report_registry: dict[str, type]
+    tmp_path_factory: pytest.TempPathFactory,
+    table_path: Path,
+    report_registry: dict[str, type],
+    run_matrix: Callable[[Matrix, Path, dict[str, type], Path], Path],
 ) -> Path:
     """``results/rep``: 2 problems x 3+ strategies x 3 seeds, replayed (complete)."""
     registry, strategies = _strategies()
@@ -82,14 +119,7 @@ def replay_results(
     matrix = parse_matrix(
         text + strategies, source="rep.toml", problems=report_registry, strategies=registry
     )
-    root = tmp_path_factory.mktemp("results")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(executor_mod, "available_problems", lambda: report_registry)
-        mp.setattr(executor_mod, "available_strategies", lambda: registry)
-        runner = MatrixRunner(matrix, root, workers=1, base_dir=table_path.parent)
-        statuses = [o.status for o in runner.execute(LineProgress(quiet=True))]
-    assert statuses == ["complete"] * len(statuses) and len(statuses) == matrix.n_runs
-    return runner.root
+    return run_matrix(matrix, tmp_path_factory.mktemp("results"), registry, table_path.parent)
 
 
 @pytest.fixture
@@ -105,12 +135,10 @@ def problems_registered(
 def report_dir(
     tmp_path_factory: pytest.TempPathFactory,
     replay_results: Path,
-    report_registry: dict[str, type],
+    render_report: Callable[[Path, Path], Path],
 ) -> Path:
     """The report of :func:`replay_results`, built once."""
     out = tmp_path_factory.mktemp("reports") / "rep"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(datasets_mod, "available_problems", lambda: report_registry)
-        index = build_report(replay_results, out)
+    index = render_report(replay_results, out)
     assert index == out / "index.html"
     return out

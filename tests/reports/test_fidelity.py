@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -9,15 +10,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-import tunebench.datasets as datasets_mod
-import tunebench.executor as executor_mod
-from tunebench.executor import MatrixRunner
-from tunebench.matrix import parse_matrix
-from tunebench.progress import LineProgress
+from tunebench.matrix import Matrix, parse_matrix
 from tunebench.reports.analysis import analyze
 from tunebench.reports.data import ProblemInfo, load_results
 from tunebench.reports.fidelity import compare, fidelity, pairs
-from tunebench.reports.report import build_report
 from tunebench.strategies import available_strategies
 
 
@@ -210,7 +206,10 @@ REPLAY_SEEDS, LIVE_SEEDS = 4, 2
 
 @pytest.fixture(scope="module")
 def fidelity_results(
-    tmp_path_factory: pytest.TempPathFactory, table_path: Path, report_registry: dict[str, type]
+    tmp_path_factory: pytest.TempPathFactory,
+    table_path: Path,
+    report_registry: dict[str, type],
+    run_matrix: Callable[[Matrix, Path, dict[str, type], Path], Path],
 ) -> Path:
     """``results/fid``: tiny-stocks replayed (4 seeds) and trained live (2 seeds)."""
     registry = dict(available_strategies())
@@ -224,25 +223,17 @@ def fidelity_results(
     text += "".join(f'[[strategies]]\nname = "{s}"\n' for s in STRATEGIES)
     matrix = parse_matrix(text, source="fid.toml", problems=report_registry, strategies=registry)
     root = tmp_path_factory.mktemp("fidelity-results")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(executor_mod, "available_problems", lambda: report_registry)
-        mp.setattr(executor_mod, "available_strategies", lambda: registry)
-        runner = MatrixRunner(matrix, root, workers=1, base_dir=table_path.parent)
-        statuses = [o.status for o in runner.execute(LineProgress(quiet=True))]
-    assert statuses == ["complete"] * matrix.n_runs
-    return runner.root
+    return run_matrix(matrix, root, registry, table_path.parent)
 
 
 @pytest.fixture(scope="module")
 def fidelity_report(
     tmp_path_factory: pytest.TempPathFactory,
     fidelity_results: Path,
-    report_registry: dict[str, type],
+    render_report: Callable[[Path, Path], Path],
 ) -> Path:
     out = tmp_path_factory.mktemp("fidelity-report") / "fid"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(datasets_mod, "available_problems", lambda: report_registry)
-        build_report(fidelity_results, out)
+    render_report(fidelity_results, out)
     return out
 
 
