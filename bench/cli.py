@@ -207,8 +207,7 @@ def list_(
 
 def _problem_params(cls: type, items: list[str]) -> dict[str, Any]:
     """Parse ``KEY=VALUE`` problem options (values as TOML, else plain strings)."""
-    import tomllib
-
+    from tunebench.matrix import tomllib
     from tunebench.plugins import constructor_params
 
     allowed = constructor_params(cls)
@@ -254,10 +253,18 @@ def tabulate(
             help="Problem option KEY=VALUE (TOML value), repeatable; e.g. n_events=200000.",
         ),
     ] = None,
+    sample: Annotated[
+        int | None,
+        typer.Option(
+            "--sample",
+            help="Record N configs sampled (Sobol) from the full space instead of the grid.",
+        ),
+    ] = None,
+    sample_seed: Annotated[int, typer.Option("--sample-seed", help="Seed of --sample.")] = 0,
     data_dir: DataDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
-    """Record PROBLEM's learning-curve table (every grid config x repeat) for replay."""
+    """Record PROBLEM's learning-curve table (grid or sampled configs x repeats) for replay."""
     from rich.progress import BarColumn, MofNCompleteColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
@@ -269,6 +276,8 @@ def tabulate(
     problems = available_problems()
     if problem not in problems:
         raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
+    if sample is not None and sample < 1:
+        raise _fail(f"--sample must be at least 1, got {sample}")
     params = _problem_params(problems[problem], param or [])
     job = TabulateJob(
         problem=problem,
@@ -279,6 +288,8 @@ def tabulate(
         data_dir=None if data_dir is None else str(data_dir),
         backend=backend,
         threads=threads,
+        sample=sample,
+        sample_seed=sample_seed,
     )
     target = out or Path(f"{problem}.parquet")
     bar = Bar(

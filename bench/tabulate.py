@@ -1,4 +1,8 @@
-"""Record a problem's learning-curve table: every grid config x repeat, trained live.
+"""Record a problem's learning-curve table: every config x repeat, trained live.
+
+The configs are the problem's table grid (``table_space().grid()``), or with
+``TabulateJob.sample`` a seeded Sobol sample of its full ``space()``
+(:func:`tunebench.strategies.sampling.sample_configs`).
 
 Each (config, repeat) is one unit of work: a fresh model trained epoch by
 epoch with its own seed, the validation and test metric read after every
@@ -29,6 +33,8 @@ from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.executor import problem_data
 from tunebench.provenance import cpu_model, package_versions
 from tunebench.seeding import seed_for
+from tunebench.strategies.sampling import sample_configs
+from tunebench.strategies.space import SearchSpace
 from tunebench.table import COLUMNS, META_KEY, TableError
 from tunebench.trainer import EpochOutcome, LiveTrainer
 
@@ -51,6 +57,19 @@ class TabulateJob:
     data_dir: str | None
     backend: str
     threads: int
+    sample: int | None = None
+    sample_seed: int = 0
+
+    def space(self, problem: Problem) -> SearchSpace:
+        """The space the table covers: the full space when sampled, else the table grid."""
+        return problem.space() if self.sample is not None else problem.table_space()
+
+    def configs(self, problem: Problem) -> list[dict[str, Any]]:
+        """The configs to record, in a fixed order (shard index = position)."""
+        space = self.space(problem)
+        if self.sample is None:
+            return space.grid()
+        return sample_configs(space, self.sample, self.sample_seed)
 
 
 def _data(job: TabulateJob) -> tuple[Problem, Splits]:
@@ -68,8 +87,7 @@ def train_unit(job: TabulateJob, config: dict[str, Any], repeat: int) -> list[di
     """Train one config for ``job.epochs`` epochs; one row per epoch (fewer if it fails)."""
     configure(job.backend, job.threads)
     problem, splits = _data(job)
-    space = problem.table_space()
-    key = space.config_key(config)
+    key = job.space(problem).config_key(config)
     session = LiveTrainer(problem, splits).open(config, key, unit_seed(key, repeat))
     rows: list[dict[str, Any]] = []
     seen: list[EpochOutcome] = []
@@ -107,13 +125,16 @@ def train_unit(job: TabulateJob, config: dict[str, Any], repeat: int) -> list[di
 
 
 def _meta(job: TabulateJob, problem: Problem, splits: Splits, seconds: float) -> dict[str, Any]:
-    space = problem.table_space()
+    space = job.space(problem)
     return {
         "problem": job.problem,
         "problem_params": job.problem_params,
+        "kind": "grid" if job.sample is None else "sampled",
         "space_fingerprint": space.fingerprint(),
         "space": space.to_dict(),
-        "grid_size": space.grid_size(),
+        "grid_size": space.grid_size() if job.sample is None else None,
+        "sample": job.sample,
+        "sample_seed": job.sample_seed if job.sample is not None else None,
         "epochs": job.epochs,
         "repeats": job.repeats,
         "subsample": job.subsample,
@@ -152,8 +173,8 @@ def tabulate(
         TableError: Shards in ``<out>.parts`` belong to a different job.
     """
     problem = available_problems()[job.problem](**job.problem_params)
-    space = problem.table_space()
-    grid = space.grid()
+    space = job.space(problem)
+    grid = job.configs(problem)
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
     stamp = {k: v for k, v in job.__dict__.items() if k not in ("data_dir", "threads")}

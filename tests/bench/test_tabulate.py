@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import tunebench.tabulate as tabulate_mod
+from tunebench.strategies.sampling import sample_configs
+from tunebench.table import META_KEY, LearningCurveTable
+from tunebench.tabulate import TabulateJob, tabulate
+
+
+def test_sampled_table_covers_the_full_space(
+    tmp_path: Path, tiny_stocks: type, tiny_registry: dict[str, type],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(tabulate_mod, "available_problems", lambda: tiny_registry)
+    job = TabulateJob("tiny-stocks", {}, epochs=2, repeats=2, subsample=200, data_dir=None,
+                      backend="tensorflow", threads=1, sample=3, sample_seed=5)  # fmt: skip
+    out = tabulate(job, tmp_path / "sampled.parquet")
+    space = tiny_stocks().space()  # the full space, not the 4-config table grid
+    meta = json.loads(pq.read_schema(out).metadata[META_KEY])
+    assert meta["kind"] == "sampled" and meta["sample"] == 3 and meta["sample_seed"] == 5
+    assert meta["space_fingerprint"] == space.fingerprint()
+    table = LearningCurveTable(out, expected_fingerprint=space.fingerprint())
+    want = {space.config_key(c) for c in sample_configs(space, 3, seed=5)}
+    assert set(table.config_keys) == want
+    assert all(table.curve(k, r).epochs == 2 for k in want for r in (0, 1))
+
+
+def test_sample_below_one_is_refused_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tunebench.cli import app
+
+    out = tmp_path / "t.parquet"
+    result = CliRunner().invoke(app, ["tabulate", "stocks-mlp", "--sample", "0", "--out", str(out)])
+    assert result.exit_code == 2
+    want = "tunebench: error: --sample must be at least 1, got 0"
+    assert result.stderr.strip() == want, result.stderr
+    assert not out.exists() and not out.with_name("t.parquet.parts").exists()
