@@ -38,11 +38,12 @@ from typing import Any, Protocol
 from tunebench.backend import configure, limit_threads
 from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.matrix import Matrix
+from tunebench.plan import plan_runs
 from tunebench.progress import Progress
 from tunebench.records import RUN_FILE, TRIALS_FILE, is_complete, read_json, write_json_atomic
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import available_strategies
-from tunebench.table import LearningCurveTable
+from tunebench.table import LearningCurveTable, read_table_meta, table_space
 
 __all__ = [
     "MATRIX_FILE",
@@ -110,55 +111,6 @@ class RunOutcome:
     trials_text: str | None = None
 
 
-def default_table(problem: str) -> Path:
-    """Where the learning-curve table shipped for ``problem`` lives."""
-    import tunebench.datasets
-
-    return Path(tunebench.datasets.__file__).parent / "tables" / f"{problem}.parquet"
-
-
-def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
-    """Every run of the matrix, in a fixed order: problem, strategy, seed.
-
-    Args:
-        matrix: The matrix.
-        base_dir: Relative table paths are resolved against it (the matrix
-            file's folder); default the working directory.
-    """
-    problems = available_problems()
-    runs = []
-    for p in matrix.problems:
-        max_epochs = p.max_epochs or problems[p.name].max_epochs
-        mode = p.mode or matrix.mode
-        table = None
-        if mode == "replay":
-            path = Path(p.table) if p.table else default_table(p.name)
-            table = str(path if path.is_absolute() else (base_dir or Path.cwd()) / path)
-        for s in matrix.strategies:
-            for seed in p.seeds or matrix.seeds:
-                runs.append(
-                    RunSpec(
-                        matrix=matrix.name,
-                        problem=p.name,
-                        max_epochs=max_epochs,
-                        strategy=s.name,
-                        strategy_label=s.label,
-                        seed=seed,
-                        full_evaluations=matrix.budget.full_evaluations,
-                        seconds=matrix.budget.seconds,
-                        subsample=p.subsample,
-                        problem_params=dict(p.params),
-                        strategy_params=dict(s.params),
-                        mode=mode,
-                        retrain_repeats=matrix.final.retrain_repeats,
-                        table=table,
-                        problem_label=p.label,
-                        evaluation=p.evaluation,
-                    )
-                )
-    return runs
-
-
 # --------------------------------------------------------------------------------------
 # The task: runs wherever the executor puts it
 # --------------------------------------------------------------------------------------
@@ -196,7 +148,9 @@ def _problem_table(spec: RunSpec) -> tuple[Problem, LearningCurveTable]:
     key = (spec.table, repr(sorted(spec.problem_params.items())))
     if key not in _TABLES:
         problem = available_problems()[spec.problem](**spec.problem_params)
-        table = LearningCurveTable(Path(spec.table), problem.table_space().fingerprint())
+        path = Path(spec.table)
+        expected = table_space(problem, read_table_meta(path)).fingerprint()
+        table = LearningCurveTable(path, expected)
         _TABLES[key] = (problem, table)
     return _TABLES[key]
 

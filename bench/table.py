@@ -34,7 +34,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COLUMNS", "META_KEY", "Curve", "LearningCurveTable", "TableError"]
+__all__ = [
+    "COLUMNS",
+    "META_KEY",
+    "Curve",
+    "LearningCurveTable",
+    "TableError",
+    "read_table_meta",
+    "table_space",
+]
 
 META_KEY = b"tunebench"
 COLUMNS = (
@@ -53,6 +61,43 @@ COLUMNS = (
 
 class TableError(ValueError):
     """A learning-curve table that cannot be used (missing, corrupt, mismatched)."""
+
+
+def read_table_meta(path: Path) -> dict[str, Any]:
+    """A table's metadata, read from the file's footer only (cheap: no rows are read).
+
+    Raises:
+        TableError: Missing or unreadable file, no tunebench metadata, missing columns.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise TableError(
+            f"{path}: learning-curve table not found (make it with tunebench tabulate)"
+        )
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException) as exc:
+        raise TableError(f"{path}: not a readable Parquet table ({exc})") from None
+    raw = (schema.metadata or {}).get(META_KEY)
+    if raw is None:
+        raise TableError(f"{path}: no tunebench metadata; not a table from tunebench tabulate")
+    missing = [c for c in COLUMNS if c not in schema.names]
+    if missing:
+        raise TableError(f"{path}: missing columns {', '.join(missing)}")
+    meta: dict[str, Any] = json.loads(raw)
+    return meta
+
+
+def table_space(problem: Any, meta: dict[str, Any]) -> Any:
+    """The space a table covers: the problem's full space for a sampled table, else its grid.
+
+    Args:
+        problem: The :class:`~tunebench.datasets.Problem` the table is for.
+        meta: The table's metadata (:func:`read_table_meta`).
+    """
+    return problem.space() if meta.get("kind") == "sampled" else problem.table_space()
 
 
 @dataclass(frozen=True)
@@ -91,21 +136,11 @@ class LearningCurveTable:
         import pyarrow.parquet as pq
 
         self.path = path
-        if not path.is_file():
-            raise TableError(
-                f"{path}: learning-curve table not found (make it with tunebench tabulate)"
-            )
+        self.meta: dict[str, Any] = read_table_meta(path)
         try:
-            table = pq.read_table(path)
+            table = pq.read_table(path, columns=list(COLUMNS))
         except (OSError, pa.ArrowException) as exc:
             raise TableError(f"{path}: not a readable Parquet table ({exc})") from None
-        raw = (table.schema.metadata or {}).get(META_KEY)
-        if raw is None:
-            raise TableError(f"{path}: no tunebench metadata; not a table from tunebench tabulate")
-        self.meta: dict[str, Any] = json.loads(raw)
-        missing = [c for c in COLUMNS if c not in table.column_names]
-        if missing:
-            raise TableError(f"{path}: missing columns {', '.join(missing)}")
         if expected_fingerprint is not None and self.meta.get("space_fingerprint") != (
             expected_fingerprint
         ):
@@ -114,7 +149,7 @@ class LearningCurveTable:
                 f"(space hash {str(self.meta.get('space_fingerprint'))[:12]}, the problem's is "
                 f"{expected_fingerprint[:12]}); re-record it with tunebench tabulate"
             )
-        frame = table.select(list(COLUMNS)).to_pandas()
+        frame = table.to_pandas()
         frame = frame.sort_values(["config_key", "repeat", "epoch"], kind="stable")
         self.curves: dict[tuple[str, int], Curve] = {}
         for (key, repeat), group in frame.groupby(["config_key", "repeat"], sort=False):

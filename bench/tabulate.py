@@ -7,9 +7,11 @@ The configs are the problem's table grid (``table_space().grid()``), or with
 Each (config, repeat) is one unit of work: a fresh model trained epoch by
 epoch with its own seed, the validation and test metric read after every
 epoch, its cost measured. Units are written as small Parquet shards into
-``<out>.parts/`` as they finish, so a killed tabulation resumes where it
-stopped; when all are done they are joined into ``<out>`` (written atomically,
-with the metadata :mod:`tunebench.table` documents) and the shards removed.
+``<out>.parts/`` as they finish, and every :data:`CHUNK_UNITS` shards are merged
+into one ``chunk-NNNNN.parquet`` there, so a killed tabulation resumes where it
+stopped and a long one can be committed chunk by chunk; when all are done they
+are joined into ``<out>`` (written atomically, with the metadata
+:mod:`tunebench.table` documents) and the parts folder removed.
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ from tunebench.strategies.space import SearchSpace
 from tunebench.table import COLUMNS, META_KEY, TableError
 from tunebench.trainer import EpochOutcome, LiveTrainer
 
-__all__ = ["UNITS_PER_WORKER", "TabulateJob", "tabulate", "train_unit"]
+__all__ = [
+    "CHUNK_UNITS",
+    "UNITS_PER_WORKER",
+    "TabulateJob",
+    "compact_shards",
+    "tabulate",
+    "train_unit",
+]
 
 # Units a worker process trains before a fresh one takes over (TensorFlow keeps about
 # 7 MB per model it built; only a new process returns it).
@@ -70,6 +79,56 @@ class TabulateJob:
         if self.sample is None:
             return space.grid()
         return sample_configs(space, self.sample, self.sample_seed)
+
+
+# Loose shards (one per unit) are merged into one chunk file once this many have
+# finished: a few chunk files instead of thousands of tiny ones, so the shards of a long
+# recording can be committed as they land.
+CHUNK_UNITS = 100
+_SHARD_GLOB = "[0-9]*-[0-9]*.parquet"
+_CHUNK_GLOB = "chunk-*.parquet"
+
+
+def _shard(parts: Path, i: int, r: int) -> Path:
+    return parts / f"{i:06d}-{r:03d}.parquet"
+
+
+def _units_of(frame: pd.DataFrame, index: dict[str, int]) -> set[tuple[int, int]]:
+    pairs = frame[["config_key", "repeat"]].drop_duplicates()
+    return {(index[k], int(r)) for k, r in zip(pairs["config_key"], pairs["repeat"], strict=True)}
+
+
+def _chunked_units(parts: Path, index: dict[str, int]) -> set[tuple[int, int]]:
+    done: set[tuple[int, int]] = set()
+    for chunk in parts.glob(_CHUNK_GLOB):
+        done |= _units_of(pd.read_parquet(chunk, columns=["config_key", "repeat"]), index)
+    return done
+
+
+def compact_shards(parts: Path, index: dict[str, int]) -> None:
+    """Merge the loose unit shards in ``parts`` into one new chunk file, then remove them.
+
+    Safe to kill at any point: the chunk is written atomically before any shard is
+    removed, and a unit found both in a chunk and as a shard is counted once.
+
+    Args:
+        parts: The ``<out>.parts`` folder.
+        index: Config key -> position in the job's config list.
+    """
+    shards = sorted(parts.glob(_SHARD_GLOB))
+    if not shards:
+        return
+    chunked = _chunked_units(parts, index)
+    frames = [pd.read_parquet(s) for s in shards]
+    fresh = [f for f in frames if not _units_of(f, index) <= chunked]
+    if fresh:
+        seq = 1 + max((int(c.stem.split("-")[1]) for c in parts.glob(_CHUNK_GLOB)), default=-1)
+        chunk = parts / f"chunk-{seq:05d}.parquet"
+        tmp = chunk.with_suffix(".tmp")
+        pd.concat(fresh, ignore_index=True).to_parquet(tmp, index=False, compression="zstd")
+        tmp.replace(chunk)
+    for shard in shards:
+        shard.unlink()
 
 
 def _data(job: TabulateJob) -> tuple[Problem, Splits]:
@@ -187,19 +246,24 @@ def tabulate(
     stamp_file.write_text(json.dumps(stamp, sort_keys=True))
 
     units = [(i, r) for r in range(job.repeats) for i in range(len(grid))]
-    todo = [(i, r) for i, r in units if not (parts / f"{i:06d}-{r:03d}.parquet").is_file()]
+    index = {space.config_key(c): i for i, c in enumerate(grid)}
+    compact_shards(parts, index)
+    chunked = _chunked_units(parts, index)
+    todo = [u for u in units if u not in chunked and not _shard(parts, *u).is_file()]
     done = len(units) - len(todo)
     t0 = time.perf_counter()
 
     def save(i: int, r: int, rows: list[dict[str, Any]]) -> None:
         nonlocal done
-        shard = parts / f"{i:06d}-{r:03d}.parquet"
+        shard = _shard(parts, i, r)
         tmp = shard.with_suffix(".tmp")
         pd.DataFrame(rows).to_parquet(tmp, index=False)
         tmp.replace(shard)  # a shard exists only when complete
         done += 1
         if on_unit is not None:
             on_unit(done, len(units))
+        if len(list(parts.glob(_SHARD_GLOB))) >= CHUNK_UNITS:
+            compact_shards(parts, index)
 
     if on_unit is not None:
         on_unit(done, len(units))
@@ -226,9 +290,12 @@ def tabulate(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    frame = pd.concat(
-        [pd.read_parquet(parts / f"{i:06d}-{r:03d}.parquet") for i, r in units], ignore_index=True
-    )
+    compact_shards(parts, index)
+    frame = pd.concat([pd.read_parquet(c) for c in sorted(parts.glob(_CHUNK_GLOB))])
+    frame = frame.drop_duplicates(["config_key", "repeat", "epoch"], keep="first")
+    order = frame["config_key"].map(index) + len(grid) * frame["repeat"]
+    frame = frame.assign(_order=order).sort_values(["_order", "epoch"], kind="stable")
+    frame = frame.drop(columns="_order").reset_index(drop=True)
     frame = frame[list(COLUMNS) + [c for c in frame.columns if c not in COLUMNS]]
     _, splits = _data(job)  # loading data needs no Keras
     table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -27,7 +27,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from tunebench.datasets import available_problems
-from tunebench.executor import default_table
+from tunebench.plan import default_table
 from tunebench.strategies import available_strategies
 from tunebench.table import LearningCurveTable
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tunebench.datasets import available_problems
-from tunebench.executor import default_table
+from tunebench.plan import default_table
 from tunebench.table import LearningCurveTable
 
 PROBLEMS = sorted(available_problems())

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tunebench.datasets import available_problems
-from tunebench.executor import default_table
+from tunebench.plan import default_table
 from tunebench.records import TrialLog
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import RandomSearch, available_strategies

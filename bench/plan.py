@@ -1,0 +1,96 @@
+"""The plan: a matrix turned into its runs, and where each replay entry's table is.
+
+One place answers "which runs does this matrix hold" (:func:`plan_runs`) and
+"which learning-curve table does this entry replay" (:func:`entry_table`); the
+executor, the load-time checks and the reports all ask here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tunebench.datasets import available_problems
+from tunebench.matrix import Matrix, ProblemEntry
+from tunebench.runner import RunSpec
+from tunebench.table import TableError, read_table_meta
+
+__all__ = ["default_table", "entry_mode", "entry_table", "plan_runs", "replay_epochs"]
+
+
+def default_table(problem: str) -> Path:
+    """Where the learning-curve table shipped for ``problem`` lives."""
+    import tunebench.datasets
+
+    return Path(tunebench.datasets.__file__).parent / "tables" / f"{problem}.parquet"
+
+
+def entry_mode(matrix: Matrix, entry: ProblemEntry) -> str:
+    """The entry's mode: its own, else the matrix's."""
+    return entry.mode or matrix.mode
+
+
+def entry_table(entry: ProblemEntry, base_dir: Path | None = None) -> Path:
+    """The table a replay entry serves: its ``table``, else the one shipped for it.
+
+    A relative ``table`` is relative to ``base_dir`` (the matrix file's folder; default
+    the working directory).
+    """
+    path = Path(entry.table) if entry.table else default_table(entry.name)
+    return path if path.is_absolute() else (base_dir or Path.cwd()) / path
+
+
+def replay_epochs(entry: ProblemEntry, table: Path) -> int:
+    """A replay entry's epochs of a full evaluation: its ``max_epochs``, else the table's.
+
+    An unreadable table falls back to the problem's default; the load-time checks
+    (:mod:`tunebench.preflight`) refuse such a matrix before anything runs.
+    """
+    if entry.max_epochs is not None:
+        return entry.max_epochs
+    try:
+        return int(read_table_meta(table)["epochs"])
+    except (TableError, KeyError, ValueError):
+        return int(available_problems()[entry.name].max_epochs)
+
+
+def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
+    """Every run of the matrix, in a fixed order: problem, strategy, seed.
+
+    Args:
+        matrix: The matrix.
+        base_dir: Relative table paths are resolved against it (the matrix
+            file's folder); default the working directory.
+    """
+    problems = available_problems()
+    runs = []
+    for p in matrix.problems:
+        mode = entry_mode(matrix, p)
+        table = None
+        max_epochs = p.max_epochs or problems[p.name].max_epochs
+        if mode == "replay":
+            path = entry_table(p, base_dir)
+            table = str(path)
+            max_epochs = replay_epochs(p, path)
+        for s in matrix.strategies:
+            for seed in p.seeds or matrix.seeds:
+                runs.append(
+                    RunSpec(
+                        matrix=matrix.name,
+                        problem=p.name,
+                        max_epochs=max_epochs,
+                        strategy=s.name,
+                        strategy_label=s.label,
+                        seed=seed,
+                        full_evaluations=matrix.budget.full_evaluations,
+                        seconds=matrix.budget.seconds,
+                        subsample=p.subsample,
+                        problem_params=dict(p.params),
+                        strategy_params=dict(s.params),
+                        mode=mode,
+                        retrain_repeats=matrix.final.retrain_repeats,
+                        table=table,
+                        problem_label=p.label,
+                        evaluation=p.evaluation,
+                    )
+                )
+    return runs
