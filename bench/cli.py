@@ -99,7 +99,7 @@ def run(
 
     if scheduler and dask_local:
         raise _fail("--scheduler and --dask-local exclude each other; pick one")
-    matrix = _load(matrix_file)
+    matrix = _load(matrix_file, data_dir)
     runner = MatrixRunner(
         matrix,
         results,
@@ -143,31 +143,35 @@ def run(
         raise _fail(f"{failed} of {len(runner.runs)} runs failed; see their run.json", code=1)
 
 
-def _load(matrix_file: Path) -> Matrix:
-    """Load and fully validate a matrix, or exit 2 with a one-line error."""
+def _results(path: Path) -> Path:
+    """The matrix results folder ``path`` names (its parent works when it holds one)."""
+    from tunebench.results_dir import ResultsFolderError, resolve_matrix_folder
+
+    try:
+        folder, note = resolve_matrix_folder(path)
+    except ResultsFolderError as exc:
+        raise _fail(str(exc)) from None
+    if note:
+        typer.echo(note, err=True)
+    return folder
+
+
+def _load(matrix_file: Path, data_dir: Path | None = None) -> Matrix:
+    """Load a matrix and refuse whatever would fail its runs, or exit 2 with one line."""
     from tunebench.datasets import available_problems
     from tunebench.matrix import MatrixError, load_matrix
+    from tunebench.preflight import check_matrix
     from tunebench.strategies import available_strategies
 
     problems = available_problems()
     strategies = available_strategies()
     try:
         matrix = load_matrix(matrix_file, problems=problems, strategies=strategies)
+        check_matrix(
+            matrix, matrix_file, problems=problems, strategies=strategies, data_dir=data_dir
+        )
     except MatrixError as exc:
         raise _fail(str(exc)) from None
-    for i, entry in enumerate(matrix.problems):
-        try:
-            problems[entry.name](**entry.params)
-        except (TypeError, ValueError) as exc:
-            allowed = ", ".join(problems[entry.name].param_names()) or "none"
-            raise _fail(
-                f"{matrix_file}: problems[{i}].params: {exc}; allowed parameters: {allowed}"
-            ) from None
-    for i, sentry in enumerate(matrix.strategies):
-        try:
-            strategies[sentry.name](**sentry.params).check_params()
-        except (TypeError, ValueError, ImportError) as exc:
-            raise _fail(f"{matrix_file}: strategies[{i}].params: {exc}") from None
     return matrix
 
 
@@ -202,7 +206,26 @@ def list_(
         for name, scls in available_strategies().items():
             doc = (scls.__doc__ or "").strip().splitlines()
             params = ", ".join(scls.param_names()) or "no parameters"
-            typer.echo(f"{name:<22} {doc[0] if doc else ''}  [{params}]")
+            missing = _unavailable(scls)
+            note = f"  (not runnable on this install: {missing})" if missing else ""
+            typer.echo(f"{name:<22} {doc[0] if doc else ''}  [{params}]{note}")
+
+
+def _unavailable(cls: Any) -> str | None:
+    """Why a strategy cannot run here (a missing dependency), or None if it can.
+
+    Its default instance's ``check_params`` is what refuses a matrix that uses it,
+    so the listing and the load-time check agree.
+    """
+    try:
+        strategy = cls()
+    except TypeError:  # a plug-in without defaults: nothing to check here
+        return None
+    try:
+        strategy.check_params()
+    except (ImportError, ValueError) as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return None
 
 
 def _problem_params(cls: type, items: list[str]) -> dict[str, Any]:
@@ -322,6 +345,8 @@ def check(
     show_all: Annotated[bool, typer.Option("--all", help="Show checks that held too.")] = False,
 ) -> None:
     """Fail (exit 1) when results regressed against a stored baseline."""
+    results = _results(results)
+    same_as = None if same_as is None else _results(same_as)
     from tunebench.check import (
         compare,
         compare_logs,
@@ -356,6 +381,7 @@ def collect(
     """Collect a results folder into Parquet tables: runs, trials, epochs."""
     from tunebench.reports.collect import write_tables
 
+    results = _results(results)
     try:
         paths = write_tables(results, out)
     except FileNotFoundError as exc:
@@ -387,6 +413,7 @@ def report(
     """Write the report of a results folder: index.html, report.md, figures, tables."""
     from tunebench.reports.report import ReportError, build_report
 
+    results = _results(results)
     try:
         index = build_report(results, out)
     except ReportError as exc:
@@ -402,6 +429,7 @@ def figures(
     """Regenerate only the report's figures (PNG and SVG) from the stored results."""
     from tunebench.reports.report import ReportError, build_figures
 
+    results = _results(results)
     try:
         paths = build_figures(results, out)
     except ReportError as exc:
@@ -417,6 +445,7 @@ def summary(
     """Regenerate the summary table of a results folder (no training)."""
     from tunebench.reports.summary import write_summary
 
+    results = _results(results)
     target = out or Path("reports") / results.name
     try:
         table = write_summary(results, target)

@@ -37,10 +37,12 @@ from typing import Any, Protocol
 
 from tunebench.backend import configure, limit_threads
 from tunebench.datasets import Problem, Splits, available_problems
+from tunebench.errors import describe_exception
 from tunebench.matrix import Matrix
 from tunebench.plan import plan_runs
 from tunebench.progress import Progress
 from tunebench.records import RUN_FILE, TRIALS_FILE, is_complete, read_json, write_json_atomic
+from tunebench.results_dir import MATRIX_FILE
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import available_strategies
 from tunebench.table import LearningCurveTable, read_table_meta, table_space
@@ -61,7 +63,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-MATRIX_FILE = "matrix.json"
 DATA_VARIANTS_FILE = "data_variants.json"
 
 # TensorFlow keeps about 7 MB per model it ever built (see README, "Known limit");
@@ -159,7 +160,7 @@ def _failure(spec: RunSpec, exc: BaseException, tb: str) -> dict[str, Any]:
     return {
         "status": "failed",
         "spec": spec.to_dict(),
-        "error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc) else ''}",
+        "error": describe_exception(exc),
         "traceback": tb,
         "worker": f"{socket.gethostname()}:{os.getpid()}",
     }

@@ -73,6 +73,7 @@ __all__ = [
     "ProblemEntry",
     "StrategyEntry",
     "load_matrix",
+    "locate",
     "parse_evaluation",
     "parse_matrix",
 ]
@@ -923,6 +924,19 @@ def _toml_error(exc: tomllib.TOMLDecodeError, source: str, text: str) -> MatrixE
 # --------------------------------------------------------------------------------------
 # Entry points
 # --------------------------------------------------------------------------------------
+
+
+def locate(source: str, text: str, loc: Loc, message: str) -> MatrixError:
+    """A :class:`MatrixError` about key ``loc`` of a matrix file, with the line defining it.
+
+    Args:
+        source: The file name, as messages show it.
+        text: The file's TOML text (empty: no line number).
+        loc: Key path such as ``("problems", 1, "max_epochs")``.
+        message: What is wrong.
+    """
+    line = _LineLocator(text).find(loc) if text else None
+    return MatrixError(source, line, _format_key(loc), message)
 
 
 def parse_matrix(

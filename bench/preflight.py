@@ -1,0 +1,185 @@
+"""Load-time checks: refuse a matrix that would fail run by run, before anything runs.
+
+:func:`check_matrix` goes through everything a run needs that is knowable from
+the matrix, the problem and strategy registries and the files on disk, and
+raises one :class:`~tunebench.matrix.MatrixError` (file, line, key, what is
+wrong) for the first thing that would fail. It writes nothing. What it checks:
+
+* every problem entry's ``params`` construct the problem;
+* replay entries: the table exists, is a readable tunebench table, was recorded
+  for this problem, for its current space, and with the entry's problem options
+  and subsample (where the entry sets them); ``max_epochs`` is at most the
+  table's epochs (left out, it is the table's);
+* live entries: the Keras backend is installed, and the data files are present
+  and pass their checksums (the data is loaded once here; an inline run reuses it);
+* every strategy entry's ``params`` pass the strategy's ``check_params``, which
+  also refuses a missing optional dependency with its install command.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from tunebench.datasets import Problem
+from tunebench.matrix import Loc, Matrix, MatrixError, locate
+from tunebench.plan import entry_mode, entry_table
+from tunebench.table import TableError, read_table_meta, table_space
+
+__all__ = ["BACKEND_INSTALL", "check_matrix"]
+
+#: How to install each Keras backend tunebench can run on.
+BACKEND_INSTALL = {
+    "tensorflow": "pip install tensorflow-cpu",
+    "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+    "jax": "pip install jax",
+}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+class _Checker:
+    def __init__(self, matrix: Matrix, source: Path) -> None:
+        self.matrix = matrix
+        self.source = source
+        try:
+            self.text = source.read_text(encoding="utf-8")
+        except OSError:
+            self.text = ""
+
+    def fail(self, loc: Loc, message: str) -> MatrixError:
+        return locate(os.fspath(self.source), self.text, loc, message)
+
+
+def _check_table(
+    check: _Checker, index: int, problem: Problem, base_dir: Path
+) -> None:  # fmt: skip
+    entry = check.matrix.problems[index]
+    path = entry_table(entry, base_dir)
+    at: Loc = ("problems", index, "table") if entry.table else ("problems", index, "name")
+    shown = entry.table or str(path)
+    try:
+        meta = read_table_meta(path)
+    except TableError as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        raise check.fail(at, f"table {shown}: {reason}") from None
+    if meta.get("problem") != entry.name:
+        raise check.fail(
+            at,
+            f"table {shown} was recorded for problem {meta.get('problem')!r}, not {entry.name!r}",
+        )
+    expected = table_space(problem, meta).fingerprint()
+    if meta.get("space_fingerprint") != expected:
+        raise check.fail(
+            at,
+            f"table {shown} was recorded for another search space of {entry.name!r} "
+            f"(space hash {str(meta.get('space_fingerprint'))[:12]}, the problem's is "
+            f"{expected[:12]}); re-record it with tunebench tabulate",
+        )
+    epochs = int(meta.get("epochs", 0))
+    if entry.max_epochs is not None and entry.max_epochs > epochs:
+        raise check.fail(
+            ("problems", index, "max_epochs"),
+            f"{entry.max_epochs} is more than the {epochs} epochs table {shown} holds; "
+            f"leave max_epochs out to replay all {epochs}",
+        )
+    try:
+        recorded = type(problem)(**(meta.get("problem_params") or {})).get_params()
+    except (TypeError, ValueError):
+        recorded = dict(meta.get("problem_params") or {})
+    mine = problem.get_params()
+    for key in entry.params:  # only what the entry sets: the rest follows the table
+        if mine.get(key) != recorded.get(key):
+            raise check.fail(
+                ("problems", index, "params", key),
+                f"{mine.get(key)!r} differs from the {recorded.get(key)!r} table {shown} was "
+                "recorded with; replay serves that training, so record a table with these params",
+            )
+    if entry.subsample is not None and entry.subsample != meta.get("subsample"):
+        raise check.fail(
+            ("problems", index, "subsample"),
+            f"{entry.subsample} differs from the subsample table {shown} was recorded with "
+            f"({meta.get('subsample')}); leave it out in replay",
+        )
+
+
+def _check_live_data(
+    check: _Checker,
+    index: int,
+    data_dir: Path | None,
+    load: Callable[..., Any],
+) -> None:
+    from tunebench.datasets.files import DatasetError
+
+    entry = check.matrix.problems[index]
+    try:
+        load(
+            entry.name,
+            dict(entry.params),
+            entry.subsample,
+            None if data_dir is None else str(data_dir),
+        )
+    except (DatasetError, OSError, ValueError) as exc:
+        raise check.fail(("problems", index, "name"), f"data: {_one_line(exc)}") from None
+
+
+def check_matrix(
+    matrix: Matrix,
+    source: Path,
+    *,
+    problems: Mapping[str, type[Problem]],
+    strategies: Mapping[str, Callable[..., Any]],
+    data_dir: Path | None = None,
+    base_dir: Path | None = None,
+    load_data: bool = True,
+) -> None:
+    """Refuse, in one line, a matrix whose runs would fail; write nothing.
+
+    Args:
+        matrix: The parsed matrix.
+        source: Its file (for line numbers in messages).
+        problems: The problem registry.
+        strategies: The strategy registry.
+        data_dir: Local dataset copies (as ``tunebench run --data-dir``).
+        base_dir: Folder relative table paths are relative to (default: the file's).
+        load_data: Load and verify live entries' data (tests of other checks skip it).
+
+    Raises:
+        MatrixError: The first entry, in file order, that cannot run.
+    """
+    from tunebench.executor import problem_data
+
+    check = _Checker(matrix, source)
+    base = base_dir if base_dir is not None else source.resolve().parent
+    for i, entry in enumerate(matrix.problems):
+        cls = problems[entry.name]
+        try:
+            problem = cls(**entry.params)
+        except (TypeError, ValueError) as exc:
+            allowed = ", ".join(cls.param_names()) or "none"
+            raise check.fail(
+                ("problems", i, "params"), f"{_one_line(exc)}; allowed parameters: {allowed}"
+            ) from None
+        if entry_mode(matrix, entry) == "replay":
+            _check_table(check, i, problem, base)
+            continue
+        backend = matrix.execution.backend
+        if importlib.util.find_spec(backend) is None:
+            raise check.fail(
+                ("execution", "backend"),
+                f"live entry {entry.label!r} trains with Keras on {backend!r}, which is not "
+                f"installed; {BACKEND_INSTALL.get(backend, f'pip install {backend}')}",
+            )
+        if load_data:
+            _check_live_data(check, i, data_dir, problem_data)
+    for j, sentry in enumerate(matrix.strategies):
+        try:
+            strategies[sentry.name](**sentry.params).check_params()
+        except (TypeError, ValueError, ImportError) as exc:
+            raise check.fail(("strategies", j, "params"), _one_line(exc)) from None
