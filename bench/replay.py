@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from tunebench.nearest import NearestConfig
 from tunebench.seeding import seed_for
 from tunebench.table import Curve, LearningCurveTable, TableError
 from tunebench.trainer import EpochOutcome, Snapshot
@@ -25,9 +26,18 @@ __all__ = ["ReplaySession", "ReplayTrainer"]
 class ReplaySession:
     """One trial served from a recorded curve."""
 
-    def __init__(self, curve: Curve, config_key: str, start_epoch: int) -> None:
+    def __init__(
+        self,
+        curve: Curve,
+        config_key: str,
+        start_epoch: int,
+        served: tuple[str, float] | None = None,
+    ) -> None:
         self.curve = curve
         self.config_key = config_key
+        #: (recorded config key, distance) when a sampled table served a proposal from
+        #: its nearest recorded config; None for a grid table (exact lookup).
+        self.served = served
         self.start_epoch = start_epoch
         self.epochs = start_epoch
         self.setup_seconds = curve.setup_seconds
@@ -74,9 +84,12 @@ class ReplayTrainer:
         run_seed: The run seed; it picks the repeat served for each config.
     """
 
-    def __init__(self, table: LearningCurveTable, run_seed: int) -> None:
+    def __init__(
+        self, table: LearningCurveTable, run_seed: int, nearest: NearestConfig | None = None
+    ) -> None:
         self.table = table
         self.run_seed = run_seed
+        self.nearest = nearest
 
     def repeat_for(self, config_key: str) -> int:
         """Which recorded repeat this run serves for a config."""
@@ -90,7 +103,16 @@ class ReplayTrainer:
         seed: int,
         resume: Snapshot | None = None,
     ) -> ReplaySession:
-        """A session on the recorded curve of ``config`` (continuing ``resume``)."""
-        curve = self.table.curve(config_key, self.repeat_for(config_key))
+        """A session on the recorded curve of ``config`` (continuing ``resume``).
+
+        With a sampled table (``nearest`` set), the curve is the nearest recorded
+        config's, and which repeat is served follows that config.
+        """
+        served = None
+        key = config_key
+        if self.nearest is not None:
+            key, distance = self.nearest.nearest(config)
+            served = (key, distance)
+        curve = self.table.curve(key, self.repeat_for(key))
         start = 0 if resume is None else resume.epochs
-        return ReplaySession(curve, config_key, start)
+        return ReplaySession(curve, key, start, served)

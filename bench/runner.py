@@ -19,8 +19,10 @@ import numpy as np
 
 from tunebench.crossval import KFoldTrainer
 from tunebench.datasets.problem import Problem, Splits
+from tunebench.errors import describe_exception
 from tunebench.ledger import Ledger
 from tunebench.matrix import parse_evaluation
+from tunebench.nearest import SERVING_RULE
 from tunebench.provenance import provenance
 from tunebench.records import RUN_FILE, TRIALS_FILE, TrialLog, write_json_atomic
 from tunebench.replay import ReplayTrainer
@@ -220,12 +222,20 @@ class _Run:
             resume_from=proposal.resume_from,
             start_epoch=start,
         )
-        session = self.trainer.open(
-            config,
-            self.space.config_key(config),
-            seed_for(self.spec.seed, "training", trial_id),
-            resume,
-        )
+        try:
+            session = self.trainer.open(
+                config,
+                self.space.config_key(config),
+                seed_for(self.spec.seed, "training", trial_id),
+                resume,
+            )
+        except Exception as exc:  # a model that cannot be built fails its trial alone
+            rec.status, rec.reason = TrialStatus.FAILED, describe_exception(exc)
+            self.end_trial(rec, log)
+            return
+        served = getattr(session, "served", None)
+        if served is not None:
+            log.write("served", trial=trial_id, config_key=served[0], distance=served[1])
         cost = self.ledger.charge_setup(session.setup_seconds)
         log.write(
             "charge", trial=trial_id, kind="setup", cost=cost.to_dict(),
@@ -282,19 +292,23 @@ class _Run:
                 self.store.put(trial_id, session.snapshot())
         except Exception as exc:  # a trial that breaks (e.g. out of memory) fails alone
             rec.status = TrialStatus.FAILED
-            rec.reason = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300]}"
+            rec.reason = describe_exception(exc)
         finally:
             session.close()
+        self.end_trial(rec, log)
+
+    def end_trial(self, rec: TrialRecord, log: TrialLog) -> None:
+        """Log a trial's end and tell the strategy."""
         log.write(
             "trial_end",
-            trial=trial_id,
+            trial=rec.trial_id,
             status=rec.status.value,
             reason=rec.reason,
             epochs=rec.epochs,
             test_value=rec.test_value,
         )
-        result = TrialResult(rec.status, tuple(rec.values), start, rec.reason)
-        self.timed(lambda: self.strategy.tell(trial_id, result))
+        result = TrialResult(rec.status, tuple(rec.values), rec.start_epoch, rec.reason)
+        self.timed(lambda: self.strategy.tell(rec.trial_id, result))
 
     def retrain(self, best: TrialRecord, log: TrialLog) -> list[float]:
         """Retrain the incumbent from scratch ``retrain_repeats`` times; test scores.
@@ -391,13 +405,18 @@ def execute_run(
     trainer: Trainer
     final_trainer: Trainer
     if table is not None:
-        space = problem.table_space().with_grid()
-        trainer = final_trainer = ReplayTrainer(table, spec.seed)
+        # A grid table serves its grid exactly; a sampled one serves any config of the
+        # full space from its nearest recorded config (see tunebench.nearest).
+        space = problem.space() if table.sampled else problem.table_space().with_grid()
+        nearest = table.nearest_configs(space) if table.sampled else None
+        trainer = final_trainer = ReplayTrainer(table, spec.seed, nearest)
         if spec.max_epochs > table.epochs:
             raise TableError(
                 f"{table.path}: holds {table.epochs} epochs; max_epochs = {spec.max_epochs}"
             )
         data_source: dict[str, Any] = {"table": str(table.path), **table.meta.get("data", {})}
+        if table.sampled:  # grid tables' provenance stays as it was
+            data_source["serving"] = SERVING_RULE
         sizes = table.meta.get("split_sizes", {})
     else:
         if splits is None:

@@ -168,6 +168,22 @@ class LearningCurveTable:
         self.repeats = int(self.meta["repeats"])
         self.epochs = int(self.meta["epochs"])
         self.config_keys = sorted({key for key, _ in self.curves})
+        self._nearest: dict[str, Any] = {}
+
+    @property
+    def sampled(self) -> bool:
+        """Whether the table holds configs sampled from the full space (not a grid)."""
+        return self.meta.get("kind") == "sampled"
+
+    def nearest_configs(self, space: Any) -> Any:
+        """A :class:`~tunebench.nearest.NearestConfig` over this table's configs (cached)."""
+        from tunebench.nearest import NearestConfig
+
+        fingerprint = space.fingerprint()
+        if fingerprint not in self._nearest:
+            configs = [json.loads(key) for key in self.config_keys]
+            self._nearest[fingerprint] = NearestConfig(space, self.config_keys, configs)
+        return self._nearest[fingerprint]
 
     def curve(self, config_key: str, repeat: int) -> Curve:
         """The recorded curve of a config and repeat.

@@ -119,3 +119,15 @@ def table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
         # a unit finished before the interruption was kept, not retrained
         assert (again["seconds_x"] == again["seconds_y"]).all()
         return out
+
+
+SAMPLED_JOB = TabulateJob("tiny-stocks", {}, epochs=3, repeats=2, subsample=200, data_dir=None,
+                          backend="tensorflow", threads=1, sample=6, sample_seed=1)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def sampled_table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A table of 6 configs sampled from stocks-mlp's full space (3 epochs, 2 repeats)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(tabulate_mod, "available_problems", lambda: REGISTRY)
+        return tabulate(SAMPLED_JOB, tmp_path_factory.mktemp("sampled") / "sampled.parquet")

@@ -114,3 +114,47 @@ def test_replay_matrix_through_the_executor(
     assert statuses == ["complete"] * 3
     run = json.loads((runner.root / runner.runs[0].rel_dir / "run.json").read_text())
     assert run["spec"]["table"] == str(table_path)
+
+
+def test_sampled_table_serves_the_full_space_from_the_nearest_recorded_config(
+    tmp_path: Path, sampled_table_path: Path, tiny_stocks: Any
+) -> None:
+    problem = tiny_stocks()
+    space = problem.space()
+    table = LearningCurveTable(sampled_table_path, space.fingerprint())
+    assert table.sampled and len(table.config_keys) == 6
+
+    def run(folder: Path, seed: int) -> dict[str, Any]:
+        spec = RunSpec(matrix="r", problem="tiny-stocks", max_epochs=3, strategy="random",
+                       strategy_label="random", seed=seed, full_evaluations=8,
+                       mode="replay", table=str(sampled_table_path))  # fmt: skip
+        return execute_run(spec, folder, problem, None, RandomSearch(), table=table)
+
+    record = run(tmp_path / "a", seed=0)
+    events = read_trials(tmp_path / "a")
+    starts = {e["trial"]: e["config"] for e in events if e["event"] == "trial_start"}
+    served = {e["trial"]: e for e in events if e["event"] == "served"}
+    assert set(served) == set(starts)  # every trial says what served it
+    # strategies search the real space: random search's learning rates are not recorded ones
+    recorded_lr = {json.loads(k)["learning_rate"] for k in table.config_keys}
+    assert any(c["learning_rate"] not in recorded_lr for c in starts.values())
+    nearest = table.nearest_configs(space)
+    frame = pd.read_parquet(sampled_table_path)
+    for trial, config in starts.items():
+        key, distance = nearest.nearest(config)
+        assert served[trial]["config_key"] == key and served[trial]["distance"] == distance
+        assert distance > 0 or space.config_key(config) == key
+    for e in (e for e in events if e["event"] == "epoch"):
+        rows = frame[(frame["config_key"] == served[e["trial"]]["config_key"])
+                     & (frame["epoch"] == e["epoch"])]  # fmt: skip
+        assert e["value"] in set(rows["value"])
+    assert "nearest" in record["provenance"]["data"]["serving"]
+    # a recorded config is served its own curve, at distance 0
+    key = table.config_keys[2]
+    assert nearest.nearest(json.loads(key)) == (key, 0.0)
+    run(tmp_path / "b", seed=0)
+
+    def comparable(d: Path) -> list[dict[str, Any]]:
+        return [{k: v for k, v in e.items() if k != "t"} for e in read_trials(d)]
+
+    assert comparable(tmp_path / "a") == comparable(tmp_path / "b")

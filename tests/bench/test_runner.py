@@ -190,3 +190,57 @@ def test_seconds_budget_is_never_overspent(tmp_path: Path, data: Any) -> None:
     assert over[0]["trial"] == ends[-1]["trial"]
     reported = [e for e in events(tmp_path, "epoch") if e["trial"] == over[0]["trial"]]
     assert len(reported) == ends[-1]["epochs"]
+
+
+class BrokenBuild(StocksMLP):
+    """Building a model with learning rate 0.1 runs out of memory, with no message."""
+
+    def build_model(self, config: Any, splits: Splits) -> Any:
+        if config["learning_rate"] == 0.1:
+            raise MemoryError()
+        return super().build_model(config, splits)
+
+
+class TwoConfigs(Strategy):
+    name = "two-configs"
+
+    def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
+        if self._next_trial_id >= 2:
+            return Exhausted("done")
+        lr = (0.1, 0.01)[self._next_trial_id]
+        config = {"n_layers": 1, "units_1": 8, "optimizer": "adam", "learning_rate": lr,
+                  "batch_size": 64}  # fmt: skip
+        return Proposal(self.new_trial_id(), config, 1)
+
+    def tell(self, trial_id: int, result: TrialResult) -> None:
+        pass
+
+
+@pytest.mark.parametrize("where", ["build", "fit"])
+def test_a_trial_raising_an_empty_message_fails_alone(
+    tmp_path: Path, data: Any, where: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    problem, splits = data
+    if where == "build":
+        problem = BrokenBuild()
+        kind = "MemoryError"
+    else:
+        import tunebench.trainer as trainer_mod
+
+        real_fit = trainer_mod.TrialSession.fit
+        calls: list[int] = []
+
+        def fit(self: Any, target: int, on_epoch: Any) -> None:
+            calls.append(1)
+            if len(calls) == 1:
+                raise ValueError(" \n ")  # blank message
+            real_fit(self, target, on_epoch)
+
+        monkeypatch.setattr(trainer_mod.TrialSession, "fit", fit)
+        kind = "ValueError"
+    record = execute_run(spec(), tmp_path, problem, splits, TwoConfigs())
+    assert record["status"] == "complete"
+    ends = events(tmp_path, "trial_end")
+    assert [e["status"] for e in ends] == ["failed", "complete"]
+    assert ends[0]["reason"] == kind
+    assert record["result"]["n_failed"] == 1

@@ -1,0 +1,89 @@
+"""Serving a sampled table: the recorded config nearest to any config of the space.
+
+A sampled learning-curve table holds a finite set of points of a continuous space, but
+strategies search the real space (types, ranges, log scales, conditions). Replay serves
+a proposed config from the recorded config nearest to it (1-nearest-neighbour, as
+syne-tune serves LCBench), under one distance for every strategy:
+
+* each numeric parameter is scaled to [0, 1] over its range, in ``log`` for a log-scale
+  parameter, and contributes its absolute difference;
+* a categorical parameter contributes 0 when equal and 1 when not;
+* a parameter active in one config and inactive in the other contributes 1; inactive
+  in both, 0;
+
+and the distance is the Euclidean norm of these contributions. An exact match is at
+distance 0, so a recorded config is always served its own curve. Ties go to the first
+config in the table's key order, so serving is deterministic. The distance of every
+serve is written to the trial log (the ``served`` event), so a report can tell how far
+proposals were from what was measured.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tunebench.strategies.space import Categorical, SearchSpace
+
+__all__ = ["SERVING_RULE", "NearestConfig"]
+
+#: How a proposal is served from a sampled table, recorded in every run's provenance.
+SERVING_RULE = (
+    "1-nearest recorded config; numeric parameters scaled to [0, 1] (log scale where the "
+    "space says log), categorical 0/1, active-vs-inactive 1; Euclidean; ties to the first key"
+)
+
+
+class NearestConfig:
+    """Maps any config of ``space`` to the nearest of a fixed list of recorded configs.
+
+    Args:
+        space: The search space the configs belong to.
+        keys: The recorded configs' keys (``space.config_key``), in the order ties follow.
+        configs: The recorded configs, parallel to ``keys``.
+    """
+
+    def __init__(
+        self, space: SearchSpace, keys: Sequence[str], configs: Sequence[Mapping[str, Any]]
+    ) -> None:
+        self.space = space
+        self.keys = list(keys)
+        self._categorical = np.array([isinstance(p, Categorical) for p in space.params])
+        self._encoded = np.stack([self._encode(c) for c in configs]) if configs else None
+
+    def _encode(self, config: Mapping[str, Any]) -> np.ndarray:
+        row = np.full(len(self.space.params), np.nan)
+        for j, param in enumerate(self.space.params):
+            if param.name not in config:
+                continue
+            value = config[param.name]
+            if isinstance(param, Categorical):
+                row[j] = float(param.choices.index(value))
+            elif param.log:
+                lo, hi = math.log(param.low), math.log(param.high)
+                row[j] = (math.log(value) - lo) / (hi - lo) if hi > lo else 0.0
+            else:
+                span = param.high - param.low
+                row[j] = (value - param.low) / span if span > 0 else 0.0
+        return row
+
+    def nearest(self, config: Mapping[str, Any]) -> tuple[str, float]:
+        """The key of the recorded config nearest to ``config``, and its distance.
+
+        Raises:
+            LookupError: No configs were recorded.
+        """
+        if self._encoded is None:
+            raise LookupError("the table holds no configs")
+        query = self._encode(config)
+        table = self._encoded
+        diff = np.where(self._categorical, (table != query).astype(float), np.abs(table - query))
+        missing_t, missing_q = np.isnan(table), np.isnan(query)
+        diff = np.where(missing_t & missing_q, 0.0, diff)
+        diff = np.where(missing_t ^ missing_q, 1.0, diff)
+        dist = np.sqrt((diff**2).sum(axis=1))
+        best = int(np.argmin(dist))  # first of equal minima: ties follow key order
+        return self.keys[best], float(dist[best])
