@@ -283,12 +283,15 @@ class Budget(BaseModel):
     Attributes:
         full_evaluations: Number of full-fidelity model evaluations a run may spend.
         seconds: Wall-clock seconds a run may spend (int or float in the file).
+        concurrency: Trials of a run in flight at once (replay: simulated workers on
+            the simulated clock). Part of the matrix's identity: it changes results.
     """
 
     model_config = _MODEL_CONFIG
 
     full_evaluations: int | None = Field(default=None, gt=0)
     seconds: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    concurrency: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Budget:
@@ -314,6 +317,7 @@ class ProblemEntry(BaseModel):
         evaluation: How a trial is scored in live mode: ``"holdout"`` (the problem's
             validation split) or ``"kfold:K"`` (K-fold cross-validation over the pooled
             training and validation rows; see :mod:`tunebench.crossval`).
+        concurrency: Overrides ``[budget] concurrency`` for this entry.
     """
 
     model_config = _MODEL_CONFIG
@@ -326,6 +330,7 @@ class ProblemEntry(BaseModel):
     table: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     evaluation: str = "holdout"
+    concurrency: int | None = Field(default=None, ge=1)
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -551,6 +556,10 @@ class Matrix(BaseModel):
             # Holdout is the default since before the key existed: keep old fingerprints.
             if problem.get("evaluation") == "holdout":
                 del problem["evaluation"]
+            if problem.get("concurrency") is None:  # likewise for concurrency
+                problem.pop("concurrency", None)
+        if data["budget"].get("concurrency") == 1:
+            del data["budget"]["concurrency"]
         canonical = json.dumps(
             data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )

@@ -91,6 +91,7 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
                         table=table,
                         problem_label=p.label,
                         evaluation=p.evaluation,
+                        concurrency=p.concurrency or matrix.budget.concurrency,
                     )
                 )
     return runs

@@ -169,6 +169,16 @@ def check_matrix(
         if entry_mode(matrix, entry) == "replay":
             _check_table(check, i, problem, base)
             continue
+        concurrency = entry.concurrency or matrix.budget.concurrency
+        if concurrency > 1:
+            at: Loc = (
+                ("problems", i, "concurrency") if entry.concurrency else ("budget", "concurrency")
+            )
+            raise check.fail(
+                at,
+                f"{concurrency} trials in flight need replay mode for now; live entry "
+                f"{entry.label!r} trains one trial at a time (set its concurrency = 1)",
+            )
         backend = matrix.execution.backend
         if importlib.util.find_spec(backend) is None:
             raise check.fail(

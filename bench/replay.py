@@ -42,26 +42,38 @@ class ReplaySession:
         self.epochs = start_epoch
         self.setup_seconds = curve.setup_seconds
 
+    def step(self) -> EpochOutcome:
+        """Serve the next recorded epoch (runs with several trials in flight step sessions).
+
+        Raises:
+            TableError: The table holds no further epoch of this config.
+        """
+        c = self.curve
+        i = self.epochs
+        if i >= c.epochs:
+            raise TableError(
+                f"the table holds {c.epochs} epochs of {self.config_key}; {i + 1} were asked"
+            )
+        self.epochs += 1
+        return EpochOutcome(
+            epoch=i + 1,
+            value=float(c.value[i]),
+            loss=float(c.loss[i]),
+            seconds=float(c.seconds[i]),
+            flops=float(c.flops[i]),
+            weights_finite=not c.failed[i],
+        )
+
     def fit(self, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]) -> None:
         """Serve recorded epochs up to ``target_epochs`` while ``on_epoch`` says go on."""
         c = self.curve
         while self.epochs < target_epochs:
-            i = self.epochs
-            if i >= c.epochs:
+            if self.epochs >= c.epochs:
                 raise TableError(
                     f"the table holds {c.epochs} epochs of {self.config_key}; "
                     f"{target_epochs} were asked"
                 )
-            self.epochs += 1
-            outcome = EpochOutcome(
-                epoch=i + 1,
-                value=float(c.value[i]),
-                loss=float(c.loss[i]),
-                seconds=float(c.seconds[i]),
-                flops=float(c.flops[i]),
-                weights_finite=not c.failed[i],
-            )
-            if not on_epoch(outcome):
+            if not on_epoch(self.step()):
                 return
 
     def evaluate_test(self) -> float:

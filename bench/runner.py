@@ -9,6 +9,8 @@ write ``run.json`` atomically.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -38,7 +40,7 @@ from tunebench.strategies.base import (
 )
 from tunebench.strategies.space import InvalidConfigError, SearchSpace
 from tunebench.table import LearningCurveTable, TableError
-from tunebench.trainer import EpochOutcome, LiveTrainer, SnapshotStore, Trainer
+from tunebench.trainer import EpochOutcome, LiveTrainer, Session, SnapshotStore, Trainer
 
 __all__ = ["ProtocolError", "RunSpec", "TrialRecord", "execute_run", "pick_incumbent"]
 
@@ -71,6 +73,7 @@ class RunSpec:
             scored on the test split after the search (not charged to the budget).
         evaluation: Live mode: ``"holdout"`` or ``"kfold:K"`` (how trials are scored;
             retrains always train on the training split and score the test split).
+        concurrency: Trials in flight at once (replay: simulated workers).
     """
 
     matrix: str
@@ -89,6 +92,7 @@ class RunSpec:
     table: str | None = None
     problem_label: str = ""
     evaluation: str = "holdout"
+    concurrency: int = 1
 
     @property
     def rel_dir(self) -> Path:
@@ -100,6 +104,8 @@ class RunSpec:
         data = asdict(self)
         data["problem_params"] = dict(self.problem_params)
         data["strategy_params"] = dict(self.strategy_params)
+        if self.concurrency == 1:  # runs of one trial at a time keep their old records
+            del data["concurrency"]
         return data
 
 
@@ -139,6 +145,18 @@ def pick_incumbent(
     return min(pool, key=lambda t: (sign * t.values[-1], t.trial_id))
 
 
+@dataclass
+class _Active:
+    """A trial whose session is open: what the loop needs to drive it epoch by epoch."""
+
+    rec: TrialRecord
+    session: Session
+    target: int
+    stop_at: int
+    worker: int | None = None
+    clock: float = 0.0  # simulated time at which its next epoch starts (several in flight)
+
+
 class _Run:
     """State of one run in progress; :func:`execute_run` is the public entry."""
 
@@ -165,6 +183,8 @@ class _Run:
         self.trials: dict[int, TrialRecord] = {}
         self.on_charge = on_charge
         self.eval_seconds = 0.0
+        self.concurrency = spec.concurrency
+        self.now = 0.0  # the simulated clock of a run with several trials in flight
 
     def timed(self, fn: Callable[[], Any]) -> Any:
         """Call a strategy method and charge its wall time as strategy overhead."""
@@ -206,14 +226,21 @@ class _Run:
                 )
         return config
 
-    def run_trial(self, proposal: Proposal, log: TrialLog) -> None:
-        """Train one proposal and record everything that happens to it."""
+    def begin_trial(
+        self, proposal: Proposal, log: TrialLog, worker: int | None = None
+    ) -> _Active | None:
+        """Check a proposal, open its session and charge its setup.
+
+        Returns ``None`` when the session could not be opened (the trial has then
+        failed alone and ended).
+        """
         config = self.check(proposal)
         trial_id, target = proposal.trial_id, proposal.target_epochs
         resume = None if proposal.resume_from is None else self.store.get(proposal.resume_from)
         start = 0 if resume is None else resume.epochs
         rec = TrialRecord(trial_id, config, start)
         self.trials[trial_id] = rec
+        where = {} if worker is None else {"worker": worker}
         log.write(
             "trial_start",
             trial=trial_id,
@@ -221,6 +248,7 @@ class _Run:
             target_epochs=target,
             resume_from=proposal.resume_from,
             start_epoch=start,
+            **where,
         )
         try:
             session = self.trainer.open(
@@ -232,7 +260,7 @@ class _Run:
         except Exception as exc:  # a model that cannot be built fails its trial alone
             rec.status, rec.reason = TrialStatus.FAILED, describe_exception(exc)
             self.end_trial(rec, log)
-            return
+            return None
         served = getattr(session, "served", None)
         if served is not None:
             log.write("served", trial=trial_id, config_key=served[0], distance=served[1])
@@ -243,59 +271,86 @@ class _Run:
         )  # fmt: skip
         affordable = self.ledger.affordable_epochs()
         stop_at = target if affordable is None else min(target, start + affordable)
+        if worker is not None:  # with trials in flight the budget is checked epoch by epoch
+            stop_at = target
+        return _Active(rec, session, target, stop_at, worker)
 
-        def on_epoch(out: EpochOutcome) -> bool:
-            charge = self.ledger.charge_epoch(out.seconds, out.flops)
-            if self.on_charge is not None:
-                self.on_charge(self.ledger.fraction_used())
-            if charge.over:  # crossed a seconds cap: charged, but its result is not used
-                log.write(
-                    "charge", trial=trial_id, kind="over_cap", cost=charge.cost.to_dict(),
-                    budget_used=charge.budget_used,
-                )  # fmt: skip
-                rec.status, rec.reason = TrialStatus.STOPPED, "budget"
-                return False
+    def epoch_done(
+        self, a: _Active, out: EpochOutcome, log: TrialLog, **where: Any
+    ) -> bool:  # fmt: skip
+        """Charge, log and report one epoch of a trial; whether it trains on."""
+        rec, trial_id = a.rec, a.rec.trial_id
+        charge = self.ledger.charge_epoch(out.seconds, out.flops)
+        if self.on_charge is not None:
+            self.on_charge(self.ledger.fraction_used())
+        if charge.over:  # crossed a seconds cap: charged, but its result is not used
             log.write(
-                "epoch",
-                trial=trial_id,
-                epoch=out.epoch,
-                value=out.value,
-                loss=out.loss,
-                cost=charge.cost.to_dict(),
-                budget_used=charge.budget_used,
-            )
-            if not out.finite:
-                rec.status, rec.reason = TrialStatus.FAILED, out.why_not_finite()
-                return False
-            rec.values.append(out.value)
-            decision = self.timed(lambda: self.strategy.report(trial_id, out.epoch, out.value))
-            if out.epoch >= target:
-                return False
-            if decision is Decision.STOP:
-                rec.status, rec.reason = TrialStatus.STOPPED, "strategy"
-                return False
-            if self.ledger.exhausted or out.epoch >= stop_at:
-                rec.status, rec.reason = TrialStatus.STOPPED, "budget"
-                return False
-            return True
+                "charge", trial=trial_id, kind="over_cap", cost=charge.cost.to_dict(),
+                budget_used=charge.budget_used, **where,
+            )  # fmt: skip
+            rec.status, rec.reason = TrialStatus.STOPPED, "budget"
+            return False
+        log.write(
+            "epoch",
+            trial=trial_id,
+            epoch=out.epoch,
+            value=out.value,
+            loss=out.loss,
+            cost=charge.cost.to_dict(),
+            budget_used=charge.budget_used,
+            **where,
+        )
+        if not out.finite:
+            rec.status, rec.reason = TrialStatus.FAILED, out.why_not_finite()
+            return False
+        rec.values.append(out.value)
+        decision = self.timed(lambda: self.strategy.report(trial_id, out.epoch, out.value))
+        if out.epoch >= a.target:
+            return False
+        if decision is Decision.STOP:
+            rec.status, rec.reason = TrialStatus.STOPPED, "strategy"
+            return False
+        if self.ledger.exhausted or out.epoch >= a.stop_at:
+            rec.status, rec.reason = TrialStatus.STOPPED, "budget"
+            return False
+        return True
 
+    def finish_trial(self, a: _Active, log: TrialLog) -> None:
+        """Score a trial on test, keep its weights if asked, close it and tell the strategy."""
+        rec, session = a.rec, a.session
         try:
-            if self.ledger.exhausted or stop_at <= start:
-                rec.status, rec.reason = TrialStatus.STOPPED, "budget"
-            else:
-                session.fit(stop_at, on_epoch)
             if rec.status is not TrialStatus.FAILED and rec.values:
                 t0 = time.perf_counter()
                 rec.test_value = session.evaluate_test()
                 self.eval_seconds += time.perf_counter() - t0
-            if rec.status is not TrialStatus.FAILED and self.strategy.keep_weights(trial_id):
-                self.store.put(trial_id, session.snapshot())
+            if rec.status is not TrialStatus.FAILED and self.strategy.keep_weights(rec.trial_id):
+                self.store.put(rec.trial_id, session.snapshot())
         except Exception as exc:  # a trial that breaks (e.g. out of memory) fails alone
             rec.status = TrialStatus.FAILED
             rec.reason = describe_exception(exc)
         finally:
             session.close()
         self.end_trial(rec, log)
+
+    def run_trial(self, proposal: Proposal, log: TrialLog) -> None:
+        """Train one proposal to its end, alone, and record everything that happens to it."""
+        a = self.begin_trial(proposal, log)
+        if a is None:
+            return
+        rec = a.rec
+        try:
+            if self.ledger.exhausted or a.stop_at <= rec.start_epoch:
+                rec.status, rec.reason = TrialStatus.STOPPED, "budget"
+            else:
+                a.session.fit(a.stop_at, lambda out: self.epoch_done(a, out, log))
+        except Exception as exc:  # a trial that breaks (e.g. out of memory) fails alone
+            rec.status = TrialStatus.FAILED
+            rec.reason = describe_exception(exc)
+            rec.test_value = None
+            a.session.close()
+            self.end_trial(rec, log)
+            return
+        self.finish_trial(a, log)
 
     def end_trial(self, rec: TrialRecord, log: TrialLog) -> None:
         """Log a trial's end and tell the strategy."""
@@ -351,24 +406,118 @@ class _Run:
                 scores.append(test)
         return scores
 
+    def _ask(self) -> Proposal | Wait | Exhausted:
+        answer = self.timed(lambda: self.strategy.ask(self.ledger.view()))
+        if not isinstance(answer, (Proposal, Wait, Exhausted)):
+            raise ProtocolError(
+                f"strategy {self.strategy.name!r} returned {answer!r} from ask(); "
+                "expected Proposal, Wait or Exhausted"
+            )
+        return answer
+
+    def _wait_error(self) -> ProtocolError:
+        ended = len(self.trials)
+        return ProtocolError(
+            f"strategy {self.strategy.name!r} returned Wait with no trial in flight "
+            f"({ended} trials ended, 0 in flight)"
+        )
+
     def loop(self, log: TrialLog) -> str:
         """Ask and train until the budget or the strategy ends; return why it ended."""
+        if self.concurrency > 1:
+            return self.loop_in_flight(log)
         while not self.ledger.exhausted:
-            answer = self.timed(lambda: self.strategy.ask(self.ledger.view()))
+            answer = self._ask()
             if isinstance(answer, Exhausted):
                 return f"strategy exhausted{': ' + answer.reason if answer.reason else ''}"
             if isinstance(answer, Wait):
                 # Trials run one at a time here, so nothing is in flight to wait for.
-                raise ProtocolError(
-                    f"strategy {self.strategy.name!r} returned Wait with no trial in flight"
-                )
-            if not isinstance(answer, Proposal):
-                raise ProtocolError(
-                    f"strategy {self.strategy.name!r} returned {answer!r} from ask(); "
-                    "expected Proposal, Wait or Exhausted"
-                )
+                raise self._wait_error()
             self.run_trial(answer, log)
         return "budget spent"
+
+    def loop_in_flight(self, log: TrialLog) -> str:
+        """The loop with up to ``concurrency`` trials in flight on simulated workers.
+
+        Each worker trains one trial at a time; every epoch takes its recorded
+        seconds (setup before the first), and the epoch that finishes first on the
+        simulated clock (ties: lowest trial id) is charged, logged and reported
+        next. The strategy is asked whenever a worker is free; ``Wait`` leaves it
+        free until the next epoch ends. The budget is checked before an epoch is
+        scheduled, counting epochs in flight, so no more is trained than the cap.
+        """
+        free = list(range(self.concurrency))
+        heap: list[tuple[float, int, float, EpochOutcome]] = []
+        active: dict[int, _Active] = {}
+        ended = ""
+
+        def affordable() -> bool:
+            """Whether one more epoch fits the budget, counting the epochs in flight."""
+            left = self.ledger.affordable_epochs()
+            return not self.ledger.exhausted and (left is None or left > len(heap))
+
+        def schedule(a: _Active) -> bool:
+            """Put the trial's next epoch on the clock; False when it ends instead."""
+            if not affordable():
+                a.rec.status, a.rec.reason = TrialStatus.STOPPED, "budget"
+                return False
+            out = a.session.step()
+            heapq.heappush(heap, (a.clock + out.seconds, a.rec.trial_id, a.clock, out))
+            a.clock += out.seconds
+            return True
+
+        def release(a: _Active, *, failed: BaseException | None = None) -> None:
+            del active[a.rec.trial_id]
+            assert a.worker is not None
+            bisect.insort(free, a.worker)
+            if failed is None:
+                self.finish_trial(a, log)
+                return
+            a.rec.status, a.rec.reason = TrialStatus.FAILED, describe_exception(failed)
+            a.session.close()
+            self.end_trial(a.rec, log)
+
+        def advance(a: _Active) -> None:
+            try:
+                if schedule(a):
+                    return
+            except Exception as exc:  # a trial that breaks fails alone
+                release(a, failed=exc)
+                return
+            release(a)
+
+        while True:
+            while not ended and free and affordable():
+                answer = self._ask()
+                if isinstance(answer, Exhausted):
+                    ended = f"strategy exhausted{': ' + answer.reason if answer.reason else ''}"
+                    break
+                if isinstance(answer, Wait):
+                    if not active:
+                        raise self._wait_error()
+                    break
+                worker = free.pop(0)
+                a = self.begin_trial(answer, log, worker=worker)
+                if a is None:
+                    bisect.insort(free, worker)
+                    continue
+                a.clock = self.now + a.session.setup_seconds
+                active[a.rec.trial_id] = a
+                advance(a)
+            if not heap:
+                return ended or "budget spent"
+            end, trial_id, begin, out = heapq.heappop(heap)
+            self.now = end
+            a = active[trial_id]
+            try:
+                more = self.epoch_done(a, out, log, worker=a.worker, start=begin, end=end)
+            except Exception as exc:
+                release(a, failed=exc)
+                continue
+            if more:
+                advance(a)
+            else:
+                release(a)
 
 
 def execute_run(
@@ -404,6 +553,11 @@ def execute_run(
     seeds = seeds_of_run(spec.seed)
     trainer: Trainer
     final_trainer: Trainer
+    if spec.concurrency > 1 and table is None:
+        raise ValueError(
+            f"concurrency = {spec.concurrency} needs replay mode for now: live runs train one "
+            "trial at a time"
+        )
     if table is not None:
         # A grid table serves its grid exactly; a sampled one serves any config of the
         # full space from its nearest recorded config (see tunebench.nearest).
@@ -433,7 +587,9 @@ def execute_run(
     retrain_scores: list[float] = []
     t_final = 0.0
     # Replay runs on a simulated clock: the seconds charged, as training would take.
-    clock = (lambda: run.ledger.seconds) if table is not None else time.perf_counter
+    clock: Callable[[], float] = time.perf_counter
+    if table is not None:
+        clock = (lambda: run.now) if run.concurrency > 1 else (lambda: run.ledger.seconds)
     try:
         with TrialLog(run_dir / TRIALS_FILE, clock=clock) as log:
             end_reason = run.loop(log)

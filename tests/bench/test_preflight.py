@@ -156,3 +156,20 @@ def test_report_and_check_accept_the_parent_folder(tmp_path: Path) -> None:
     code, _, err = run_cli("report", str(results), "--out", str(tmp_path / "r"))
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "holds 2 matrix results folders (m, n); name one" in err
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("0", "budget.concurrency: must be >= 1, got 0"),
+     ("2.5", "budget.concurrency: must be an integer, got 2.5")],
+)  # fmt: skip
+def test_bad_concurrency_is_refused(tmp_path: Path, value: str, message: str) -> None:
+    path = matrix(tmp_path, "stocks-mlp")
+    path.write_text(path.read_text().replace("[budget]\n", f"[budget]\nconcurrency = {value}\n"))
+    assert message in refused(tmp_path, path)
+
+
+def test_live_entry_with_trials_in_flight_is_refused_for_now(tmp_path: Path) -> None:
+    extra = 'mode = "live"\nmax_epochs = 1\nconcurrency = 2\n'
+    err = refused(tmp_path, matrix(tmp_path, "stocks-mlp", extra=extra))
+    assert "problems[0].concurrency: 2 trials in flight need replay mode for now" in err
