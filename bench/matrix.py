@@ -339,8 +339,12 @@ class ProblemEntry(BaseModel):
 
     @property
     def label(self) -> str:
-        """Folder name: ``name``, or ``name@mode`` when the entry sets its own mode."""
-        return self.name if self.mode is None else f"{self.name}@{self.mode}"
+        """Folder name: ``name``, plus ``@<mode>`` / ``@c<N>`` for its own mode / concurrency.
+
+        For example ``stocks-mlp@live`` or ``stocks-mlp@c4``.
+        """
+        label = self.name if self.mode is None else f"{self.name}@{self.mode}"
+        return label if self.concurrency is None else f"{label}@c{self.concurrency}"
 
     @field_validator("name")
     @classmethod
@@ -496,7 +500,7 @@ class Matrix(BaseModel):
                 first = first_index[problem.label]
                 raise _fail(
                     f"duplicate problem {problem.label!r} (also problems[{first}]); "
-                    "the same problem may repeat only with another mode",
+                    "the same problem may repeat only with another mode or concurrency",
                     index,
                     "name",
                 )
