@@ -20,8 +20,10 @@ from tunebench.reports import anytime, early, importance, stats
 from tunebench.reports.anytime import Normalizer, Trace
 from tunebench.reports.data import ProblemInfo, ReportData
 from tunebench.reports.fidelity import FidelityResult, fidelity
+from tunebench.reports.optimum import TableOptimum, table_optimum
 from tunebench.reports.palette import Dash, Palette, line_styles, strategy_palette
 from tunebench.reports.stats import FriedmanResult
+from tunebench.table import TableError
 
 __all__ = ["Analysis", "ProblemAnalysis", "analyze"]
 
@@ -47,6 +49,9 @@ class ProblemAnalysis:
         final_table: Per strategy: runs, mean, std, median of score, val_mean, regret_median.
         val_norm: Regret normalizer of validation scores (anytime curves).
         test_norm: Regret normalizer of final test scores.
+        optimum: The table's optimum when every complete run replayed one table (then
+            it is regret's 0-point: validation for ``val_norm``, test for ``test_norm``);
+            ``None`` otherwise.
         regret: Long table: strategy, x, mean, low, high (validation regret over budget).
         ranks: Long table: strategy, x, rank (average rank over seeds per budget point).
         blocks: Seeds where every strategy of the problem is complete (the test blocks).
@@ -87,6 +92,7 @@ class ProblemAnalysis:
     prune: pd.DataFrame | None
     prune_setup: early.PruneSetup | None
     safe_fraction: float
+    optimum: TableOptimum | None = None
 
 
 @dataclass
@@ -219,6 +225,39 @@ def _regret_scores(final: pd.DataFrame, strategies: list[str], seeds: list[int])
     return table.reindex(index=seeds, columns=strategies)
 
 
+def _optimum(info: ProblemInfo) -> tuple[TableOptimum | None, str]:
+    """The table optimum of a problem replayed from one table, and why there is none.
+
+    Returns:
+        ``(optimum, "")``, or ``(None, note)`` where the note (possibly empty: a live
+        problem or several tables) says why the table's optimum could not be used.
+    """
+    if info.table is None:
+        return None, ""
+    try:
+        return table_optimum(info.table, info.direction, info.max_epochs), ""
+    except TableError as exc:
+        # the results may have moved without their table: fall back, and say so
+        return None, f" (the table's optimum is unavailable: {exc})"
+
+
+def _zero_point(
+    optimum: TableOptimum | None, kind: str, metric: str, note: str
+) -> tuple[float | None, str]:
+    """Regret's 0-point for ``kind`` (validation or test) and its description.
+
+    Returns:
+        ``(best, zero_name)``: the table's optimum, or ``None`` (the best any run reached).
+    """
+    if optimum is None:
+        return None, anytime.BEST_RUN + note
+    best = optimum.val if kind == "validation" else optimum.test
+    if math.isnan(best):
+        why = f" (the table records no {kind} value at epoch {optimum.max_epochs})"
+        return None, anytime.BEST_RUN + why
+    return best, optimum.describe(kind, metric)
+
+
 def _problem(data: ReportData, info: ProblemInfo, random_label: str | None) -> ProblemAnalysis:
     done = data.complete[data.complete["problem"] == info.name].sort_values(["strategy", "seed"])
     strategies = sorted(done["strategy"].astype(str).unique())
@@ -230,15 +269,23 @@ def _problem(data: ReportData, info: ProblemInfo, random_label: str | None) -> P
     b_grid, t_grid = _grid(budget_max), _grid(time_max)
 
     final = _final_rows(done)
+    # replayed from one table: its optimum is the 0-point, else the best any run reached
+    optimum, note = _optimum(info)
+    val_best, val_zero = _zero_point(optimum, "validation", info.metric, note)
+    test_best, test_zero = _zero_point(optimum, "test", info.metric, note)
     val_norm = anytime.normalizer(
         {s: list(final.loc[final["strategy"] == s, "val"]) for s in strategies},
         info.sign,
         random_label,
+        best=val_best,
+        zero_name=val_zero,
     )
     test_norm = anytime.normalizer(
         {s: list(final.loc[final["strategy"] == s, "score"]) for s in strategies},
         info.sign,
         random_label,
+        best=test_best,
+        zero_name=test_zero,
     )
     # Keras metrics are float32: differences below 1e-6 are rounding, not results
     final["regret"] = np.round(test_norm(final["score"].to_numpy(dtype=float)), 6)
@@ -319,6 +366,7 @@ def _problem(data: ReportData, info: ProblemInfo, random_label: str | None) -> P
         prune=prune,
         prune_setup=setup,
         safe_fraction=safe,
+        optimum=optimum,
     )
 
 

@@ -23,6 +23,7 @@ from scipy import stats
 from tunebench.reports.data import ProblemInfo
 
 __all__ = [
+    "BEST_RUN",
     "BOOTSTRAP_SEED",
     "CONFIDENCE",
     "N_GRID",
@@ -41,6 +42,8 @@ N_GRID = 200  # points of the common budget / time grid
 CONFIDENCE = 0.95
 BOOTSTRAP_SEED = 20240601  # fixed: the same results give the same intervals, byte for byte
 N_RESAMPLES = 2000
+#: Regret's 0-point unless a better one is known (see :class:`Normalizer`).
+BEST_RUN = "the best score any run reached on the problem"
 
 
 @dataclass(frozen=True)
@@ -206,22 +209,26 @@ class Normalizer:
     """Normalized regret of one problem: 0 at the best score known, 1 at the reference.
 
     ``regret(s) = (best - s) / (best - reference)`` in "larger is better" terms (scores
-    of a minimized metric are negated first), so 0 is the best score any run reached on
-    the problem and 1 is the reference: random search's median final score, or, when
-    random search is not in the matrix (or is itself the best), the worst median final
-    score of any strategy.
+    of a minimized metric are negated first). By default ``best`` is the best score any
+    run reached on the problem; for a problem replayed from one learning-curve table it
+    is the table's optimum instead (:mod:`tunebench.reports.optimum`), the best score any
+    run on it can see, so regret is >= 0 and 0 only at the table's best. 1 is the
+    reference: random search's median final score, or, when random search is not in the
+    matrix (or is itself the best), the worst median final score of any strategy.
 
     Attributes:
-        best: Best score known (raw metric).
+        best: The score mapped to 0 (raw metric).
         reference: The score mapped to 1 (raw metric).
         reference_name: What the reference is, in words.
         sign: +1 for a maximized metric, -1 for a minimized one.
+        zero_name: What ``best`` is, in words.
     """
 
     best: float
     reference: float
     reference_name: str
     sign: float
+    zero_name: str = BEST_RUN
 
     def __call__(self, values: np.ndarray | float) -> np.ndarray:
         """Regret of raw scores (NaN stays NaN; 0 everywhere if best == reference)."""
@@ -233,7 +240,11 @@ class Normalizer:
 
 
 def normalizer(
-    finals: Mapping[str, Sequence[float]], sign: float, random_label: str | None
+    finals: Mapping[str, Sequence[float]],
+    sign: float,
+    random_label: str | None,
+    best: float | None = None,
+    zero_name: str | None = None,
 ) -> Normalizer:
     """The regret normalizer of one problem from each strategy's final scores.
 
@@ -241,24 +252,36 @@ def normalizer(
         finals: Strategy label -> final scores of its runs (raw metric).
         sign: +1 when larger is better.
         random_label: Label of random search in the matrix, if it is there.
+        best: The score to map to 0 when it is known (a table's optimum); ``None``: the
+            best of ``finals``.
+        zero_name: What ``best`` is, in words (required with ``best``; default
+            :data:`BEST_RUN`).
 
     Returns:
         The normalizer (see :class:`Normalizer` for the fallback when random is absent).
     """
+    if best is not None and zero_name is None:
+        raise ValueError("a known best needs its zero_name")
+    zero = zero_name or BEST_RUN
     cleaned = {k: [v for v in vals if not math.isnan(v)] for k, vals in finals.items()}
     cleaned = {k: v for k, v in cleaned.items() if v}
     if not cleaned:
-        return Normalizer(math.nan, math.nan, "no scores", sign)
-    best = sign * max(sign * v for vals in cleaned.values() for v in vals)
+        return Normalizer(math.nan if best is None else best, math.nan, "no scores", sign, zero)
+    if best is None:
+        best = sign * max(sign * v for vals in cleaned.values() for v in vals)
     medians = {k: float(np.median(v)) for k, v in cleaned.items()}
     if random_label in medians and sign * (best - medians[random_label]) > 0:
         return Normalizer(
-            best, medians[random_label], f"median final score of {random_label}", sign
+            best, medians[random_label], f"median final score of {random_label}", sign, zero
         )
     worst_label = min(medians, key=lambda k: (sign * medians[k], k))
     why = "random search absent" if random_label not in medians else "random search is best"
     return Normalizer(
-        best, medians[worst_label], f"worst median final score ({worst_label}; {why})", sign
+        best,
+        medians[worst_label],
+        f"worst median final score ({worst_label}; {why})",
+        sign,
+        zero,
     )
 
 

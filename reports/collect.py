@@ -10,7 +10,8 @@
     retrain_repeats, budget_used, n_trials, n_complete, n_stopped, n_failed,
     end_reason, epochs, train_seconds, setup_seconds, strategy_seconds, flops,
     wall_seconds, test_eval_seconds, retrain_seconds, retrain_test_values (JSON list),
-    backend, threads, data_variant, git_commit, error, run_dir.
+    backend, threads, data_variant, table (replay: the learning-curve table served, else
+    null), git_commit, error, run_dir.
 ``trials.parquet``: one row per trial.
     matrix, problem, strategy, seed, trial, config (JSON text), hp_<name> for
     every hyperparameter (null when inactive), target_epochs, resume_from,
@@ -81,6 +82,8 @@ def _run_row(record: dict[str, Any], run_dir: Path, matrix: str) -> dict[str, An
         "backend": prov.get("backend"),
         "threads": prov.get("threads"),
         "data_variant": (prov.get("data") or {}).get("variant"),
+        # the table actually served (provenance), else the one the spec asked for
+        "table": (prov.get("data") or {}).get("table") or spec.get("table"),
         "git_commit": (prov.get("git") or {}).get("commit"),
         "error": record.get("error"),
         "run_dir": str(run_dir),

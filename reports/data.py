@@ -28,6 +28,9 @@ __all__ = [
 ]
 
 MATRIX_FILE = "matrix.json"  # written by tunebench.executor.MatrixRunner
+# Columns of the runs table added after its first release: stored tables without them
+# were collected by an older version and are collected again.
+_NEWER_RUN_COLUMNS = ("table",)
 
 
 class ReportError(RuntimeError):
@@ -51,6 +54,9 @@ class ProblemInfo:
         max_epochs: Epochs of one full evaluation.
         mode: ``"live"`` or ``"replay"`` (wall-clock is simulated in replay).
         params: Problem options from the matrix.
+        table: The learning-curve table when every complete run of the problem replayed
+            that one table (then its optimum is regret's 0-point); ``None`` for live
+            problems and for runs that used different tables.
     """
 
     name: str
@@ -60,6 +66,7 @@ class ProblemInfo:
     max_epochs: int
     mode: str
     params: dict[str, Any] = field(default_factory=dict)
+    table: str | None = None
 
     @property
     def sign(self) -> float:
@@ -125,15 +132,17 @@ def _records(results: Path) -> tuple[float, int]:
 def _tables(results: Path) -> dict[str, pd.DataFrame]:
     """The collected tables: stored ones when fresh, else collected in memory.
 
-    Stored tables are fresh when they are newer than every run record and list as many
-    runs as there are run folders (removing a run folder changes no mtime).
+    Stored tables are fresh when they are newer than every run record, list as many
+    runs as there are run folders (removing a run folder changes no mtime) and have every
+    column this version collects.
     """
     stored = results / "tables"
     paths = [stored / f"{name}.parquet" for name in TABLES]
     newest, n_runs = _records(results)
     if newest and all(p.is_file() and p.stat().st_mtime >= newest for p in paths):
         tables = {name: pd.read_parquet(p) for name, p in zip(TABLES, paths, strict=True)}
-        if len(tables["runs"]) == n_runs:
+        runs = tables["runs"]
+        if len(runs) == n_runs and all(c in runs.columns for c in _NEWER_RUN_COLUMNS):
             return tables
     try:
         return collect(results)
@@ -157,6 +166,22 @@ def _planned(
     seeds = {_label(p): list(getattr(p, "seeds", None) or parsed.seeds) for p in parsed.problems}
     entries = {_label(p): p for p in parsed.problems}
     return problems, labels, seeds, entries
+
+
+def _one_table(rows: pd.DataFrame) -> str | None:
+    """The table every one of these complete runs replayed, or ``None``.
+
+    ``None`` when any run is live, records no table, or runs used different tables or a
+    different number of epochs (then no single optimum applies to all of them).
+    """
+    if "table" not in rows.columns or not len(rows):
+        return None
+    if not (rows["mode"] == "replay").all() or rows["table"].isna().any():
+        return None
+    tables = set(rows["table"].astype(str))
+    if len(tables) != 1 or rows["max_epochs"].nunique() != 1:
+        return None
+    return tables.pop()
 
 
 def _label(entry: Any) -> str:
@@ -263,6 +288,7 @@ def load_results(results: Path) -> ReportData:
             max_epochs=int(first["max_epochs"]),
             mode=str(first["mode"] or (matrix or {}).get("mode") or "live"),
             params=dict(entry.params) if entry is not None else {},
+            table=_one_table(rows),
         )
     for col in ("trial", "seed"):
         for frame in (tables["trials"], tables["epochs"]):

@@ -43,6 +43,25 @@ def _per_problem(a: Analysis, attr: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _regret_scale_rows(a: Analysis) -> pd.DataFrame:
+    """Per problem and kind (validation, test): what regret 0 and 1 are, in value and words."""
+    rows = []
+    for name, p in a.problems.items():
+        for kind, norm in (("validation", p.val_norm), ("test", p.test_norm)):
+            rows.append(
+                {
+                    "problem": name,
+                    "regret": kind,
+                    "zero": norm.best,
+                    "zero_name": norm.zero_name,
+                    "reference": norm.reference,
+                    "reference_name": norm.reference_name,
+                }
+            )
+    columns = ["problem", "regret", "zero", "zero_name", "reference", "reference_name"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def _friedman_rows(a: Analysis) -> pd.DataFrame:
     rows = []
     items = [(n, p.friedman) for n, p in a.problems.items()]
@@ -129,6 +148,7 @@ def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
         "final_runs": _per_problem(a, "final"),
         "anytime": anytime_all,
         "regret_over_budget": regret,
+        "regret_scale": _regret_scale_rows(a),
         "rank_over_budget": _per_problem(a, "ranks"),
         "friedman_nemenyi": _friedman_rows(a),
         "wilcoxon_holm": _wilcoxon_rows(a),
@@ -376,10 +396,10 @@ def _problem_section(a: Analysis, p: ProblemAnalysis, figs: dict[str, FigureFile
     s3 = sub("Normalized regret and rank", "regret")
     s3.blocks.append(figs[f"regret/{name}"])
     s3.blocks.append(
-        f"Validation regret: best known {p.val_norm.best:.4g}, reference (1) "
-        f"{p.val_norm.reference:.4g} = {p.val_norm.reference_name}. Final test regret: best "
-        f"known {p.test_norm.best:.4g}, reference {p.test_norm.reference:.4g} = "
-        f"{p.test_norm.reference_name}."
+        f"Validation regret: 0 = {p.val_norm.best:.4g} = {p.val_norm.zero_name}; 1 = "
+        f"{p.val_norm.reference:.4g} = {p.val_norm.reference_name}. Final test regret: 0 = "
+        f"{p.test_norm.best:.4g} = {p.test_norm.zero_name}; 1 = {p.test_norm.reference:.4g} "
+        f"= {p.test_norm.reference_name}."
     )
     s4 = sub("Statistics", "stats")
     if f"cd/{name}" in figs:
@@ -562,11 +582,16 @@ def _methods_section(a: Analysis) -> _Section:
         "Final test score: the incumbent's test-split score; with [final] retrain_repeats, "
         "the mean of its retrains from scratch (their standard deviation is the error bar).",
         "Normalized regret per problem: (best - score) / (best - reference) with scores "
-        "negated for minimized metrics; best is the best score any run reached on the "
-        "problem, the reference random search's median final score (or, without random "
-        "search, or when random search is itself the best, the worst median final score of "
-        "any strategy). Average rank: per block and budget point, 1 = best; a run without "
-        "an incumbent yet ranks last.",
+        "negated for minimized metrics. Best (regret 0), for a problem whose complete runs "
+        "all replayed one learning-curve table, is the table's optimum: the best value at "
+        "max_epochs over every recorded (config, repeat) curve that did not fail, validation "
+        "for validation regret and test for test regret; it is the best score any run on "
+        "that table can see, so regret is >= 0 and 0 only at the table's best. For other "
+        "problems (live, or runs on different tables) best is the best score any run "
+        "reached on the problem. The reference (regret 1) is random search's median final "
+        "score (or, without random search, or when random search is itself the best, the "
+        "worst median final score of any strategy). Average rank: per block and budget "
+        "point, 1 = best; a run without an incumbent yet ranks last.",
         f"Statistics (alpha = {ALPHA}): Friedman test (scipy.stats.friedmanchisquare) over "
         "blocks, Nemenyi critical difference CD = q_alpha sqrt(k(k+1)/(6N)) with q_alpha the "
         "studentized-range quantile / sqrt(2) (scipy.stats.studentized_range), pairwise "
