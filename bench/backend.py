@@ -18,6 +18,8 @@ from collections.abc import Iterator
 from types import ModuleType
 from typing import Literal
 
+from tunebench.errors import TunebenchError
+
 __all__ = ["BACKENDS", "Backend", "BackendError", "configure", "current_backend", "limit_threads"]
 
 Backend = Literal["tensorflow", "torch", "jax"]
@@ -27,7 +29,7 @@ _MODULE = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
 _configured: tuple[str, int] | None = None
 
 
-class BackendError(RuntimeError):
+class BackendError(TunebenchError, RuntimeError):
     """The requested backend cannot be used in this process."""
 
 

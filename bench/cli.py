@@ -456,5 +456,11 @@ def summary(
 
 def main() -> None:
     """Console-script entry point."""
+    from tunebench.errors import TunebenchError
+
     logging.basicConfig(level=os.environ.get("TUNEBENCH_LOG", "WARNING"))
-    app()
+    try:
+        app()
+    except TunebenchError as exc:  # the one place a tunebench error meets the user
+        typer.echo(f"tunebench: error: {' '.join(str(exc).split())}", err=True)
+        raise SystemExit(exc.exit_code) from None

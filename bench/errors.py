@@ -1,8 +1,26 @@
-"""How errors are told: one line that names the exception type, whatever it carries."""
+"""tunebench's errors: one base that carries the exit code, and how errors are told.
+
+Every error tunebench raises for the user to read derives from :class:`TunebenchError`
+(besides its usual built-in base, so ``except ValueError`` keeps working). The CLI
+catches the base once, at its entry point, and prints one line with the error's exit
+code, so a new error type never reaches a user as a traceback.
+"""
 
 from __future__ import annotations
 
-__all__ = ["describe_exception"]
+from typing import ClassVar
+
+__all__ = ["TunebenchError", "describe_exception"]
+
+
+class TunebenchError(Exception):
+    """Base of tunebench's user-facing errors; the message is one line.
+
+    Attributes:
+        exit_code: The CLI's exit status for it (2: bad input; 1: something ran and failed).
+    """
+
+    exit_code: ClassVar[int] = 2
 
 
 def describe_exception(exc: BaseException, limit: int = 300) -> str:

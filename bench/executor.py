@@ -37,7 +37,7 @@ from typing import Any, Protocol
 
 from tunebench.backend import configure, limit_threads
 from tunebench.datasets import Problem, Splits, available_problems
-from tunebench.errors import describe_exception
+from tunebench.errors import TunebenchError, describe_exception
 from tunebench.matrix import Matrix
 from tunebench.plan import plan_runs
 from tunebench.progress import Progress
@@ -70,7 +70,7 @@ DATA_VARIANTS_FILE = "data_variants.json"
 RUNS_PER_WORKER = 10
 
 
-class ResultsMismatchError(RuntimeError):
+class ResultsMismatchError(TunebenchError, RuntimeError):
     """The results folder holds runs of a different matrix with the same name."""
 
 

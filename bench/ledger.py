@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tunebench.errors import TunebenchError
 from tunebench.strategies.base import BudgetView
 
 __all__ = ["BudgetExceeded", "Charge", "Cost", "Ledger"]
 
 
-class BudgetExceeded(RuntimeError):
+class BudgetExceeded(TunebenchError, RuntimeError):
     """An epoch was charged when the ledger had nothing left (a harness bug)."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from tunebench.errors import TunebenchError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised only on Python 3.10
@@ -107,7 +109,7 @@ Loc = tuple[str | int, ...]
 # --------------------------------------------------------------------------------------
 
 
-class MatrixError(Exception):
+class MatrixError(TunebenchError):
     """One-line, user-facing error: ``'<file>:<line>: <key path>: <message>'``.
 
     With ``line`` None the text is ``'<file>: <key path>: <message>'``; with an empty ``key``

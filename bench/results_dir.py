@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tunebench.errors import TunebenchError
+
 __all__ = ["MATRIX_FILE", "ResultsFolderError", "matrix_folders", "resolve_matrix_folder"]
 
 MATRIX_FILE = "matrix.json"
 
 
-class ResultsFolderError(FileNotFoundError):
+class ResultsFolderError(TunebenchError, FileNotFoundError):
     """A path that is not one matrix's results folder (one line, naming what is there)."""
 
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from tunebench.crossval import KFoldTrainer
 from tunebench.datasets.problem import Problem, Splits
-from tunebench.errors import describe_exception
+from tunebench.errors import TunebenchError, describe_exception
 from tunebench.ledger import Ledger
 from tunebench.matrix import parse_evaluation
 from tunebench.nearest import SERVING_RULE
@@ -45,8 +45,10 @@ from tunebench.trainer import EpochOutcome, LiveTrainer, Session, SnapshotStore,
 __all__ = ["ProtocolError", "RunSpec", "TrialRecord", "execute_run", "pick_incumbent"]
 
 
-class ProtocolError(RuntimeError):
+class ProtocolError(TunebenchError, RuntimeError):
     """A strategy broke the protocol (invalid config, reused trial id, ...)."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)

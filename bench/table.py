@@ -34,6 +34,8 @@ from typing import Any
 
 import numpy as np
 
+from tunebench.errors import TunebenchError
+
 __all__ = [
     "COLUMNS",
     "META_KEY",
@@ -62,7 +64,7 @@ COLUMNS = (
 _CURVE_COLUMNS = ("value", "test_value", "loss", "seconds", "flops")
 
 
-class TableError(ValueError):
+class TableError(TunebenchError, ValueError):
     """A learning-curve table that cannot be used (missing, corrupt, mismatched)."""
 
 

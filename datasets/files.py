@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tunebench.errors import TunebenchError
+
 __all__ = [
     "ENV_CACHE",
     "ENV_DATA",
@@ -61,7 +63,7 @@ ENV_OFFLINE = "TUNEBENCH_OFFLINE"
 _CHUNK = 1 << 20
 
 
-class DatasetError(RuntimeError):
+class DatasetError(TunebenchError, RuntimeError):
     """A data file is missing, corrupt, or cannot be read.
 
     The message is one line: what is wrong, which file, and what to do.

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunebench.errors import TunebenchError
 from tunebench.records import RUN_FILE, TRIALS_FILE
 from tunebench.reports.collect import TABLES, collect
 
@@ -33,7 +34,7 @@ MATRIX_FILE = "matrix.json"  # written by tunebench.executor.MatrixRunner
 _NEWER_RUN_COLUMNS = ("table",)
 
 
-class ReportError(RuntimeError):
+class ReportError(TunebenchError, RuntimeError):
     """A results folder cannot be reported on (the message is one line)."""
 
 

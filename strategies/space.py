@@ -52,6 +52,8 @@ from optuna.distributions import (
     IntDistribution,
 )
 
+from tunebench.errors import TunebenchError
+
 if TYPE_CHECKING:
     import keras_tuner
     from optuna.trial import BaseTrial
@@ -70,7 +72,7 @@ __all__ = [
 _LINEAR_GRID_POINTS = 5
 
 
-class InvalidConfigError(ValueError):
+class InvalidConfigError(TunebenchError, ValueError):
     """A config does not fit the search space.
 
     The message is one line naming the parameter, the offending value and what is allowed.
