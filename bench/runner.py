@@ -463,7 +463,10 @@ class _Run:
             if not affordable():
                 a.rec.status, a.rec.reason = TrialStatus.STOPPED, "budget"
                 return False
-            out = a.session.step()
+            step: Callable[[], EpochOutcome] | None = getattr(a.session, "step", None)
+            if step is None:  # only sessions that serve one epoch at a time can interleave
+                raise TypeError(f"{type(a.session).__name__} cannot step epoch by epoch")
+            out = step()
             heapq.heappush(heap, (a.clock + out.seconds, a.rec.trial_id, a.clock, out))
             a.clock += out.seconds
             return True
