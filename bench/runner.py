@@ -348,7 +348,6 @@ class _Run:
         except Exception as exc:  # a trial that breaks (e.g. out of memory) fails alone
             rec.status = TrialStatus.FAILED
             rec.reason = describe_exception(exc)
-            rec.test_value = None
             a.session.close()
             self.end_trial(rec, log)
             return

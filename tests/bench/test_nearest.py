@@ -45,7 +45,6 @@ def test_distance_scales_log_ranges_and_counts_conditions_and_categories() -> No
 
 
 def test_ties_go_to_the_first_key() -> None:
-    twins = [RECORDED[0], {**RECORDED[0], "learning_rate": 1e-1}]
-    nearest = NearestConfig(SPACE, ["a", "b"], twins)
-    middle = math.sqrt(1e-3 * 1e-1)
-    assert nearest.nearest({**RECORDED[0], "learning_rate": middle})[0] == "a"
+    # two recorded copies of one config: every query is exactly as far from both
+    nearest = NearestConfig(SPACE, ["a", "b"], [RECORDED[0], RECORDED[0]])
+    assert nearest.nearest({**RECORDED[0], "learning_rate": 1e-2})[0] == "a"
