@@ -19,6 +19,7 @@ tolerance, budget used, failed runs and distinct incumbents.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tunebench.records import TRIALS_FILE, read_trials, write_json_atomic
+from tunebench.events import Event
+from tunebench.ledger import Cost
+from tunebench.records import TRIALS_FILE, read_events, write_json_atomic
 from tunebench.reports.collect import collect
 
 __all__ = [
@@ -220,14 +223,15 @@ def read_baseline(path: Path) -> dict[str, Any]:
     return dict(data)
 
 
-def _comparable(run_dir: Path) -> list[dict[str, Any]]:
+def _comparable(run_dir: Path) -> list[Event]:
     """A run's events without the fields allowed to differ between repeats (timings)."""
-    events = read_trials(run_dir)
-    for event in events:
-        event.pop("t", None)
-        if isinstance(event.get("cost"), dict):
-            event["cost"].pop("seconds", None)
-    return events
+    out = []
+    for event in read_events(run_dir):
+        cost = getattr(event, "cost", None)
+        if isinstance(cost, Cost):
+            event = dataclasses.replace(event, cost=dataclasses.replace(cost, seconds=0.0))  # type: ignore[call-arg]
+        out.append(dataclasses.replace(event, t=0.0))
+    return out
 
 
 def compare_logs(results: Path, other: Path) -> list[Finding]:

@@ -30,22 +30,21 @@ import socket
 import tempfile
 import threading
 import traceback
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from tunebench.backend import configure, limit_threads
-from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.errors import TunebenchError, describe_exception
 from tunebench.matrix import Matrix
 from tunebench.plan import plan_runs
 from tunebench.progress import Progress
 from tunebench.records import RUN_FILE, TRIALS_FILE, is_complete, read_json, write_json_atomic
 from tunebench.results_dir import MATRIX_FILE
-from tunebench.runner import RunSpec, execute_run
+from tunebench.runner import RunSpec, run_on_backend
 from tunebench.strategies import available_strategies
-from tunebench.table import LearningCurveTable, read_table_meta, table_space
+from tunebench.trial_backends import needs_keras, open_backend
 
 __all__ = [
     "MATRIX_FILE",
@@ -116,44 +115,8 @@ class RunOutcome:
 # The task: runs wherever the executor puts it
 # --------------------------------------------------------------------------------------
 
-# Per process: problems' data and tables, loaded once and kept for every run.
-_DATA: dict[tuple[str, str, int | None, str | None], tuple[Problem, Splits]] = {}
-_TABLES: dict[tuple[str, str], tuple[Problem, LearningCurveTable]] = {}
 # Per worker process: where per-epoch progress goes (set by the pool initializer).
 _PROGRESS: Any = None
-
-
-def problem_data(
-    name: str,
-    params: Mapping[str, Any],
-    subsample: int | None,
-    data_dir: str | None,
-    problems: Mapping[str, type[Problem]] | None = None,
-) -> tuple[Problem, Splits]:
-    """A problem and its loaded data, loaded once per process and kept for later runs.
-
-    ``problems`` is the registry to look ``name`` up in (default: every known problem).
-    """
-    key = (name, repr(sorted(params.items())), subsample, data_dir)
-    if key not in _DATA:
-        problem = (problems or available_problems())[name](**params)
-        _DATA[key] = (
-            problem,
-            problem.load(None if data_dir is None else Path(data_dir), subsample),
-        )
-    return _DATA[key]
-
-
-def _problem_table(spec: RunSpec) -> tuple[Problem, LearningCurveTable]:
-    assert spec.table is not None
-    key = (spec.table, repr(sorted(spec.problem_params.items())))
-    if key not in _TABLES:
-        problem = available_problems()[spec.problem](**spec.problem_params)
-        path = Path(spec.table)
-        expected = table_space(problem, read_table_meta(path)).fingerprint()
-        table = LearningCurveTable(path, expected)
-        _TABLES[key] = (problem, table)
-    return _TABLES[key]
 
 
 def _failure(spec: RunSpec, exc: BaseException, tb: str) -> dict[str, Any]:
@@ -178,24 +141,17 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
             _PROGRESS.put((run_key, fraction))
 
     try:
-        table = None
-        if spec.mode == "replay":  # no Keras needed: curves come from the table
-            limit_threads(task.threads)
-            problem, table = _problem_table(spec)
-            splits = None
-        else:
+        if needs_keras(spec):
             configure(task.backend, task.threads)
-            problem, splits = problem_data(
-                spec.problem, spec.problem_params, spec.subsample, task.data_dir
-            )
+        else:  # no Keras needed: curves come from the table
+            limit_threads(task.threads)
+        backend = open_backend(spec, task.data_dir)
         strategy = available_strategies()[spec.strategy](**spec.strategy_params)
-        record = execute_run(
+        record = run_on_backend(
             spec,
             run_dir,
-            problem,
-            splits,
+            backend,
             strategy,
-            table=table,
             on_charge=on_charge,
             extra_provenance={
                 "backend": task.backend,
@@ -356,7 +312,7 @@ class LocalExecutor:
                     task = pending.pop()
                     reporters[str(task.spec.rel_dir)] = _ChargeReporter(progress, task.spec)
                     progress.run_started(task.spec)
-                    pool = self._pool(task.spec.mode != "replay")
+                    pool = self._pool(needs_keras(task.spec))
                     fut = pool.submit(execute_task, task)
                     in_flight[fut], pool_of[fut] = task, pool
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
@@ -557,7 +513,7 @@ class MatrixRunner:
             if run_dir.exists():
                 shutil.rmtree(run_dir)  # an incomplete or forced run restarts from scratch
         executor = executor or self.default_executor()
-        if isinstance(executor, InlineExecutor) and any(r.mode == "live" for r in todo):
+        if isinstance(executor, InlineExecutor) and any(needs_keras(r) for r in todo):
             configure(self.backend, self.threads)
         tasks = [
             RunTask(

@@ -86,6 +86,15 @@ class Ledger:
         self.overhead_seconds = 0.0
         self.flops = 0.0
 
+    @classmethod
+    def capped_in_epochs(cls, max_epochs: int, epochs: int) -> Ledger:
+        """A ledger whose cap is a number of epochs (not whole full evaluations)."""
+        if epochs <= 0:
+            raise ValueError(f"the epoch cap must be > 0, got {epochs}")
+        ledger = cls(max_epochs, full_evaluations=1)
+        ledger.cap_epochs = epochs
+        return ledger
+
     @property
     def seconds(self) -> float:
         """All seconds that count against a seconds cap."""

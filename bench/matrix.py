@@ -286,7 +286,8 @@ class Budget(BaseModel):
         full_evaluations: Number of full-fidelity model evaluations a run may spend.
         seconds: Wall-clock seconds a run may spend (int or float in the file).
         concurrency: Trials of a run in flight at once (replay: simulated workers on
-            the simulated clock). Part of the matrix's identity: it changes results.
+            the simulated clock; live: trials training in threads). Part of the
+            matrix's identity: it changes results.
     """
 
     model_config = _MODEL_CONFIG

@@ -153,7 +153,7 @@ def check_matrix(
     Raises:
         MatrixError: The first entry, in file order, that cannot run.
     """
-    from tunebench.executor import problem_data
+    from tunebench.trial_backends import problem_data
 
     check = _Checker(matrix, source)
     base = base_dir if base_dir is not None else source.resolve().parent
@@ -169,16 +169,6 @@ def check_matrix(
         if entry_mode(matrix, entry) == "replay":
             _check_table(check, i, problem, base)
             continue
-        concurrency = entry.concurrency or matrix.budget.concurrency
-        if concurrency > 1:
-            at: Loc = (
-                ("problems", i, "concurrency") if entry.concurrency else ("budget", "concurrency")
-            )
-            raise check.fail(
-                at,
-                f"{concurrency} trials in flight need replay mode for now; live entry "
-                f"{entry.label!r} trains one trial at a time (set its concurrency = 1)",
-            )
         backend = matrix.execution.backend
         if importlib.util.find_spec(backend) is None:
             raise check.fail(

@@ -3,8 +3,8 @@
 Layout: ``<results>/<matrix>/<problem>/<strategy>/seed=<k>/``
 
 * ``trials.jsonl``: one JSON object per line, written and flushed as each
-  event happens (``trial_start``, ``charge``, ``epoch``, ``trial_end``). Every
-  event carries ``t``, seconds since the run started.
+  event happens; the event types are in :mod:`tunebench.events`. Every event
+  carries ``t``, seconds since the run started.
 * ``run.json``: written once, atomically (temporary file, fsync, rename), when
   the run ends. A run is complete only when ``run.json`` says
   ``"status": "complete"``; anything else is restarted by a rerun.
@@ -21,11 +21,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from tunebench.events import Event, from_record, to_record
+
 __all__ = [
     "RUN_FILE",
     "TRIALS_FILE",
     "TrialLog",
     "is_complete",
+    "read_events",
     "read_json",
     "read_trials",
     "to_json_value",
@@ -83,7 +86,10 @@ def is_complete(run_dir: Path) -> bool:
 
 
 def read_trials(run_dir: Path) -> list[dict[str, Any]]:
-    """All events of a run's ``trials.jsonl`` (a torn last line from a kill is skipped)."""
+    """All events of a run's ``trials.jsonl``, as raw JSON objects.
+
+    A torn last line (from a kill) is skipped; :func:`read_events` gives them typed.
+    """
     events = []
     with (run_dir / TRIALS_FILE).open(encoding="utf-8") as f:
         for line in f:
@@ -91,6 +97,21 @@ def read_trials(run_dir: Path) -> list[dict[str, Any]]:
                 break  # the process died mid-write
             events.append(json.loads(line))
     return events
+
+
+def read_events(run_dir: Path) -> list[Event]:
+    """Every event of a run's ``trials.jsonl``, typed (:mod:`tunebench.events`).
+
+    Raises:
+        ValueError: A line that is not a known event (the message names the file and line).
+    """
+    out = []
+    for i, record in enumerate(read_trials(run_dir), start=1):
+        try:
+            out.append(from_record(record))
+        except ValueError as exc:
+            raise ValueError(f"{run_dir / TRIALS_FILE}:{i}: {exc}") from None
+    return out
 
 
 class TrialLog:
@@ -108,9 +129,9 @@ class TrialLog:
         self._t0 = clock()
         self._file: IO[str] = path.open("w", encoding="utf-8")
 
-    def write(self, event: str, **fields: Any) -> None:
-        """Append one event and flush it to the OS."""
-        record = {"event": event, "t": round(self._clock() - self._t0, 6), **fields}
+    def write(self, event: Event) -> None:
+        """Append one event (its ``t`` taken from the clock now) and flush it to the OS."""
+        record = to_record(event, round(self._clock() - self._t0, 6))
         self._file.write(json.dumps(to_json_value(record), allow_nan=False) + "\n")
         self._file.flush()
 

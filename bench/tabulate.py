@@ -32,13 +32,13 @@ import pandas as pd
 
 from tunebench.backend import configure
 from tunebench.datasets import Problem, Splits, available_problems
-from tunebench.executor import problem_data
 from tunebench.provenance import cpu_model, package_versions
 from tunebench.seeding import seed_for
 from tunebench.strategies.sampling import sample_configs
 from tunebench.strategies.space import SearchSpace
 from tunebench.table import COLUMNS, META_KEY, TableError
 from tunebench.trainer import EpochOutcome, LiveTrainer
+from tunebench.trial_backends import problem_data
 
 __all__ = [
     "CHUNK_UNITS",

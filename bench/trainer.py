@@ -222,6 +222,11 @@ class Trainer(Protocol):
         ...  # pragma: no cover
 
 
+# Live sessions open in this process (more than one with live trials in flight); they
+# are opened and closed by the run loop's thread only.
+_OPEN_SESSIONS = 0
+
+
 class TrialSession:
     """One model being trained for one trial. Created by :meth:`LiveTrainer.open`.
 
@@ -334,11 +339,18 @@ class TrialSession:
         growth that remains, about 7 MB per model, is TensorFlow's own and
         happens with a bare ``model.fit`` loop too (keras-team/keras#17458);
         only a fresh process returns it.
+
+        With several trials training at once (live ``concurrency``), Keras' global
+        state is cleared only when the last open session closes, so a model still
+        training in another thread keeps its state.
         """
         import keras
 
         del self.model
-        keras.backend.clear_session(free_memory=False)
+        global _OPEN_SESSIONS
+        _OPEN_SESSIONS -= 1
+        if _OPEN_SESSIONS == 0:
+            keras.backend.clear_session(free_memory=False)
 
 
 class LiveTrainer:
@@ -388,6 +400,8 @@ class LiveTrainer:
                 var.assign(value)
             start_epoch = resume.epochs
         flops = self.problem.flops_per_example(model) * len(self.splits.x_train)
+        global _OPEN_SESSIONS
+        _OPEN_SESSIONS += 1
         return TrialSession(
             self,
             model,

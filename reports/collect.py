@@ -31,7 +31,8 @@ from typing import Any
 
 import pandas as pd
 
-from tunebench.records import RUN_FILE, TRIALS_FILE, read_json, read_trials
+from tunebench.events import Epoch, TrialEnd, TrialStart
+from tunebench.records import RUN_FILE, TRIALS_FILE, read_events, read_json
 
 __all__ = ["TABLES", "collect", "write_tables"]
 
@@ -48,6 +49,7 @@ def _run_row(record: dict[str, Any], run_dir: Path, matrix: str) -> dict[str, An
         "problem": spec.get("problem_label") or spec.get("problem"),
         "problem_name": spec.get("problem"),
         "mode": spec.get("mode"),
+        "concurrency": spec.get("concurrency", 1),
         "strategy": spec.get("strategy_label"),
         "strategy_name": spec.get("strategy"),
         "seed": spec.get("seed"),
@@ -131,48 +133,46 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
         if not (run_dir / TRIALS_FILE).is_file():
             continue
         by_trial: dict[int, dict[str, Any]] = {}
-        for event in read_trials(run_dir):
-            kind = event["event"]
-            if kind == "trial_start":
-                config = event["config"]
-                by_trial[event["trial"]] = {
+        for event in read_events(run_dir):
+            if isinstance(event, TrialStart):
+                config = event.config
+                by_trial[event.trial] = {
                     **key,
-                    "trial": event["trial"],
+                    "trial": event.trial,
                     "config": json.dumps(config, sort_keys=True),
                     **{f"hp_{name}": value for name, value in config.items()},
-                    "target_epochs": event["target_epochs"],
-                    "resume_from": event["resume_from"],
-                    "start_epoch": event.get("start_epoch", 0),
-                    "epochs": event.get("start_epoch", 0),
+                    "target_epochs": event.target_epochs,
+                    "resume_from": event.resume_from,
+                    "start_epoch": event.start_epoch,
+                    "epochs": event.start_epoch,
                     "status": "running",
                     "reason": "",
                     "last_value": None,
                     "test_value": None,
                 }
-            elif kind == "epoch":
-                cost = event.get("cost", {})
+            elif isinstance(event, Epoch):
                 epochs.append(
                     {
                         **key,
-                        "trial": event["trial"],
-                        "epoch": event["epoch"],
-                        "value": event["value"],
-                        "loss": event.get("loss"),
-                        "cost_epochs": cost.get("epochs"),
-                        "cost_seconds": cost.get("seconds"),
-                        "cost_flops": cost.get("flops"),
-                        "budget_used": event["budget_used"],
-                        "t": event["t"],
+                        "trial": event.trial,
+                        "epoch": event.epoch,
+                        "value": event.value,
+                        "loss": event.loss,
+                        "cost_epochs": event.cost.epochs,
+                        "cost_seconds": event.cost.seconds,
+                        "cost_flops": event.cost.flops,
+                        "budget_used": event.budget_used,
+                        "t": event.t,
                     }
                 )
-                if event["value"] is not None and event["trial"] in by_trial:
-                    by_trial[event["trial"]]["last_value"] = event["value"]
-            elif kind == "trial_end" and event["trial"] in by_trial:
-                by_trial[event["trial"]].update(
-                    status=event["status"],
-                    reason=event.get("reason", ""),
-                    epochs=event.get("epochs"),
-                    test_value=event.get("test_value"),
+                if event.value is not None and event.trial in by_trial:
+                    by_trial[event.trial]["last_value"] = event.value
+            elif isinstance(event, TrialEnd) and event.trial in by_trial:
+                by_trial[event.trial].update(
+                    status=event.status,
+                    reason=event.reason,
+                    epochs=event.epochs,
+                    test_value=event.test_value,
                 )
         trials.extend(by_trial.values())
     return {

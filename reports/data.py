@@ -55,6 +55,7 @@ class ProblemInfo:
         max_epochs: Epochs of one full evaluation.
         mode: ``"live"`` or ``"replay"`` (wall-clock is simulated in replay).
         params: Problem options from the matrix.
+        concurrency: Trials of a run in flight at once (1 when the results predate it).
         table: The learning-curve table when every complete run of the problem replayed
             that one table (then its optimum is regret's 0-point); ``None`` for live
             problems and for runs that used different tables.
@@ -68,6 +69,7 @@ class ProblemInfo:
     mode: str
     params: dict[str, Any] = field(default_factory=dict)
     table: str | None = None
+    concurrency: int = 1
 
     @property
     def sign(self) -> float:
@@ -167,6 +169,14 @@ def _planned(
     seeds = {_label(p): list(getattr(p, "seeds", None) or parsed.seeds) for p in parsed.problems}
     entries = {_label(p): p for p in parsed.problems}
     return problems, labels, seeds, entries
+
+
+def _concurrency(rows: pd.DataFrame) -> int:
+    """The problem entry's concurrency (results written before the key existed: 1)."""
+    if "concurrency" not in rows.columns:
+        return 1
+    values = rows["concurrency"].dropna()
+    return int(values.iloc[0]) if len(values) else 1
 
 
 def _one_table(rows: pd.DataFrame) -> str | None:
@@ -290,6 +300,7 @@ def load_results(results: Path) -> ReportData:
             mode=str(first["mode"] or (matrix or {}).get("mode") or "live"),
             params=dict(entry.params) if entry is not None else {},
             table=_one_table(rows),
+            concurrency=_concurrency(rows),
         )
     for col in ("trial", "seed"):
         for frame in (tables["trials"], tables["epochs"]):

@@ -666,6 +666,66 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
     )
 
 
+#: Line style per concurrency level in the concurrency figure (the colour stays the strategy's).
+_LEVEL_STYLES = ("-", "--", ":", "-.")
+
+
+def concurrency_groups(a: Analysis) -> dict[str, list[ProblemAnalysis]]:
+    """Problem entries that differ only in concurrency, by registered problem and mode.
+
+    Only groups with at least two concurrency levels are kept, sorted by level.
+    """
+    groups: dict[str, list[ProblemAnalysis]] = {}
+    for p in a.problems.values():
+        key = f"{p.info.registered}@{p.info.mode}"
+        groups.setdefault(key, []).append(p)
+    out = {}
+    for key, members in groups.items():
+        levels = {m.info.concurrency for m in members}
+        if len(levels) > 1 and len(levels) == len(members):
+            out[key] = sorted(members, key=lambda m: m.info.concurrency)
+    return out
+
+
+def _concurrency(a: Analysis, key: str, members: list[ProblemAnalysis], folder: Path) -> FigureFile:
+    """The same strategy at each concurrency level, in one panel per strategy."""
+    common = sorted(set.intersection(*(set(m.strategies) for m in members)))
+    cols = min(4, len(common))
+    rows = -(-len(common) // cols)
+    fig = _figure(WIDTH, 0.6 + 3.1 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    for ax, strategy in zip(axes, common, strict=False):
+        for i, m in enumerate(members):
+            t = m.anytime
+            frame = t[(t["axis"] == "seconds") & (t["strategy"] == strategy)]
+            x = frame["x"].to_numpy(dtype=float)
+            ax.plot(x, frame["mean"].to_numpy(dtype=float), color=a.palette[strategy],
+                    ls=_LEVEL_STYLES[i % len(_LEVEL_STYLES)], lw=2, drawstyle="steps-post",
+                    label=f"concurrency {m.info.concurrency}")  # fmt: skip
+            ax.fill_between(x, frame["low"].to_numpy(dtype=float),
+                            frame["high"].to_numpy(dtype=float), color=a.palette[strategy],
+                            alpha=0.10, lw=0, step="post")  # fmt: skip
+        ax.set_title(_wrap(strategy))
+        ax.set_xlim(left=0)
+        ax.set_xlabel(_time_label(members[0]))
+        ax.legend(fontsize="small", loc="lower right")
+    for ax in axes[len(common) :]:
+        ax.set_visible(False)
+    axes[0].set_ylabel(_metric_label(members[0], "best validation"))
+    stem = f"concurrency_{slug(key)}"
+    _save(fig, folder, stem)
+    levels = ", ".join(str(m.info.concurrency) for m in members)
+    labels = ", ".join(m.info.name for m in members)
+    caption = (
+        f"Best-so-far validation {members[0].info.metric} against wall-clock time of the same "
+        f"strategy with {levels} trials in flight ({labels}; the same budget in full "
+        "evaluations): mean over seeds, bands 95% bootstrap interval of the mean. With more "
+        "trials in flight the budget is spent sooner in wall-clock time; how much of that a "
+        "strategy keeps in search quality is its answer to parallel workers."
+    )
+    return FigureFile(f"concurrency/{key}", stem, "Trials in flight", caption, None)
+
+
 def draw_figures(a: Analysis, folder: Path) -> list[FigureFile]:
     """Draw every figure of the report into ``folder`` (PNG and SVG each).
 
@@ -741,6 +801,7 @@ def draw_figures(a: Analysis, folder: Path) -> list[FigureFile]:
                 )
             )
         out.append(_speedup(a, folder))
+        out += [_concurrency(a, k, m, folder) for k, m in concurrency_groups(a).items()]
         out += [_fidelity(a, r, folder) for r in a.fidelity]
     return [f for f in out if f is not None]
 

@@ -564,6 +564,7 @@ def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section:
         sec.blocks.append(figs["regret/overall"])
     if "speedup" in figs:
         sec.blocks.append(figs["speedup"])
+    sec.blocks += [f for k, f in figs.items() if k.startswith("concurrency/")]
     fidelity = _fidelity_section(a, figs)
     if fidelity is not None:
         sec.blocks.append(fidelity)

@@ -18,15 +18,16 @@ or one pytest case per check::
     def test_conformance(check):
         CHECKS[check](MyStrategy, None)
 
-The checks drive the strategy with :func:`drive`, which plays the harness without
-training: the validation value is a fixed smooth function of the config and the
-epoch (:func:`fake_value`), failed trials (NaN loss) are injected on request,
-budget accounting and cuts follow the ledger exactly (a trial that would pass the
-cap is cut there, ``STOPPED`` with reason ``"budget"``), and several trials may be
-in flight at once, so strategies that answer :class:`Wait` are exercised: the
-driver asks until it gets ``Wait`` (or has ``concurrency`` trials running), then
-finishes and tells the oldest trial in flight. Every protocol rule the harness
-enforces is checked on every proposal; a violation raises :class:`ConformanceError`.
+The checks drive the strategy with :func:`drive`: the harness's own run loop
+(:class:`tunebench.loop.RunLoop`, the loop of every ``tunebench run``) over a
+synthetic trial backend (:class:`SyntheticTrainer`) instead of training. The
+validation value is a fixed smooth function of the config and the epoch
+(:func:`fake_value`), failed trials (NaN loss) are injected on request, budget
+accounting and cuts are the ledger's (a trial that would pass the cap is cut
+there, ``STOPPED`` with reason ``"budget"``), and several trials may be in
+flight at once on simulated workers, so strategies that answer :class:`Wait`
+are exercised. Every protocol rule a run enforces is checked on every proposal,
+because it is the same code; a violation raises :class:`ConformanceError`.
 
 What is checked is the contract with the harness, not search quality.
 """
@@ -34,33 +35,30 @@ What is checked is the contract with the harness, not search quality.
 from __future__ import annotations
 
 import math
+import tempfile
 import time
-from collections import deque
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from pathlib import Path
 from typing import Any
 
 from tunebench.strategies.base import (
-    BudgetView,
-    Decision,
     Direction,
     Exhausted,
     Fidelity,
-    Proposal,
     Strategy,
     TrialResult,
     TrialStatus,
-    Wait,
 )
 from tunebench.strategies.space import (
     Categorical,
     Condition,
     Float,
     Int,
-    InvalidConfigError,
     SearchSpace,
 )
+from tunebench.trainer import EpochOutcome, Snapshot
 
 __all__ = [
     "CHECKS",
@@ -68,6 +66,8 @@ __all__ = [
     "ConformanceError",
     "DriveResult",
     "ProposalRecord",
+    "SyntheticSession",
+    "SyntheticTrainer",
     "check_strategy",
     "drive",
     "fake_value",
@@ -77,9 +77,6 @@ __all__ = [
 
 #: The fidelity the checks use: 1..4 epochs.
 FIDELITY = Fidelity(1, 4)
-
-# Keys that would smuggle the fidelity into a config (keras-tuner style).
-_FIDELITY_KEYS = ("epochs", "epoch", "tuner/epochs", "tuner/initial_epoch", "budget")
 
 
 class ConformanceError(AssertionError):
@@ -188,154 +185,93 @@ class DriveResult:
         return out
 
 
-class _Driver:
-    """Plays the harness for one strategy: validation, ledger, cuts, weights, in-flight."""
+class SyntheticSession:
+    """One trial of the synthetic backend: values from the objective, nothing trained."""
+
+    def __init__(
+        self, trainer: SyntheticTrainer, config: Mapping[str, Any], key: str, start: int, n: int
+    ) -> None:
+        self._trainer = trainer
+        self._config = dict(config)
+        self._key = key
+        self._fail_at: int | None = None
+        every = trainer.fail_every
+        if every and n % every == 0:
+            # Alternate failures at the first new epoch and the one after (after a report).
+            self._fail_at = start + 1 + (n // every) % 2
+        self.start_epoch = start
+        self.epochs = start
+        self.setup_seconds = 0.0
+        self._last = math.nan
+        # A config's epochs take 1..1.5 simulated seconds, so trials in flight interleave.
+        self._seconds = 1.0 + 0.5 * (zlib.crc32(key.encode()) % 1000) / 1000
+
+    def step(self) -> EpochOutcome:
+        """The next epoch's outcome (NaN loss where a failure is injected)."""
+        self.epochs += 1
+        if self.epochs == self._fail_at:
+            return EpochOutcome(self.epochs, math.nan, math.nan, self._seconds, 1.0)
+        self._last = self._trainer.value(self._config, self.epochs)
+        return EpochOutcome(self.epochs, self._last, 1.0 - self._last, self._seconds, 1.0)
+
+    def fit(self, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]) -> None:
+        """Serve epochs up to ``target_epochs`` while ``on_epoch`` says go on."""
+        while self.epochs < target_epochs:
+            if not on_epoch(self.step()):
+                return
+
+    def evaluate_test(self) -> float:
+        """The last validation value (the kit has no test split)."""
+        return self._last
+
+    def snapshot(self) -> Snapshot:
+        """Weights to resume from: only the epoch count matters here."""
+        return Snapshot(self._key, self.epochs, [], [])
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class SyntheticTrainer:
+    """The conformance kit's trial backend: the run loop over :func:`fake_value` curves.
+
+    Args:
+        space: The search space.
+        direction: ``"maximize"`` serves the objective, ``"minimize"`` ``1 - objective``.
+        objective: ``(space, config, epoch) -> value``.
+        fail_every: Every ``fail_every``-th trial opened fails (NaN loss); 0 for none.
+    """
 
     def __init__(
         self,
-        strategy: Strategy,
         space: SearchSpace,
-        fidelity: Fidelity,
         direction: Direction,
-        budget_epochs: int,
-        fail_every: int,
-        concurrency: int,
-        objective: Callable[[SearchSpace, Mapping[str, Any], int], float],
+        objective: Callable[[SearchSpace, Mapping[str, Any], int], float] = fake_value,
+        fail_every: int = 0,
     ) -> None:
-        self.s = strategy
-        self.label = f"strategy {type(strategy).__name__} ({strategy.name!r})"
         self.space = space
-        self.fidelity = fidelity
         self.direction = direction
-        self.cap = budget_epochs
-        self.fail_every = fail_every
-        self.concurrency = concurrency
         self.objective = objective
-        self.out = DriveResult(budget_epochs=budget_epochs)
-        self.configs: dict[int, dict[str, Any]] = {}
-        self.kept: dict[int, int] = {}  # trial id -> epochs of its kept weights
-        # (proposal, start epoch, 1-based position in ask order)
-        self.in_flight: deque[tuple[ProposalRecord, int, int]] = deque()
-
-    def fail(self, message: str) -> ConformanceError:
-        return ConformanceError(f"{self.label}: {message}")
-
-    def call(self, fn: Callable[[], Any]) -> Any:
-        t0 = time.perf_counter()
-        try:
-            return fn()
-        finally:
-            self.out.strategy_seconds += time.perf_counter() - t0
-
-    def view(self) -> BudgetView:
-        return BudgetView(
-            used=self.out.epochs_used / self.fidelity.max_epochs,
-            total=self.cap / self.fidelity.max_epochs,
-            remaining_epochs=max(0, self.cap - self.out.epochs_used),
-            seconds_used=0.0,
-            seconds_total=None,
-        )
-
-    def ask(self) -> Proposal | Wait | Exhausted:
-        answer = self.call(lambda: self.s.ask(self.view()))
-        if not isinstance(answer, (Proposal, Wait, Exhausted)):
-            raise self.fail(f"ask() returned {answer!r}; expected Proposal, Wait or Exhausted")
-        if isinstance(answer, Wait):
-            self.out.waits += 1
-            if not self.in_flight:
-                raise self.fail("ask() returned Wait with no trial in flight")
-        return answer
-
-    def start(self, p: Proposal) -> None:
-        """Validate a proposal exactly as the harness does; put it in flight."""
-        if not isinstance(p.trial_id, int) or p.trial_id in self.configs:
-            raise self.fail(f"trial id {p.trial_id!r} is not fresh")
-        smuggled = [k for k in p.config if k in _FIDELITY_KEYS or str(k).startswith("tuner/")]
-        if smuggled:
-            raise self.fail(f"config carries the fidelity in {smuggled}; use target_epochs")
-        try:
-            config = self.space.canonical(p.config)
-        except InvalidConfigError as exc:
-            raise self.fail(f"proposed an invalid config: {exc}") from None
-        if not isinstance(p.target_epochs, int) or not (
-            1 <= p.target_epochs <= self.fidelity.max_epochs
-        ):
-            raise self.fail(
-                f"asked for {p.target_epochs!r} epochs; allowed 1..{self.fidelity.max_epochs}"
-            )
-        start = 0
-        if p.resume_from is not None:
-            if p.resume_from not in self.kept:
-                raise self.fail(
-                    f"trial {p.trial_id} resumes trial {p.resume_from}, which has not ended, "
-                    "failed, or whose weights keep_weights() did not keep"
-                )
-            if self.configs[p.resume_from] != config:
-                raise self.fail(
-                    f"trial {p.trial_id} resumes trial {p.resume_from} with another config"
-                )
-            start = self.kept[p.resume_from]
-            if p.target_epochs <= start:
-                raise self.fail(
-                    f"trial {p.trial_id} resumes trial {p.resume_from} at {p.target_epochs} "
-                    f"epochs, but its weights already have {start}"
-                )
-        self.configs[p.trial_id] = config
-        record = ProposalRecord(p.trial_id, config, p.target_epochs, p.resume_from)
-        self.out.proposals.append(record)
-        self.in_flight.append((record, start, len(self.out.proposals)))
+        self.fail_every = fail_every
+        self.opened = 0
 
     def value(self, config: Mapping[str, Any], epoch: int) -> float:
+        """The value the trial reports after ``epoch`` epochs."""
         v = self.objective(self.space, config, epoch)
         return v if self.direction == "maximize" else 1.0 - v
 
-    def finish_oldest(self) -> None:
-        """Train the oldest trial in flight like the harness; tell the strategy."""
-        p, start, n = self.in_flight.popleft()
-        fail_at = None
-        if self.fail_every and n % self.fail_every == 0:
-            # Alternate failures at the first new epoch and one later (after a report).
-            fail_at = min(p.target_epochs, start + 1 + (n // self.fail_every) % 2)
-        affordable = max(0, self.cap - self.out.epochs_used)
-        stop_at = min(p.target_epochs, start + affordable)
-        values: list[float] = []
-        status, reason = TrialStatus.COMPLETE, ""
-        if stop_at <= start:
-            status, reason = TrialStatus.STOPPED, "budget"
-        else:
-            for epoch in range(start + 1, stop_at + 1):
-                self.out.epochs_used += 1
-                if epoch == fail_at:
-                    status, reason = TrialStatus.FAILED, f"nan loss at epoch {epoch}"
-                    break
-                value = self.value(p.config, epoch)
-                values.append(value)
-                decision = self.call(partial(self.s.report, p.trial_id, epoch, value))
-                if not isinstance(decision, Decision):
-                    raise self.fail(f"report() returned {decision!r}; expected a Decision")
-                if epoch >= p.target_epochs:
-                    break
-                if decision is Decision.STOP:
-                    status, reason = TrialStatus.STOPPED, "strategy"
-                    break
-                if epoch >= stop_at:
-                    status, reason = TrialStatus.STOPPED, "budget"
-                    break
-        if self.out.epochs_used > self.cap:  # the driver's own invariant
-            raise self.fail(f"charged {self.out.epochs_used} epochs past the cap {self.cap}")
-        if status is not TrialStatus.FAILED:
-            keep = self.call(lambda: self.s.keep_weights(p.trial_id))
-            if keep:
-                self.kept[p.trial_id] = start + len(values)
-        result = TrialResult(status, tuple(values), start, reason)
-        self.out.results[p.trial_id] = result
-        self.call(lambda: self.s.tell(p.trial_id, result))
-        self.out.seconds_at.append(self.out.strategy_seconds)
-
-    def finish_all(self) -> None:
-        """Finish every trial in flight (cut at the cap if the budget is spent)."""
-        while self.in_flight:
-            self.finish_oldest()
+    def open(
+        self,
+        config: Mapping[str, Any],
+        config_key: str,
+        seed: int,
+        resume: Snapshot | None = None,
+    ) -> SyntheticSession:
+        """A session for ``config``, continuing ``resume`` if given."""
+        del seed  # the curves are deterministic
+        self.opened += 1
+        start = 0 if resume is None else resume.epochs
+        return SyntheticSession(self, config, config_key, start, self.opened)
 
 
 def drive(
@@ -353,7 +289,12 @@ def drive(
     max_seconds: float | None = None,
     max_asks: int = 20_000,
 ) -> DriveResult:
-    """Set the strategy up and run it like the harness, without training.
+    """Set the strategy up and run it in the harness's own loop, on the synthetic backend.
+
+    This is :class:`tunebench.loop.RunLoop`, the loop of every ``tunebench run``,
+    over :class:`SyntheticTrainer`: every protocol rule a run enforces is enforced
+    here, the ledger charges and cuts trials exactly as in a run, and with
+    ``concurrency > 1`` trials run on simulated workers, so ``Wait`` is exercised.
 
     Args:
         strategy: A fresh strategy instance.
@@ -368,8 +309,8 @@ def drive(
         concurrency: Trials in flight at most; 1 plays the sequential harness (where a
             ``Wait`` is a protocol error).
         objective: ``(space, config, epoch) -> value``.
-        max_trials: Stop after this many proposals (``ended = "max_trials"``).
-        max_seconds: Stop when the strategy has used this much time (``"deadline"``).
+        max_trials: Stop asking after this many proposals (``ended = "max_trials"``).
+        max_seconds: Stop asking when the strategy has used this much time (``"deadline"``).
         max_asks: Safety limit on calls to ``ask``.
 
     Returns:
@@ -378,50 +319,54 @@ def drive(
     Raises:
         ConformanceError: The strategy broke a protocol rule.
     """
+    from tunebench.events import TrialStart
+    from tunebench.ledger import Ledger
+    from tunebench.loop import Limits, MemoryLog, ProtocolError, RunLoop
+    from tunebench.trainer import SnapshotStore
+
     space = mlp_like_space() if space is None else space
-    d = _Driver(
-        strategy, space, fidelity, direction, budget_epochs, fail_every, concurrency, objective
+    label = f"strategy {type(strategy).__name__} ({strategy.name!r})"
+    loop = RunLoop(
+        strategy,
+        space,
+        fidelity,
+        Ledger.capped_in_epochs(fidelity.max_epochs, budget_epochs),
+        SyntheticTrainer(space, direction, objective, fail_every),
+        SnapshotStore(Path(tempfile.gettempdir()) / "tunebench-kit-unused"),
+        run_seed=seed,
+        concurrency=concurrency,
+        limits=Limits(max_trials, max_seconds, max_asks),
     )
     t0 = time.perf_counter()
     strategy.setup(space, fidelity, direction, seed)
-    d.out.setup_seconds = time.perf_counter() - t0
-    asks = 0
-    while True:
-        if d.out.epochs_used >= budget_epochs:
-            d.finish_all()  # the harness stops asking; trials in flight are cut
-            d.out.ended = "budget"
-            break
-        if max_trials is not None and len(d.out.proposals) >= max_trials:
-            d.finish_all()
-            d.out.ended = "max_trials"
-            break
-        if max_seconds is not None and d.out.strategy_seconds >= max_seconds:
-            d.finish_all()
-            d.out.ended = "deadline"
-            break
-        if len(d.in_flight) >= concurrency:
-            d.finish_oldest()
-            continue
-        asks += 1
-        if asks > max_asks:
-            raise d.fail(f"neither exhausted nor out of budget after {max_asks} asks")
-        answer = d.ask()
-        if isinstance(answer, Exhausted):
-            d.finish_all()
-            d.out.ended = "exhausted"
-            break
-        if isinstance(answer, Wait):
-            d.finish_oldest()
-            continue
-        d.start(answer)
-        if concurrency == 1:
-            d.finish_oldest()
-    if d.out.ended == "exhausted":
-        for _ in range(3):
-            again = d.call(lambda: strategy.ask(d.view()))
-            if not isinstance(again, Exhausted):
-                raise d.fail(f"ask() after Exhausted returned {again!r}; it must stay Exhausted")
-    return d.out
+    setup_seconds = time.perf_counter() - t0
+    log = MemoryLog()
+    try:
+        end = loop.run(log)
+        if end.kind == "exhausted":
+            for _ in range(3):
+                again = loop.timed(lambda: strategy.ask(loop.ledger.view()))
+                if not isinstance(again, Exhausted):
+                    raise ConformanceError(
+                        f"{label}: ask() after Exhausted returned {again!r}; it must stay Exhausted"
+                    )
+    except ProtocolError as exc:
+        raise ConformanceError(f"{label}: {exc}") from None
+    finally:
+        loop.store.clear()
+    out = DriveResult(budget_epochs=budget_epochs, setup_seconds=setup_seconds)
+    for e in log.events:
+        if isinstance(e, TrialStart):
+            out.proposals.append(ProposalRecord(e.trial, e.config, e.target_epochs, e.resume_from))
+    out.results = dict(loop.results)
+    out.epochs_used = loop.ledger.epochs
+    out.ended = end.kind
+    out.waits = loop.waits
+    out.strategy_seconds = loop.ledger.overhead_seconds
+    out.seconds_at = list(loop.told_at)
+    if out.epochs_used > budget_epochs:  # the ledger's own invariant
+        raise ConformanceError(f"{label}: charged {out.epochs_used} epochs past the cap")
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,11 +26,11 @@ from typing import Any
 
 from tunebench.backend import configure
 from tunebench.datasets import available_problems
-from tunebench.executor import problem_data
 from tunebench.plan import default_table
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import available_strategies
 from tunebench.table import LearningCurveTable, TableError
+from tunebench.trial_backends import problem_data
 
 
 def _run(

@@ -9,6 +9,7 @@ import optuna
 import pytest
 
 import tunebench.executor as executor_mod
+import tunebench.trial_backends as backends_mod
 from tunebench.check import build_baseline, compare, compare_logs, format_findings
 from tunebench.executor import MatrixRunner
 from tunebench.matrix import parse_matrix
@@ -37,7 +38,7 @@ def run_matrix(
     root: Path, table: Path, registry: dict[str, Any], random_cls: type, mp: pytest.MonkeyPatch
 ) -> Path:
     strategies = {**available_strategies(), "random": random_cls}
-    mp.setattr(executor_mod, "available_problems", lambda: registry)
+    mp.setattr(backends_mod, "available_problems", lambda: registry)
     mp.setattr(executor_mod, "available_strategies", lambda: strategies)
     text = (
         'name = "chk"\nmode = "replay"\nseeds = 8\n[budget]\nfull_evaluations = 2\n'

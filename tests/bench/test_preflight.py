@@ -167,9 +167,3 @@ def test_bad_concurrency_is_refused(tmp_path: Path, value: str, message: str) ->
     path = matrix(tmp_path, "stocks-mlp")
     path.write_text(path.read_text().replace("[budget]\n", f"[budget]\nconcurrency = {value}\n"))
     assert message in refused(tmp_path, path)
-
-
-def test_live_entry_with_trials_in_flight_is_refused_for_now(tmp_path: Path) -> None:
-    extra = 'mode = "live"\nmax_epochs = 1\nconcurrency = 2\n'
-    err = refused(tmp_path, matrix(tmp_path, "stocks-mlp", extra=extra))
-    assert "problems[0].concurrency: 2 trials in flight need replay mode for now" in err

@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tunebench.events import Epoch, TrialStart
+from tunebench.ledger import Cost
 from tunebench.records import (
     TrialLog,
     is_complete,
@@ -19,7 +21,8 @@ from tunebench.records import (
 def test_trial_log_flushes_each_event(tmp_path: Path) -> None:
     ticks = iter([100.0, 100.5, 101.25])
     log = TrialLog(tmp_path / "trials.jsonl", clock=lambda: next(ticks))
-    log.write("trial_start", trial=0, config={"a": 1})
+    log.write(TrialStart(trial=0, config={"a": 1}, target_epochs=2, resume_from=None,
+                         start_epoch=0))  # fmt: skip
     # Readable before close: a kill right now would keep this line.
     lines = (tmp_path / "trials.jsonl").read_text().splitlines()
     assert json.loads(lines[0]) == {
@@ -27,8 +30,12 @@ def test_trial_log_flushes_each_event(tmp_path: Path) -> None:
         "t": 0.5,
         "trial": 0,
         "config": {"a": 1},
+        "target_epochs": 2,
+        "resume_from": None,
+        "start_epoch": 0,
     }
-    log.write("epoch", trial=0, value=float("nan"))
+    log.write(Epoch(trial=0, epoch=1, value=float("nan"), loss=1.0, cost=Cost(1, 1.0, 1.0),
+                    budget_used=0.5))  # fmt: skip
     log.close()
     events = read_trials(tmp_path)
     assert events[1]["t"] == 1.25

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import tunebench.executor as executor_mod
+import tunebench.trial_backends as backends_mod
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.records import read_trials
 from tunebench.runner import RunSpec, execute_run
@@ -101,7 +101,7 @@ def test_replay_matrix_through_the_executor(
     from tunebench.progress import LineProgress
     from tunebench.strategies import available_strategies
 
-    monkeypatch.setattr(executor_mod, "available_problems", lambda: tiny_registry)
+    monkeypatch.setattr(backends_mod, "available_problems", lambda: tiny_registry)
     text = (
         'name = "rp"\nmode = "replay"\nseeds = 3\n[budget]\nfull_evaluations = 2\n'
         f'[[problems]]\nname = "tiny-stocks"\nmax_epochs = 3\ntable = "{table_path.name}"\n'

@@ -244,3 +244,27 @@ def test_a_trial_raising_an_empty_message_fails_alone(
     assert [e["status"] for e in ends] == ["failed", "complete"]
     assert ends[0]["reason"] == kind
     assert record["result"]["n_failed"] == 1
+
+
+def test_live_run_with_concurrency_two_trains_two_trials_at_once(
+    tmp_path: Path, data: Any
+) -> None:
+    problem, splits = data
+    record = execute_run(
+        spec(concurrency=2, full_evaluations=4), tmp_path, problem, splits, RandomSearch()
+    )
+    assert record["status"] == "complete" and record["ledger"]["epochs"] == 8
+    epochs = events(tmp_path, "epoch")
+    assert {e["worker"] for e in epochs} == {0, 1}
+    assert all(e["start"] < e["end"] for e in epochs)
+    # Some epoch of one trial trained while an epoch of another trial was training.
+    overlapping = [
+        (a["trial"], b["trial"])
+        for a in epochs
+        for b in epochs
+        if a["trial"] < b["trial"] and a["start"] < b["end"] and b["start"] < a["end"]
+    ]
+    assert overlapping
+    ends = events(tmp_path, "trial_end")
+    assert len(ends) == record["result"]["n_trials"] and record["result"]["n_failed"] == 0
+    assert record["spec"]["concurrency"] == 2
