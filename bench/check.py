@@ -33,6 +33,7 @@ from tunebench.events import Event
 from tunebench.ledger import Cost
 from tunebench.records import TRIALS_FILE, read_events, write_json_atomic
 from tunebench.reports.collect import collect
+from tunebench.results_dir import run_folders
 
 __all__ = [
     "Finding",
@@ -237,14 +238,14 @@ def _comparable(run_dir: Path) -> list[Event]:
 def compare_logs(results: Path, other: Path) -> list[Finding]:
     """Determinism: every run's trial log must equal the same run's in ``other``."""
     findings = []
-    for log in sorted(results.glob(f"*/*/seed=*/{TRIALS_FILE}")):
-        rel = log.parent.relative_to(results)
+    for run_dir in run_folders(results, with_file=TRIALS_FILE):
+        rel = run_dir.relative_to(results)
         cell = f"{rel.parts[0]}/{rel.parts[1]}"
         twin = other / rel
         if not (twin / TRIALS_FILE).is_file():
             findings.append(Finding(cell, f"determinism ({rel.parts[2]})", "log", "absent", False))
             continue
-        a, b = _comparable(log.parent), _comparable(twin)
+        a, b = _comparable(run_dir), _comparable(twin)
         first = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), None)
         same = first is None and len(a) == len(b)
         note = "" if same else f"first difference at event {first if first is not None else len(b)}"

@@ -1,14 +1,50 @@
-"""The results folder: ``<root>/<matrix>/`` holds one matrix's runs and its ``matrix.json``."""
+"""The results folder: ``<root>/<matrix>/`` holds one matrix's runs and its ``matrix.json``.
+
+This module owns the layout: ``<matrix>/<problem label>/<strategy label>/seed=<k>/``
+holds one run (``run.json`` and ``trials.jsonl``, see :mod:`tunebench.records`).
+Everything that lists runs goes through :func:`run_folders`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from tunebench.errors import TunebenchError
+from tunebench.records import RUN_FILE, TRIALS_FILE
 
-__all__ = ["MATRIX_FILE", "ResultsFolderError", "matrix_folders", "resolve_matrix_folder"]
+__all__ = [
+    "MATRIX_FILE",
+    "RUN_PATTERN",
+    "ResultsFolderError",
+    "matrix_folders",
+    "resolve_matrix_folder",
+    "run_folders",
+    "run_key",
+]
 
 MATRIX_FILE = "matrix.json"
+
+#: A run's folder, relative to its matrix's results folder.
+RUN_PATTERN = "*/*/seed=*"
+
+
+def run_folders(results: Path, *, with_file: str | None = None) -> list[Path]:
+    """Every run folder of a matrix's results folder, sorted.
+
+    Args:
+        results: ``results/<matrix>``.
+        with_file: Only folders holding this file (``run.json`` or ``trials.jsonl``);
+            ``None``: folders holding either.
+    """
+    names = (RUN_FILE, TRIALS_FILE) if with_file is None else (with_file,)
+    found = {p.parent for name in names for p in results.glob(f"{RUN_PATTERN}/{name}")}
+    return sorted(found)
+
+
+def run_key(run_dir: Path) -> tuple[str, str, int]:
+    """``(problem label, strategy label, seed)`` of a run folder."""
+    problem, strategy, seed_part = run_dir.parts[-3:]
+    return problem, strategy, int(seed_part.split("=", 1)[1])
 
 
 class ResultsFolderError(TunebenchError, FileNotFoundError):

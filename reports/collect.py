@@ -33,6 +33,7 @@ import pandas as pd
 
 from tunebench.events import Epoch, TrialEnd, TrialStart
 from tunebench.records import RUN_FILE, TRIALS_FILE, read_events, read_json
+from tunebench.results_dir import run_folders, run_key
 
 __all__ = ["TABLES", "collect", "write_tables"]
 
@@ -108,12 +109,9 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
     runs: list[dict[str, Any]] = []
     trials: list[dict[str, Any]] = []
     epochs: list[dict[str, Any]] = []
-    run_dirs = sorted(p.parent for p in results.glob(f"*/*/seed=*/{TRIALS_FILE}"))
-    run_dirs += sorted(
-        p.parent
-        for p in results.glob(f"*/*/seed=*/{RUN_FILE}")
-        if not (p.parent / TRIALS_FILE).exists()
-    )
+    # Runs with a trial log first, then failed runs that never wrote one (as before).
+    logged = run_folders(results, with_file=TRIALS_FILE)
+    run_dirs = logged + [d for d in run_folders(results, with_file=RUN_FILE) if d not in logged]
     if not run_dirs:
         raise FileNotFoundError(
             f"no runs under {results} (expected <problem>/<strategy>/seed=<k>/)"
@@ -121,12 +119,11 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
     for run_dir in run_dirs:
         record = read_json(run_dir / RUN_FILE) if (run_dir / RUN_FILE).is_file() else {}
         if not record:  # in flight or killed: its trial log is still worth a row
-            problem, strategy, seed_part = run_dir.parts[-3:]
+            problem, strategy, seed = run_key(run_dir)
             record = {
                 "status": "incomplete",
-                "spec": {"problem": problem, "strategy_label": strategy,
-                         "seed": int(seed_part.split("=", 1)[1])},
-            }  # fmt: skip
+                "spec": {"problem": problem, "strategy_label": strategy, "seed": seed},
+            }
         row = _run_row(record, run_dir, matrix)
         runs.append(row)
         key = {k: row[k] for k in ("matrix", "problem", "strategy", "seed")}

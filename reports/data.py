@@ -19,6 +19,7 @@ import pandas as pd
 from tunebench.errors import TunebenchError
 from tunebench.records import RUN_FILE, TRIALS_FILE
 from tunebench.reports.collect import TABLES, collect
+from tunebench.results_dir import run_folders
 
 __all__ = [
     "NoResultsError",
@@ -124,11 +125,12 @@ class ReportData:
 def _records(results: Path) -> tuple[float, int]:
     """The newest run record's mtime under ``results`` and the number of run folders."""
     newest = 0.0
-    folders = set()
-    for pattern in (f"*/*/seed=*/{RUN_FILE}", f"*/*/seed=*/{TRIALS_FILE}"):
-        for path in results.glob(pattern):
-            newest = max(newest, path.stat().st_mtime)
-            folders.add(path.parent)
+    folders = run_folders(results)
+    for folder in folders:
+        for name in (RUN_FILE, TRIALS_FILE):
+            path = folder / name
+            if path.is_file():
+                newest = max(newest, path.stat().st_mtime)
     return newest, len(folders)
 
 
