@@ -31,7 +31,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -42,6 +42,7 @@ from tunebench.plan import plan_runs
 from tunebench.progress import Progress
 from tunebench.records import RUN_FILE, TRIALS_FILE, is_complete, read_json, write_json_atomic
 from tunebench.results_dir import MATRIX_FILE
+from tunebench.run_record import FailedRun, RunRecord, write_run_record
 from tunebench.runner import RunSpec, run_on_backend
 from tunebench.strategies import available_strategies
 from tunebench.trial_backends import needs_keras, open_backend
@@ -100,14 +101,14 @@ class RunOutcome:
     Attributes:
         spec: The run.
         status: ``"complete"``, ``"skipped"`` (already complete) or ``"failed"``.
-        record: The ``run.json`` content.
+        record: The run's record (``None`` when skipped).
         trials_text: The ``trials.jsonl`` content when the worker could not write
             it into the results folder itself (Dask), else ``None``.
     """
 
     spec: RunSpec
     status: str
-    record: dict[str, Any] = field(default_factory=dict)
+    record: RunRecord | FailedRun | None = None
     trials_text: str | None = None
 
 
@@ -119,14 +120,13 @@ class RunOutcome:
 _PROGRESS: Any = None
 
 
-def _failure(spec: RunSpec, exc: BaseException, tb: str) -> dict[str, Any]:
-    return {
-        "status": "failed",
-        "spec": spec.to_dict(),
-        "error": describe_exception(exc),
-        "traceback": tb,
-        "worker": f"{socket.gethostname()}:{os.getpid()}",
-    }
+def _failure(spec: RunSpec, exc: BaseException, tb: str) -> FailedRun:
+    return FailedRun(
+        spec=spec,
+        error=describe_exception(exc),
+        traceback=tb,
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+    )
 
 
 def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None) -> RunOutcome:
@@ -140,6 +140,7 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
         def on_charge(fraction: float) -> None:
             _PROGRESS.put((run_key, fraction))
 
+    record: RunRecord | FailedRun
     try:
         if needs_keras(spec):
             configure(task.backend, task.threads)
@@ -164,7 +165,7 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
     except Exception as exc:  # one broken run must not stop the matrix
         record = _failure(spec, exc, traceback.format_exc())
         if not remote:
-            write_json_atomic(run_dir / RUN_FILE, record)
+            write_run_record(run_dir, record)
         status = "failed"
     trials_text = None
     if remote:
@@ -541,9 +542,10 @@ class MatrixRunner:
         Kaggle sample) record ``provenance.data.variant``; the first complete run
         of a problem entry fixes it for the folder, in ``data_variants.json``.
         """
-        data = (outcome.record.get("provenance") or {}).get("data") or {}
-        variant = data.get("variant")
-        if outcome.status != "complete" or variant is None:
+        if not isinstance(outcome.record, RunRecord):
+            return None
+        variant = (outcome.record.provenance.get("data") or {}).get("variant")
+        if variant is None:
             return None
         path = self.root / DATA_VARIANTS_FILE
         known = read_json(path) if path.is_file() else {}
@@ -561,14 +563,14 @@ class MatrixRunner:
         """Write what a worker could not write itself; the trial log before run.json."""
         conflict = self._variant_conflict(outcome)
         if conflict is not None:
-            record = {**outcome.record, "status": "failed", "error": conflict}
+            record = FailedRun(spec=outcome.spec, error=conflict)
             outcome = RunOutcome(outcome.spec, "failed", record, outcome.trials_text)
-            write_json_atomic(self.root / outcome.spec.rel_dir / RUN_FILE, record)
+            write_run_record(self.root / outcome.spec.rel_dir, record)
         run_dir = self.root / outcome.spec.rel_dir
         if not shares_disk:
             run_dir.mkdir(parents=True, exist_ok=True)
             if outcome.trials_text is not None:
                 (run_dir / TRIALS_FILE).write_text(outcome.trials_text, encoding="utf-8")
-        if not shares_disk or not (run_dir / RUN_FILE).is_file():
-            write_json_atomic(run_dir / RUN_FILE, outcome.record)
+        if outcome.record is not None and (not shares_disk or not (run_dir / RUN_FILE).is_file()):
+            write_run_record(run_dir, outcome.record)
         return outcome

@@ -16,6 +16,7 @@ caps the run, chosen per matrix:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tunebench.errors import TunebenchError
 from tunebench.strategies.base import BudgetView
@@ -171,7 +172,7 @@ class Ledger:
             seconds_total=self.cap_seconds,
         )
 
-    def totals(self) -> dict[str, float]:
+    def totals(self) -> dict[str, Any]:
         """Everything charged, for ``run.json``."""
         return {
             "epochs": self.epochs,

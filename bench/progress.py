@@ -7,7 +7,7 @@ cap), so its ETA follows the work actually charged, not the number of runs.
 from __future__ import annotations
 
 import sys
-from typing import Any, Protocol
+from typing import Protocol
 
 from rich.console import Console
 from rich.progress import (
@@ -20,23 +20,27 @@ from rich.progress import (
 )
 from rich.progress import Progress as RichBar
 
-from tunebench.runner import RunSpec
+from tunebench.run_record import FailedRun, RunRecord
+from tunebench.runspec import RunSpec
+
+#: What a finished run left: its record, or ``None`` (skipped).
+Record = RunRecord | FailedRun | None
 
 __all__ = ["BarProgress", "LineProgress", "Progress", "describe_outcome"]
 
 
-def describe_outcome(spec: RunSpec, status: str, record: dict[str, Any]) -> str:
+def describe_outcome(spec: RunSpec, status: str, record: RunRecord | FailedRun | None) -> str:
     """One line about a finished run."""
     where = f"{spec.problem}/{spec.strategy_label}/seed={spec.seed}"
-    if status == "failed":
-        return f"FAILED {where}: {record.get('error', '')}"
-    result = record.get("result", {})
-    best = result.get("best_value")
-    test = result.get("test_value")
+    if isinstance(record, FailedRun):
+        return f"FAILED {where}: {record.error}"
+    if record is None:
+        return f"{status} {where}"
+    result = record.result
     fmt = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731
     return (
-        f"done {where}: best val {fmt(best)}, test {fmt(test)}, "
-        f"{result.get('n_trials', 0)} trials, {result.get('budget_used', 0):.2f} full evals"
+        f"done {where}: best val {fmt(result.best_value)}, test {fmt(result.test_value)}, "
+        f"{result.n_trials} trials, {result.budget_used:.2f} full evals"
     )
 
 
@@ -52,7 +56,9 @@ class Progress(Protocol):
     def advance(self, budget: float) -> None:
         """``budget`` more units were charged."""
 
-    def run_finished(self, spec: RunSpec, status: str, record: dict[str, Any]) -> None:
+    def run_finished(
+        self, spec: RunSpec, status: str, record: RunRecord | FailedRun | None
+    ) -> None:
         """A run ended ("complete" or "failed")."""
 
     def finish(self) -> None:
@@ -78,7 +84,9 @@ class LineProgress:
     def advance(self, budget: float) -> None:
         """Nothing to show."""
 
-    def run_finished(self, spec: RunSpec, status: str, record: dict[str, Any]) -> None:
+    def run_finished(
+        self, spec: RunSpec, status: str, record: RunRecord | FailedRun | None
+    ) -> None:
         """Count the run; print a line unless quiet (failures always print)."""
         self.done += 1
         self.failed += status == "failed"
@@ -133,7 +141,9 @@ class BarProgress:
         assert self.task is not None
         self.bar.advance(self.task, budget)
 
-    def run_finished(self, spec: RunSpec, status: str, record: dict[str, Any]) -> None:
+    def run_finished(
+        self, spec: RunSpec, status: str, record: RunRecord | FailedRun | None
+    ) -> None:
         """Count the run and print its line (failures always, others with verbose)."""
         assert self.task is not None
         self.done += 1

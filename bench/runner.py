@@ -20,7 +20,15 @@ from tunebench.events import Final
 from tunebench.ledger import Ledger
 from tunebench.loop import ProtocolError, RunLoop, TrialRecord, pick_incumbent
 from tunebench.provenance import provenance
-from tunebench.records import RUN_FILE, TRIALS_FILE, TrialLog, write_json_atomic
+from tunebench.records import TRIALS_FILE, TrialLog
+from tunebench.run_record import (
+    LedgerTotals,
+    MetricInfo,
+    RunRecord,
+    RunResult,
+    Timings,
+    write_run_record,
+)
 from tunebench.runspec import RunSpec
 from tunebench.seeding import seed_for, seeds_of_run
 from tunebench.strategies.base import Fidelity, Strategy, TrialStatus
@@ -97,7 +105,7 @@ def execute_run(
     on_charge: Callable[[float], None] | None = None,
     extra_provenance: Mapping[str, Any] | None = None,
     table: LearningCurveTable | None = None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """Run one (problem, strategy, seed) to the end and write its records.
 
     Args:
@@ -112,7 +120,7 @@ def execute_run(
         extra_provenance: Recorded in ``run.json`` provenance (backend, threads...).
 
     Returns:
-        The content of the ``run.json`` that was written.
+        The record written to ``run.json``.
     """
     backend = backend_for(spec, problem, splits, table)
     return run_on_backend(
@@ -128,7 +136,7 @@ def run_on_backend(
     *,
     on_charge: Callable[[float], None] | None = None,
     extra_provenance: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> RunRecord:
     """:func:`execute_run` on a backend already chosen (see :func:`backend_for`).
 
     On a simulated backend the trial log's ``t`` is the simulated clock (seconds
@@ -172,36 +180,35 @@ def run_on_backend(
     finally:
         store.clear()
     statuses = [t.status for t in loop.trials.values()]
-    record = {
-        "status": "complete",
-        "spec": spec.to_dict(),
-        "result": {
-            "best_trial": None if best is None else best.trial_id,
-            "best_config": None if best is None else best.config,
-            "best_value": None if best is None else best.values[-1],
-            "best_epochs": None if best is None else best.epochs,
-            "test_value": None if best is None else best.test_value,
-            "budget_used": ledger.budget_used,
-            "n_trials": len(loop.trials),
-            "n_complete": statuses.count(TrialStatus.COMPLETE),
-            "n_stopped": statuses.count(TrialStatus.STOPPED),
-            "n_failed": statuses.count(TrialStatus.FAILED),
-            "end_reason": end.text,
-            "retrain_test_values": retrain_scores,
-            "retrain_test_mean": float(np.mean(retrain_scores)) if retrain_scores else None,
-            "retrain_test_std": (
+    record = RunRecord(
+        spec=spec,
+        result=RunResult(
+            best_trial=None if best is None else best.trial_id,
+            best_config=None if best is None else best.config,
+            best_value=None if best is None else best.values[-1],
+            best_epochs=None if best is None else best.epochs,
+            test_value=None if best is None else best.test_value,
+            budget_used=ledger.budget_used,
+            n_trials=len(loop.trials),
+            n_complete=statuses.count(TrialStatus.COMPLETE),
+            n_stopped=statuses.count(TrialStatus.STOPPED),
+            n_failed=statuses.count(TrialStatus.FAILED),
+            end_reason=end.text,
+            retrain_test_values=retrain_scores,
+            retrain_test_mean=float(np.mean(retrain_scores)) if retrain_scores else None,
+            retrain_test_std=(
                 float(np.std(retrain_scores, ddof=1)) if len(retrain_scores) > 1 else None
             ),
-        },
-        "metric": {"name": problem.metric, "direction": problem.direction},
-        "ledger": ledger.totals(),
-        "timings": {
-            "wall_seconds": time.perf_counter() - t_start,
-            "test_eval_seconds": loop.eval_seconds,
-            "retrain_seconds": t_final,
-        },
-        "strategy_params": strategy.get_params(),
-        "provenance": provenance(
+        ),
+        metric=MetricInfo(name=problem.metric, direction=problem.direction),
+        ledger=LedgerTotals(**ledger.totals()),
+        timings=Timings(
+            wall_seconds=time.perf_counter() - t_start,
+            test_eval_seconds=loop.eval_seconds,
+            retrain_seconds=t_final,
+        ),
+        strategy_params=strategy.get_params(),
+        provenance=provenance(
             seeds,
             {
                 **backend.provenance,
@@ -209,6 +216,6 @@ def run_on_backend(
                 **(extra_provenance or {}),
             },
         ),
-    }
-    write_json_atomic(run_dir / RUN_FILE, record)
+    )
+    write_run_record(run_dir, record)
     return record

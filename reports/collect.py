@@ -4,7 +4,7 @@
 
 ``runs.parquet``: one row per run folder.
     matrix, problem (the entry's label: ``name`` or ``name@mode``), problem_name,
-    mode (live or replay), strategy (the label), strategy_name, seed, status, metric,
+    mode (live or replay), concurrency, strategy (the label), strategy_name, seed, status, metric,
     direction, max_epochs, budget_full_evaluations, budget_seconds, best_trial,
     best_value, best_epochs, test_value, retrain_test_mean, retrain_test_std,
     retrain_repeats, budget_used, n_trials, n_complete, n_stopped, n_failed,
@@ -32,65 +32,83 @@ from typing import Any
 import pandas as pd
 
 from tunebench.events import Epoch, TrialEnd, TrialStart
-from tunebench.records import RUN_FILE, TRIALS_FILE, read_events, read_json
+from tunebench.records import RUN_FILE, TRIALS_FILE, read_events
 from tunebench.results_dir import run_folders, run_key
+from tunebench.run_record import FailedRun, RunRecord, read_run_record
 
 __all__ = ["TABLES", "collect", "write_tables"]
 
 TABLES = ("runs", "trials", "epochs")
 
 
-def _run_row(record: dict[str, Any], run_dir: Path, matrix: str) -> dict[str, Any]:
-    spec = record.get("spec", {})
-    result = record.get("result", {})
-    ledger = record.get("ledger", {})
-    prov = record.get("provenance", {})
-    return {
-        "matrix": matrix,
-        "problem": spec.get("problem_label") or spec.get("problem"),
-        "problem_name": spec.get("problem"),
-        "mode": spec.get("mode"),
-        "concurrency": spec.get("concurrency", 1),
-        "strategy": spec.get("strategy_label"),
-        "strategy_name": spec.get("strategy"),
-        "seed": spec.get("seed"),
-        "status": record.get("status"),
-        "metric": record.get("metric", {}).get("name"),
-        "direction": record.get("metric", {}).get("direction"),
-        "max_epochs": spec.get("max_epochs"),
-        "budget_full_evaluations": spec.get("full_evaluations"),
-        "budget_seconds": spec.get("seconds"),
-        "best_trial": result.get("best_trial"),
-        "best_value": result.get("best_value"),
-        "best_epochs": result.get("best_epochs"),
-        "test_value": result.get("test_value"),
-        "retrain_test_mean": result.get("retrain_test_mean"),
-        "retrain_test_std": result.get("retrain_test_std"),
-        "retrain_repeats": spec.get("retrain_repeats", 0),
-        "budget_used": result.get("budget_used"),
-        "n_trials": result.get("n_trials"),
-        "n_complete": result.get("n_complete"),
-        "n_stopped": result.get("n_stopped"),
-        "n_failed": result.get("n_failed"),
-        "end_reason": result.get("end_reason"),
-        "epochs": ledger.get("epochs"),
-        "train_seconds": ledger.get("train_seconds"),
-        "setup_seconds": ledger.get("setup_seconds"),
-        "strategy_seconds": ledger.get("strategy_seconds"),
-        "flops": ledger.get("flops"),
-        "wall_seconds": record.get("timings", {}).get("wall_seconds"),
-        "test_eval_seconds": record.get("timings", {}).get("test_eval_seconds"),
-        "retrain_seconds": record.get("timings", {}).get("retrain_seconds"),
-        "retrain_test_values": json.dumps(result.get("retrain_test_values") or []),
-        "backend": prov.get("backend"),
-        "threads": prov.get("threads"),
-        "data_variant": (prov.get("data") or {}).get("variant"),
+_RESULT_COLUMNS = (
+    "best_trial", "best_value", "best_epochs", "test_value", "retrain_test_mean",
+    "retrain_test_std", "budget_used", "n_trials", "n_complete", "n_stopped", "n_failed",
+    "end_reason",
+)  # fmt: skip
+_LEDGER_COLUMNS = ("epochs", "train_seconds", "setup_seconds", "strategy_seconds", "flops")
+_TIMING_COLUMNS = ("wall_seconds", "test_eval_seconds", "retrain_seconds")
+
+
+def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -> dict[str, Any]:
+    """One row of ``runs.parquet``; ``None``: a run in flight or killed (its folder names it)."""
+    row: dict[str, Any] = {"matrix": matrix}
+    if record is None:
+        problem, strategy, seed = run_key(run_dir)
+        row.update(
+            problem=problem,
+            problem_name=problem,
+            mode=None,
+            concurrency=1,
+            strategy=strategy,
+            strategy_name=None,
+            seed=seed,
+            status="incomplete",
+        )
+        spec = None
+    else:
+        spec = record.spec
+        row.update(
+            problem=spec.problem_label or spec.problem,
+            problem_name=spec.problem,
+            mode=spec.mode,
+            concurrency=spec.concurrency,
+            strategy=spec.strategy_label,
+            strategy_name=spec.strategy,
+            seed=spec.seed,
+            status=record.status,
+        )
+    done = record if isinstance(record, RunRecord) else None
+    row.update(
+        metric=None if done is None else done.metric.name,
+        direction=None if done is None else done.metric.direction,
+        max_epochs=None if spec is None else spec.max_epochs,
+        budget_full_evaluations=None if spec is None else spec.full_evaluations,
+        budget_seconds=None if spec is None else spec.seconds,
+    )
+    for name in _RESULT_COLUMNS[:6]:
+        row[name] = None if done is None else getattr(done.result, name)
+    row["retrain_repeats"] = 0 if spec is None else spec.retrain_repeats
+    for name in _RESULT_COLUMNS[6:]:
+        row[name] = None if done is None else getattr(done.result, name)
+    for name in _LEDGER_COLUMNS:
+        row[name] = None if done is None else getattr(done.ledger, name)
+    for name in _TIMING_COLUMNS:
+        row[name] = None if done is None else getattr(done.timings, name)
+    prov = {} if done is None else done.provenance
+    data = prov.get("data") or {}
+    row.update(
+        retrain_test_values=json.dumps([] if done is None else done.result.retrain_test_values),
+        backend=prov.get("backend"),
+        threads=prov.get("threads"),
+        data_variant=data.get("variant"),
         # the table actually served (provenance), else the one the spec asked for
-        "table": (prov.get("data") or {}).get("table") or spec.get("table"),
-        "git_commit": (prov.get("git") or {}).get("commit"),
-        "error": record.get("error"),
-        "run_dir": str(run_dir),
-    }
+        table=data.get("table") or (None if spec is None else spec.table),
+        git_commit=(prov.get("git") or {}).get("commit"),
+        error=record.error if isinstance(record, FailedRun) else None,
+        run_dir=str(run_dir),
+    )
+    return row
 
 
 def collect(results: Path) -> dict[str, pd.DataFrame]:
@@ -117,14 +135,8 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
             f"no runs under {results} (expected <problem>/<strategy>/seed=<k>/)"
         )
     for run_dir in run_dirs:
-        record = read_json(run_dir / RUN_FILE) if (run_dir / RUN_FILE).is_file() else {}
-        if not record:  # in flight or killed: its trial log is still worth a row
-            problem, strategy, seed = run_key(run_dir)
-            record = {
-                "status": "incomplete",
-                "spec": {"problem": problem, "strategy_label": strategy, "seed": seed},
-            }
-        row = _run_row(record, run_dir, matrix)
+        # None: in flight or killed; its trial log is still worth a row
+        row = _run_row(read_run_record(run_dir), run_dir, matrix)
         runs.append(row)
         key = {k: row[k] for k in ("matrix", "problem", "strategy", "seed")}
         if not (run_dir / TRIALS_FILE).is_file():

@@ -25,7 +25,8 @@ from pathlib import Path
 
 from tunebench.backend import configure
 from tunebench.datasets import available_problems
-from tunebench.records import read_trials
+from tunebench.events import TrialStart
+from tunebench.records import read_events
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import RandomSearch
 from tunebench.trainer import EpochOutcome, LiveTrainer
@@ -77,17 +78,17 @@ def main() -> None:
             t0 = time.perf_counter()
             record = execute_run(spec, Path(tmp), problem, splits, RandomSearch())
             harness_wall = time.perf_counter() - t0
-            configs = [e["config"] for e in read_trials(Path(tmp)) if e["event"] == "trial_start"]
-        led, n = record["ledger"], record["result"]["n_trials"]
-        evals = record["timings"]["test_eval_seconds"]
-        rest = harness_wall - led["train_seconds"] - led["setup_seconds"]
-        rest -= led["strategy_seconds"] + evals
+            configs = [e.config for e in read_events(Path(tmp)) if isinstance(e, TrialStart)]
+        led, n = record.ledger, record.result.n_trials
+        evals = record.timings.test_eval_seconds
+        rest = harness_wall - led.train_seconds - led.setup_seconds
+        rest -= led.strategy_seconds + evals
         print(f"\n[{rep + 1}/{args.repeats}] harness: {n} trials x {args.epochs} epochs "
               f"in {harness_wall:.2f} s")  # fmt: skip
         for label, value in [
-            ("training epochs", led["train_seconds"]),
-            ("model setup", led["setup_seconds"]),
-            ("strategy (ask/report/tell)", led["strategy_seconds"]),
+            ("training epochs", led.train_seconds),
+            ("model setup", led.setup_seconds),
+            ("strategy (ask/report/tell)", led.strategy_seconds),
             ("test evaluation of each trial", evals),
             ("harness rest (logging, checks, clear_session)", rest),
         ]:

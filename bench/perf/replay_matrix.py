@@ -28,6 +28,9 @@ from pathlib import Path
 
 from tunebench.datasets import available_problems
 from tunebench.plan import default_table
+from tunebench.records import RUN_FILE
+from tunebench.results_dir import matrix_folders, run_folders
+from tunebench.run_record import RunRecord, read_run_record
 from tunebench.strategies import available_strategies
 from tunebench.table import LearningCurveTable
 
@@ -81,14 +84,15 @@ def main() -> None:
         per: dict[str, list[float]] = defaultdict(list)
         overhead: dict[str, float] = defaultdict(float)
         failed = 0
-        for run_file in out.glob("*/*/*/seed=*/run.json"):
-            record = json.loads(run_file.read_text())
-            if record.get("status") != "complete":
-                failed += 1
-                continue
-            name = record["spec"]["strategy_label"]
-            per[name].append(record["timings"]["wall_seconds"])
-            overhead[name] += record["ledger"]["strategy_seconds"]
+        for matrix_dir in matrix_folders(out):
+            for run_dir in run_folders(matrix_dir, with_file=RUN_FILE):
+                record = read_run_record(run_dir)
+                if not isinstance(record, RunRecord):
+                    failed += 1
+                    continue
+                name = record.spec.strategy_label
+                per[name].append(record.timings.wall_seconds)
+                overhead[name] += record.ledger.strategy_seconds
     n_runs = sum(len(v) for v in per.values())
     print(
         f"{len(problems)} problems x {len(strategies)} strategies x {args.seeds} seeds = "

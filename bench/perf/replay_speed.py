@@ -27,6 +27,7 @@ from typing import Any
 from tunebench.backend import configure
 from tunebench.datasets import available_problems
 from tunebench.plan import default_table
+from tunebench.run_record import RunRecord
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import available_strategies
 from tunebench.table import LearningCurveTable, TableError
@@ -35,7 +36,7 @@ from tunebench.trial_backends import problem_data
 
 def _run(
     spec: RunSpec, live: bool, table: LearningCurveTable, data_dir: str | None
-) -> tuple[float, dict[str, Any]]:
+) -> tuple[float, RunRecord]:
     problem_cls = available_problems()[spec.problem]
     with tempfile.TemporaryDirectory() as tmp:
         strategy = available_strategies()[spec.strategy]()
@@ -94,12 +95,12 @@ def main() -> None:
         ]
         replay_s = statistics.median(t for t, _ in replays)
         rec = replays[0][1]
-        sim = rec["ledger"]["train_seconds"] + rec["ledger"]["setup_seconds"]
+        sim = rec.ledger.train_seconds + rec.ledger.setup_seconds
         ratio = live_s / replay_s
         ratios.append(ratio)
         print(
             f"{name:22s} {live_s:9.2f} {replay_s:9.4f} {ratio:9.0f} {sim:12.2f} "
-            f"{live_rec['result']['n_trials']:>9d}/{rec['result']['n_trials']}",
+            f"{live_rec.result.n_trials:>9d}/{rec.result.n_trials}",
             flush=True,
         )
     print(f"smallest ratio: {min(ratios):.0f}x (goal: >= 1000x)")

@@ -40,7 +40,7 @@ def _time_run(table: LearningCurveTable, budget: int, seed: int) -> tuple[float,
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         record = execute_run(spec, Path(tmp), problem, None, RandomSearch(), table=table)
-        return time.perf_counter() - t0, int(record["result"]["n_trials"])
+        return time.perf_counter() - t0, record.result.n_trials
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tunebench.records import read_trials
+from tunebench.run_record import RunRecord
 from tunebench.runner import ProtocolError, RunSpec, execute_run
 from tunebench.strategies import (
     BudgetView,
@@ -28,7 +29,7 @@ def spec(table: Path, concurrency: int, fe: int = 4, strategy: str = "random") -
                    table=str(table), concurrency=concurrency)  # fmt: skip
 
 
-def run(tmp: Path, table_path: Path, tiny: Any, strategy: Strategy, **kw: Any) -> dict[str, Any]:
+def run(tmp: Path, table_path: Path, tiny: Any, strategy: Strategy, **kw: Any) -> RunRecord:
     table = LearningCurveTable(table_path, tiny().table_space().fingerprint())
     return execute_run(spec(table_path, **kw), tmp, tiny(), None, strategy, table=table)
 
@@ -62,8 +63,8 @@ def test_trials_interleave_on_simulated_workers_within_the_budget(
     for w in (0, 1, 2):
         mine = [e for e in epochs if e["worker"] == w]
         assert all(b["start"] >= a["end"] - 1e-9 for a, b in itertools.pairwise(mine))
-    assert record["ledger"]["epochs"] == 4 * 3  # the budget is spent exactly, never more
-    assert record["spec"]["concurrency"] == 3
+    assert record.ledger.epochs == 4 * 3  # the budget is spent exactly, never more
+    assert record.spec.concurrency == 3
     # the same seed gives the same log, simulated clock included
     again = tmp_path / "again"
     run(again, table_path, tiny_stocks, RandomSearch(), concurrency=3)
@@ -77,7 +78,7 @@ def test_concurrency_one_writes_the_sequential_log(
     events = read_trials(tmp_path)
     assert in_flight_profile(events) == 1
     assert not any("worker" in e for e in events)
-    assert "concurrency" not in record["spec"]
+    assert "concurrency" not in record.spec.to_dict()
 
 
 class PairThenWait(Strategy):
@@ -111,7 +112,7 @@ def test_wait_with_trials_in_flight_is_honoured(
     strategy = PairThenWait()
     record = run(tmp_path, table_path, tiny_stocks, strategy, concurrency=3, fe=10)
     assert strategy.waits >= 2
-    assert record["result"]["n_trials"] == 4
+    assert record.result.n_trials == 4
     assert in_flight_profile(read_trials(tmp_path)) == 2
 
 

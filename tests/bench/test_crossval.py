@@ -136,15 +136,15 @@ def test_kfold_run_charges_every_fold_and_retrains_on_holdout(tmp_path: Path, da
         RunSpec(**{**spec.to_dict(), "evaluation": "holdout"}),
         tmp_path / "h", problem, splits, RandomSearch(),
     )  # fmt: skip
-    assert record["status"] == holdout["status"] == "complete"
-    assert record["spec"]["evaluation"] == "kfold:3"
-    assert record["provenance"]["split_sizes"]["folds"] == 3
+    assert record.status == holdout.status == "complete"
+    assert record.spec.evaluation == "kfold:3"
+    assert record.provenance["split_sizes"]["folds"] == 3
     # Same configs proposed (same strategy seed), but each kfold epoch trains 3 models.
     k_starts = [e for e in read_trials(tmp_path / "k") if e["event"] == "trial_start"]
     h_starts = [e for e in read_trials(tmp_path / "h") if e["event"] == "trial_start"]
     assert [e["config"] for e in k_starts] == [e["config"] for e in h_starts]
     # One K-fold evaluation of a config is one evaluation; its seconds and FLOPs are K.
-    assert record["ledger"]["full_evaluations"] == holdout["ledger"]["full_evaluations"]
-    assert record["ledger"]["flops"] > 2.5 * holdout["ledger"]["flops"]
+    assert record.ledger.full_evaluations == holdout.ledger.full_evaluations
+    assert record.ledger.flops > 2.5 * holdout.ledger.flops
     finals = [e for e in read_trials(tmp_path / "k") if e["event"] == "final"]
     assert len(finals) == 1 and finals[0]["test_value"] is not None

@@ -130,20 +130,31 @@ def test_data_variants_are_never_mixed_in_one_results_folder(
     tmp_path: Path, write_matrix: Callable[..., Path]
 ) -> None:
     from tunebench.executor import RunOutcome
+    from tunebench.run_record import LedgerTotals, MetricInfo, RunRecord, RunResult, Timings
 
     runner = MatrixRunner(load(write_matrix(seeds="2")), tmp_path, workers=1)
     first, second = runner.runs
 
     def outcome(spec: Any, variant: str) -> RunOutcome:
-        record = {"status": "complete", "provenance": {"data": {"variant": variant}}}
+        record = RunRecord(
+            spec=spec,
+            result=RunResult(best_trial=None, best_config=None, best_value=None,
+                             best_epochs=None, test_value=None, budget_used=0.0, n_trials=0,
+                             n_complete=0, n_stopped=0, n_failed=0, end_reason="budget spent"),
+            metric=MetricInfo(name="accuracy", direction="maximize"),
+            ledger=LedgerTotals(epochs=0, full_evaluations=0.0, train_seconds=0.0,
+                                setup_seconds=0.0, strategy_seconds=0.0, flops=0.0),
+            timings=Timings(wall_seconds=0.0, test_eval_seconds=0.0, retrain_seconds=0.0),
+            strategy_params={},
+            provenance={"data": {"variant": variant}},
+        )  # fmt: skip
         return RunOutcome(spec, "complete", record, trials_text="")
 
     assert runner._store(outcome(first, "kaggle-sample"), shares_disk=False).status == "complete"
     mixed = runner._store(outcome(second, "uci-full"), shares_disk=False)
     assert mixed.status == "failed"
     assert (
-        "data variant 'uci-full' of stocks-mlp differs from 'kaggle-sample'"
-        in mixed.record["error"]
+        "data variant 'uci-full' of stocks-mlp differs from 'kaggle-sample'" in mixed.record.error
     )
     assert read_json(runner.root / second.rel_dir / "run.json")["status"] == "failed"
 

@@ -12,6 +12,7 @@ import pytest
 import tunebench.trial_backends as backends_mod
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.records import read_trials
+from tunebench.run_record import RunRecord
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import RandomSearch
 from tunebench.table import LearningCurveTable, TableError
@@ -31,7 +32,7 @@ def test_table_has_every_config_repeat_and_epoch(table_path: Path, tiny_stocks: 
     assert (by_repeat[0] != by_repeat[1]).any()
 
 
-def replay(tmp_path: Path, table_path: Path, seed: int, **kw: Any) -> dict[str, Any]:
+def replay(tmp_path: Path, table_path: Path, seed: int, **kw: Any) -> RunRecord:
     from tunebench.datasets.stocks import StocksMLP as _Base
 
     tiny = kw.pop("tiny")
@@ -54,7 +55,7 @@ def test_replay_serves_the_recorded_curves(
         e["trial"]: space.config_key(e["config"]) for e in events if e["event"] == "trial_start"
     }
     served = [e for e in events if e["event"] == "epoch"]
-    assert len(served) == 9 == record["ledger"]["epochs"]
+    assert len(served) == 9 == record.ledger.epochs
     for e in served:
         rows = frame[(frame["config_key"] == config[e["trial"]]) & (frame["epoch"] == e["epoch"])]
         assert e["value"] in set(rows["value"])  # one of the recorded repeats
@@ -62,8 +63,8 @@ def test_replay_serves_the_recorded_curves(
         assert e["cost"]["seconds"] in set(match["seconds"])  # the recorded cost is charged
     # the clock is simulated: t advances with the charged seconds
     assert served[-1]["t"] >= sum(e["cost"]["seconds"] for e in served)
-    assert record["provenance"]["mode"] == "replay"
-    assert record["result"]["test_value"] is not None
+    assert record.provenance["mode"] == "replay"
+    assert record.result.test_value is not None
 
 
 def test_replay_is_reproducible(tmp_path: Path, table_path: Path, tiny_stocks: Any) -> None:
@@ -124,7 +125,7 @@ def test_sampled_table_serves_the_full_space_from_the_nearest_recorded_config(
     table = LearningCurveTable(sampled_table_path, space.fingerprint())
     assert table.sampled and len(table.config_keys) == 6
 
-    def run(folder: Path, seed: int) -> dict[str, Any]:
+    def run(folder: Path, seed: int) -> RunRecord:
         spec = RunSpec(matrix="r", problem="tiny-stocks", max_epochs=3, strategy="random",
                        strategy_label="random", seed=seed, full_evaluations=8,
                        mode="replay", table=str(sampled_table_path))  # fmt: skip
@@ -148,7 +149,7 @@ def test_sampled_table_serves_the_full_space_from_the_nearest_recorded_config(
         rows = frame[(frame["config_key"] == served[e["trial"]]["config_key"])
                      & (frame["epoch"] == e["epoch"])]  # fmt: skip
         assert e["value"] in set(rows["value"])
-    assert "nearest" in record["provenance"]["data"]["serving"]
+    assert "nearest" in record.provenance["data"]["serving"]
     # a recorded config is served its own curve, at distance 0
     key = table.config_keys[2]
     assert nearest.nearest(json.loads(key)) == (key, 0.0)

@@ -11,6 +11,7 @@ import pytest
 from tunebench.datasets.problem import Splits
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.records import read_json, read_trials
+from tunebench.run_record import read_run_record
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import (
     BudgetView,
@@ -76,21 +77,22 @@ def events(run_dir: Path, kind: str) -> list[dict[str, Any]]:
 def test_random_run_respects_budget_and_writes_records(tmp_path: Path, data: Any) -> None:
     problem, splits = data
     record = execute_run(spec(full_evaluations=3), tmp_path, problem, splits, RandomSearch())
-    assert record == read_json(tmp_path / "run.json")
-    assert record["status"] == "complete"
+    assert record == read_run_record(tmp_path)
+    assert read_json(tmp_path / "run.json")["result"]["n_trials"] == record.result.n_trials
+    assert record.status == "complete"
     epochs = events(tmp_path, "epoch")
-    assert len(epochs) == 6 == record["ledger"]["epochs"]  # 3 full evaluations x 2 epochs
+    assert len(epochs) == 6 == record.ledger.epochs  # 3 full evaluations x 2 epochs
     used = [e["budget_used"] for e in epochs]
     assert used == sorted(used) and used[-1] == 3.0
     assert all(e["cost"]["epochs"] == 1 and e["cost"]["flops"] > 0 for e in epochs)
     starts, ends = events(tmp_path, "trial_start"), events(tmp_path, "trial_end")
     assert [e["trial"] for e in starts] == [e["trial"] for e in ends] == [0, 1, 2]
-    result = record["result"]
-    best_trial = result["best_trial"]
+    result = record.result
+    best_trial = result.best_trial
     finals = {e["trial"]: e["value"] for e in epochs if e["epoch"] == 2}
-    assert result["best_value"] == max(finals.values()) == finals[best_trial]
-    assert 0.0 <= result["test_value"] <= 1.0
-    prov = record["provenance"]
+    assert result.best_value == max(finals.values()) == finals[best_trial]
+    assert 0.0 <= result.test_value <= 1.0
+    prov = record.provenance
     assert {"keras", "optuna", "numpy"} <= set(prov["packages"])
     assert prov["seeds"]["run"] == 0 and prov["cpu"]
     assert not (tmp_path / "scratch").exists() or not any((tmp_path / "scratch").iterdir())
@@ -120,9 +122,9 @@ def test_trial_reaching_the_cap_is_cut_and_counted(tmp_path: Path, data: Any) ->
     ends = events(tmp_path, "trial_end")
     assert [e["status"] for e in ends] == ["complete", "stopped"]
     assert ends[1]["reason"] == "budget" and ends[1]["epochs"] == 1
-    assert record["ledger"]["epochs"] == 2
+    assert record.ledger.epochs == 2
     assert strategy.told[1].status.value == "stopped"
-    assert record["result"]["end_reason"] == "budget spent"
+    assert record.result.end_reason == "budget spent"
 
 
 def test_resumed_trial_pays_only_new_epochs(tmp_path: Path, data: Any) -> None:
@@ -133,10 +135,10 @@ def test_resumed_trial_pays_only_new_epochs(tmp_path: Path, data: Any) -> None:
     assert starts[1]["resume_from"] == 0 and starts[1]["start_epoch"] == 1
     resumed = [e for e in events(tmp_path, "epoch") if e["trial"] == 1]
     assert [e["epoch"] for e in resumed] == [2]
-    assert record["ledger"]["epochs"] == 2
-    assert record["result"]["end_reason"].startswith("strategy exhausted")
+    assert record.ledger.epochs == 2
+    assert record.result.end_reason.startswith("strategy exhausted")
     # the incumbent is the trial that reached max_epochs, at 2 epochs
-    assert record["result"]["best_trial"] == 1 and record["result"]["best_epochs"] == 2
+    assert record.result.best_trial == 1 and record.result.best_epochs == 2
 
 
 def test_nan_loss_fails_the_trial_not_the_run(tmp_path: Path, data: Any) -> None:
@@ -149,10 +151,10 @@ def test_nan_loss_fails_the_trial_not_the_run(tmp_path: Path, data: Any) -> None
     ends = events(tmp_path, "trial_end")
     assert ends and all(e["status"] == "failed" for e in ends)
     assert "non-finite" in ends[0]["reason"] and "at epoch 1" in ends[0]["reason"]
-    assert record["status"] == "complete"
-    result = record["result"]
-    assert result["best_value"] is None and result["n_failed"] == result["n_trials"] == 4
-    assert record["ledger"]["epochs"] == 4  # each failed trial was charged its one epoch
+    assert record.status == "complete"
+    result = record.result
+    assert result.best_value is None and result.n_failed == result.n_trials == 4
+    assert record.ledger.epochs == 4  # each failed trial was charged its one epoch
 
 
 def test_protocol_violation_is_named(tmp_path: Path, data: Any) -> None:
@@ -181,8 +183,8 @@ def test_seconds_budget_is_never_overspent(tmp_path: Path, data: Any) -> None:
         spec(full_evaluations=None, seconds=cap, max_epochs=50), tmp_path, problem, splits,
         RandomSearch(),
     )  # fmt: skip
-    led = record["ledger"]
-    assert led["train_seconds"] + led["setup_seconds"] + led["strategy_seconds"] <= cap + 1e-9
+    led = record.ledger
+    assert led.train_seconds + led.setup_seconds + led.strategy_seconds <= cap + 1e-9
     over = [e for e in events(tmp_path, "charge") if e["kind"] == "over_cap"]
     ends = events(tmp_path, "trial_end")
     assert len(over) == 1 and ends[-1]["status"] == "stopped" and ends[-1]["reason"] == "budget"
@@ -239,21 +241,19 @@ def test_a_trial_raising_an_empty_message_fails_alone(
         monkeypatch.setattr(trainer_mod.TrialSession, "fit", fit)
         kind = "ValueError"
     record = execute_run(spec(), tmp_path, problem, splits, TwoConfigs())
-    assert record["status"] == "complete"
+    assert record.status == "complete"
     ends = events(tmp_path, "trial_end")
     assert [e["status"] for e in ends] == ["failed", "complete"]
     assert ends[0]["reason"] == kind
-    assert record["result"]["n_failed"] == 1
+    assert record.result.n_failed == 1
 
 
-def test_live_run_with_concurrency_two_trains_two_trials_at_once(
-    tmp_path: Path, data: Any
-) -> None:
+def test_live_run_with_concurrency_two_trains_two_trials_at_once(tmp_path: Path, data: Any) -> None:
     problem, splits = data
     record = execute_run(
         spec(concurrency=2, full_evaluations=4), tmp_path, problem, splits, RandomSearch()
     )
-    assert record["status"] == "complete" and record["ledger"]["epochs"] == 8
+    assert record.status == "complete" and record.ledger.epochs == 8
     epochs = events(tmp_path, "epoch")
     assert {e["worker"] for e in epochs} == {0, 1}
     assert all(e["start"] < e["end"] for e in epochs)
@@ -266,5 +266,5 @@ def test_live_run_with_concurrency_two_trains_two_trials_at_once(
     ]
     assert overlapping
     ends = events(tmp_path, "trial_end")
-    assert len(ends) == record["result"]["n_trials"] and record["result"]["n_failed"] == 0
-    assert record["spec"]["concurrency"] == 2
+    assert len(ends) == record.result.n_trials and record.result.n_failed == 0
+    assert record.spec.concurrency == 2

@@ -423,9 +423,9 @@ def test_real_run_through_the_harness(
                    strategy_label=cls.name, seed=0, full_evaluations=2, subsample=200)  # fmt: skip
     strategy = cls()
     record = execute_run(spec, run_dir, problem, splits, strategy)
-    assert record["status"] == "complete"
-    assert record["ledger"]["epochs"] <= 6  # 2 full evaluations x 3 epochs
-    assert record["result"]["best_trial"] is not None
+    assert record.status == "complete"
+    assert record.ledger.epochs <= 6  # 2 full evaluations x 3 epochs
+    assert record.result.best_trial is not None
     events = read_trials(run_dir)
     starts = [e for e in events if e["event"] == "trial_start"]
     ends = {e["trial"]: e for e in events if e["event"] == "trial_end"}

@@ -79,13 +79,13 @@ def test_live_run_on_stocks(tmp_path: Path, data: Any, name: str, params: dict[s
     strategy = available_strategies()[name](**params)
     strategy.check_params()
     record = execute_run(spec, tmp_path, problem, splits, strategy)
-    assert record["status"] == "complete"
-    assert record["ledger"]["epochs"] <= BUDGET * MAX_EPOCHS
-    assert record["result"]["n_trials"] >= 1
-    assert record["result"]["best_value"] is not None
+    assert record.status == "complete"
+    assert record.ledger.epochs <= BUDGET * MAX_EPOCHS
+    assert record.result.n_trials >= 1
+    assert record.result.best_value is not None
     events = read_trials(tmp_path)
     charged = sum(1 for e in events if e["event"] == "epoch")
-    assert charged == record["ledger"]["epochs"]
+    assert charged == record.ledger.epochs
     check_log(events, {"evolutionary-pruning": params.get("resume", True)}.get(name))
     if name == "evolutionary-pruning":
         starts = [e for e in events if e["event"] == "trial_start"]
@@ -94,10 +94,10 @@ def test_live_run_on_stocks(tmp_path: Path, data: Any, name: str, params: dict[s
             # 4 members x 1 epoch, then the best 2 retrained from scratch, charged in full:
             # the first takes the last 2 epochs of the budget, so the second never starts
             assert targets == [1] * 4 + [2]
-            assert record["ledger"]["epochs"] == 6
+            assert record.ledger.epochs == 6
             assert [s["start_epoch"] for s in starts] == [0] * 5
         else:
             # 4 members x 1 epoch, then the best 2 continue to 2 epochs: 4 + 1 + 1
             assert targets == [1] * 4 + [2] * 2
-            assert record["ledger"]["epochs"] == 6
+            assert record.ledger.epochs == 6
             assert [s["start_epoch"] for s in starts[4:]] == [1, 1]

@@ -254,9 +254,10 @@ def test_concurrent_trials_in_flight_are_cut_when_the_budget_ends() -> None:
     out = drive(GoodGrid(), budget_epochs=6, concurrency=3)
     assert out.epochs_used == 6
     # Three trials of 4 epochs on 3 workers share the 6 epochs, and all three are cut.
-    assert sorted((r.status, r.reason, len(r.values)) for r in out.results.values()) == [
-        (TrialStatus.STOPPED, "budget", 2)
-    ] * 3
+    assert (
+        sorted((r.status, r.reason, len(r.values)) for r in out.results.values())
+        == [(TrialStatus.STOPPED, "budget", 2)] * 3
+    )
 
 
 def test_failures_are_injected_like_nan_losses() -> None:

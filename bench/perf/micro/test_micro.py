@@ -15,8 +15,11 @@ from typing import Any
 import pytest
 
 from tunebench.datasets import available_problems
+from tunebench.events import Epoch, TrialStart
+from tunebench.ledger import Cost
 from tunebench.plan import default_table
-from tunebench.records import TrialLog
+from tunebench.records import TrialLog, read_events
+from tunebench.run_record import RunRecord
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import RandomSearch, available_strategies
 from tunebench.strategies.testing import drive
@@ -57,9 +60,8 @@ def test_strategy_overhead(benchmark: Any, name: str, trials: int) -> None:
 def test_trial_log_write(benchmark: Any, tmp_path: Path) -> None:
     """Writing (and flushing) one epoch event to trials.jsonl."""
     log = TrialLog(tmp_path / "trials.jsonl")
-    cost = {"epochs": 1, "seconds": 0.1, "flops": 1e6}
-    benchmark(log.write, "epoch", trial=3, epoch=2, value=0.5, loss=0.7, cost=cost,
-              budget_used=1.25)  # fmt: skip
+    event = Epoch(trial=3, epoch=2, value=0.5, loss=0.7, cost=Cost(1, 0.1, 1e6), budget_used=1.25)
+    benchmark(log.write, event)
     log.close()
 
 
@@ -78,14 +80,12 @@ def test_replay_throughput(benchmark: Any) -> None:
                    strategy_label="random", seed=0, full_evaluations=50, mode="replay",
                    table=str(table.path))  # fmt: skip
 
-    def run() -> dict[str, Any]:
+    def run() -> RunRecord:
         with tempfile.TemporaryDirectory() as tmp:
             return execute_run(spec, Path(tmp), problem, None, RandomSearch(), table=table)
 
     record = benchmark.pedantic(run, rounds=5, iterations=1)
-    benchmark.extra_info["trials_per_second"] = (
-        record["result"]["n_trials"] / benchmark.stats.stats.mean
-    )
+    benchmark.extra_info["trials_per_second"] = record.result.n_trials / benchmark.stats.stats.mean
 
 
 def test_harness_training_vs_bare_fit(benchmark: Any) -> None:
@@ -104,10 +104,8 @@ def test_harness_training_vs_bare_fit(benchmark: Any) -> None:
             execute_run(spec, Path(tmp), problem, splits, RandomSearch())
             wall = time.perf_counter() - t0
             if not configs:
-                from tunebench.records import read_trials
-
                 configs.extend(
-                    e["config"] for e in read_trials(Path(tmp)) if e["event"] == "trial_start"
+                    e.config for e in read_events(Path(tmp)) if isinstance(e, TrialStart)
                 )
         return wall
 
