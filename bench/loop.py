@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tunebench.errors import TunebenchError, describe_exception
 from tunebench.events import Charge, Epoch, Event, Served, TrialEnd, TrialStart
+from tunebench.incumbent import TrialRecord, pick_incumbent
 from tunebench.ledger import Ledger
 from tunebench.seeding import seed_for
 from tunebench.strategies.base import (
@@ -60,42 +61,6 @@ class ProtocolError(TunebenchError, RuntimeError):
     """A strategy broke the protocol (invalid config, reused trial id, ...)."""
 
     exit_code = 1
-
-
-@dataclass
-class TrialRecord:
-    """What the harness remembers about one trial (strategies never see ``test_value``)."""
-
-    trial_id: int
-    config: dict[str, Any]
-    start_epoch: int
-    values: list[float] = field(default_factory=list)
-    status: TrialStatus = TrialStatus.COMPLETE
-    reason: str = ""
-    test_value: float | None = None
-
-    @property
-    def epochs(self) -> int:
-        """Epochs the trial's weights have seen at its end."""
-        return self.start_epoch + len(self.values)
-
-
-def pick_incumbent(
-    trials: Mapping[int, TrialRecord], direction: str, max_epochs: int
-) -> TrialRecord | None:
-    """The best trial: by last validation value among trials trained to ``max_epochs``.
-
-    A trial cut short (pruned or stopped by the budget) counts only when no
-    trial reached ``max_epochs``, because early values of different lengths are
-    not comparable. Ties go to the lowest trial id, so the pick is deterministic.
-    """
-    scored = [t for t in trials.values() if t.values and t.status is not TrialStatus.FAILED]
-    full = [t for t in scored if t.epochs >= max_epochs]
-    pool = full or scored
-    if not pool:
-        return None
-    sign = -1.0 if direction == "maximize" else 1.0
-    return min(pool, key=lambda t: (sign * t.values[-1], t.trial_id))
 
 
 class EventLog(Protocol):

@@ -10,11 +10,34 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunebench.datasets import available_problems
-from tunebench.matrix import Matrix, ProblemEntry
-from tunebench.runner import RunSpec
+from tunebench.matrix import Matrix, ProblemEntry, StrategyEntry
+from tunebench.runspec import RunSpec
 from tunebench.table import TableError, read_table_meta
 
-__all__ = ["default_table", "entry_mode", "entry_table", "plan_runs", "replay_epochs"]
+__all__ = [
+    "RunKey",
+    "default_table",
+    "entry_mode",
+    "entry_table",
+    "plan_runs",
+    "replay_epochs",
+    "run_keys",
+]
+
+#: (problem entry, strategy entry, seed): one run's place in the plan.
+RunKey = tuple[ProblemEntry, StrategyEntry, int]
+
+
+def run_keys(matrix: Matrix) -> list[RunKey]:
+    """Every run of the matrix as (problem entry, strategy entry, seed), in plan order.
+
+    The order is fixed: problem, strategy, seed. Nothing is read from disk, so the
+    reports can plan from a stored ``matrix.json`` alone.
+    """
+    return [
+        (p, s, seed) for p in matrix.problems for s in matrix.strategies
+        for seed in (p.seeds or matrix.seeds)
+    ]  # fmt: skip
 
 
 def default_table(problem: str) -> Path:
@@ -62,36 +85,38 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
             file's folder); default the working directory.
     """
     problems = available_problems()
+    entries: dict[int, tuple[str, str | None, int]] = {}  # per problem entry: mode, table, epochs
     runs = []
-    for p in matrix.problems:
-        mode = entry_mode(matrix, p)
-        table = None
-        max_epochs = p.max_epochs or problems[p.name].max_epochs
-        if mode == "replay":
-            path = entry_table(p, base_dir)
-            table = str(path)
-            max_epochs = replay_epochs(p, path)
-        for s in matrix.strategies:
-            for seed in p.seeds or matrix.seeds:
-                runs.append(
-                    RunSpec(
-                        matrix=matrix.name,
-                        problem=p.name,
-                        max_epochs=max_epochs,
-                        strategy=s.name,
-                        strategy_label=s.label,
-                        seed=seed,
-                        full_evaluations=matrix.budget.full_evaluations,
-                        seconds=matrix.budget.seconds,
-                        subsample=p.subsample,
-                        problem_params=dict(p.params),
-                        strategy_params=dict(s.params),
-                        mode=mode,
-                        retrain_repeats=matrix.final.retrain_repeats,
-                        table=table,
-                        problem_label=p.label,
-                        evaluation=p.evaluation,
-                        concurrency=p.concurrency or matrix.budget.concurrency,
-                    )
-                )
+    for p, s, seed in run_keys(matrix):
+        if id(p) not in entries:
+            mode = entry_mode(matrix, p)
+            table = None
+            max_epochs = p.max_epochs or problems[p.name].max_epochs
+            if mode == "replay":
+                path = entry_table(p, base_dir)
+                table = str(path)
+                max_epochs = replay_epochs(p, path)
+            entries[id(p)] = (mode, table, max_epochs)
+        mode, table, max_epochs = entries[id(p)]
+        runs.append(
+            RunSpec(
+                matrix=matrix.name,
+                problem=p.name,
+                max_epochs=max_epochs,
+                strategy=s.name,
+                strategy_label=s.label,
+                seed=seed,
+                full_evaluations=matrix.budget.full_evaluations,
+                seconds=matrix.budget.seconds,
+                subsample=p.subsample,
+                problem_params=dict(p.params),
+                strategy_params=dict(s.params),
+                mode=mode,
+                retrain_repeats=matrix.final.retrain_repeats,
+                table=table,
+                problem_label=p.label,
+                evaluation=p.evaluation,
+                concurrency=p.concurrency or matrix.budget.concurrency,
+            )
+        )
     return runs

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Protocol
 from tunebench.trainer import EpochOutcome, Session
 
 if TYPE_CHECKING:
-    from tunebench.loop import RunLoop, TrialRecord
+    from tunebench.incumbent import TrialRecord
+    from tunebench.loop import RunLoop
 
 __all__ = ["Active", "SimulatedWorkers", "ThreadWorkers", "Workers"]
 

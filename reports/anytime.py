@@ -1,7 +1,7 @@
 """Anytime performance: each run's incumbent over budget and time, regret, ranks, speedup.
 
 The incumbent of a run at budget ``b`` is the trial the harness would pick if the run
-ended there (:func:`tunebench.runner.pick_incumbent`): the best last validation value
+ended there (the rule of :mod:`tunebench.incumbent`): the best last validation value
 among trials trained to ``max_epochs`` by then. Values of shorter trials are not
 comparable and do not count, unless the run never trained any trial to ``max_epochs``
 (then, as the harness does, the last values of its shorter trials count). A run has no
@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from tunebench.incumbent import Trace, incumbent_trace
 from tunebench.reports.data import ProblemInfo
 
 __all__ = [
@@ -44,54 +45,6 @@ BOOTSTRAP_SEED = 20240601  # fixed: the same results give the same intervals, by
 N_RESAMPLES = 2000
 #: Regret's 0-point unless a better one is known (see :class:`Normalizer`).
 BEST_RUN = "the best score any run reached on the problem"
-
-
-@dataclass(frozen=True)
-class Trace:
-    """A run's incumbent as a step function (one point per change of incumbent).
-
-    Attributes:
-        budget: Budget used when the incumbent changed (full-evaluation equivalents).
-        seconds: Seconds since the run started at that moment (simulated in replay).
-        value: The incumbent's validation value from then on (raw metric).
-        end_budget: Budget used at the run's last epoch.
-        end_seconds: Seconds at the run's last epoch.
-    """
-
-    budget: np.ndarray
-    seconds: np.ndarray
-    value: np.ndarray
-    end_budget: float
-    end_seconds: float
-
-    @property
-    def final(self) -> float:
-        """The run's final incumbent value (NaN without one)."""
-        return float(self.value[-1]) if len(self.value) else math.nan
-
-
-def _trace(run: pd.DataFrame, sign: float, max_epochs: int) -> Trace:
-    """The incumbent trace of one run's epoch rows (failed trials already removed)."""
-    run = run.sort_values(["budget_used", "t"], kind="stable")
-    end_budget = float(run["budget_used"].max()) if len(run) else 0.0
-    end_seconds = float(run["t"].max()) if len(run) else 0.0
-    run = run[run["value"].notna()]
-    pool = run[run["epoch"] >= max_epochs]
-    if pool.empty:  # as the harness: no full evaluation, so shorter trials' last values
-        pool = run[run["epoch"] == run.groupby("trial")["epoch"].transform("max")]
-    if pool.empty:
-        empty = np.array([], dtype=float)
-        return Trace(empty, empty, empty, end_budget, end_seconds)
-    scored = sign * pool["value"].to_numpy(dtype=float)
-    best = np.maximum.accumulate(scored)
-    changed = np.r_[True, best[1:] > best[:-1]]
-    return Trace(
-        budget=pool["budget_used"].to_numpy(dtype=float)[changed],
-        seconds=pool["t"].to_numpy(dtype=float)[changed],
-        value=sign * best[changed],
-        end_budget=end_budget,
-        end_seconds=end_seconds,
-    )
 
 
 def run_traces(
@@ -128,7 +81,7 @@ def run_traces(
                 if len(ep)
                 else pd.DataFrame(columns=["trial", "epoch", "value", "budget_used", "t"])
             )
-        out[k] = _trace(run, info.sign, info.max_epochs)
+        out[k] = incumbent_trace(run, info.sign, info.max_epochs)
     return out
 
 

@@ -160,16 +160,22 @@ def _planned(
 ) -> tuple[list[str], list[str], dict[str, list[int]], dict[str, Any]]:
     """Problem labels, strategy labels, seeds per problem and problem entries of a matrix.
 
-    A problem's label is its folder name: ``name``, or ``name@mode`` for an entry with
-    its own mode; an entry may also have its own seeds.
+    From the plan (:func:`tunebench.plan.run_keys`): a problem's label is its folder
+    name (``name``, or ``name@mode`` / ``name@c<N>``), and an entry may have its own seeds.
     """
     from tunebench.matrix import Matrix
+    from tunebench.plan import run_keys
 
-    parsed = Matrix.model_validate(matrix)
-    problems = [_label(p) for p in parsed.problems]
-    labels = [s.label for s in parsed.strategies]
-    seeds = {_label(p): list(getattr(p, "seeds", None) or parsed.seeds) for p in parsed.problems}
-    entries = {_label(p): p for p in parsed.problems}
+    keys = run_keys(Matrix.model_validate(matrix))
+    problems = list(dict.fromkeys(_label(p) for p, _, _ in keys))
+    labels = list(dict.fromkeys(s.label for _, s, _ in keys))
+    seeds: dict[str, list[int]] = {}
+    entries: dict[str, Any] = {}
+    for p, s, seed in keys:
+        label = _label(p)
+        entries[label] = p
+        if s.label == labels[0]:
+            seeds.setdefault(label, []).append(seed)
     return problems, labels, seeds, entries
 
 
