@@ -9,8 +9,9 @@ The same space is translated for each backend: Optuna distributions and define-b
 suggestions, keras-tuner ``HyperParameters`` (with conditional scopes), and a finite grid
 (used by grid search and by replay mode, see :meth:`SearchSpace.with_grid`).
 
-Importing this module does not import TensorFlow or Keras; keras-tuner is imported only
-inside :meth:`SearchSpace.to_keras_tuner`.
+The translations live in :mod:`tunebench.strategies.convert`; the space's methods of the
+same names call them. Importing this module does not import TensorFlow or Keras;
+keras-tuner is imported only inside :func:`~tunebench.strategies.convert.to_keras_tuner`.
 
 Example:
     An MLP whose layer widths depend on its depth:
@@ -36,7 +37,6 @@ Example:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
@@ -349,12 +349,15 @@ class Int:
 
     def to_optuna(self) -> IntDistribution:
         """The equivalent Optuna distribution."""
-        return IntDistribution(self.low, self.high, log=self.log, step=self.step)
+        from tunebench.strategies.convert import optuna_distribution
+
+        return optuna_distribution(self)  # type: ignore[return-value]
 
     def suggest(self, trial: BaseTrial) -> int:
         """Ask an Optuna trial for a value of this parameter."""
-        value = trial.suggest_int(self.name, self.low, self.high, step=self.step, log=self.log)
-        return int(value)
+        from tunebench.strategies.convert import suggest_value
+
+        return int(suggest_value(self, trial))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able description of the parameter."""
@@ -463,11 +466,15 @@ class Float:
 
     def to_optuna(self) -> FloatDistribution:
         """The equivalent Optuna distribution."""
-        return FloatDistribution(self.low, self.high, log=self.log)
+        from tunebench.strategies.convert import optuna_distribution
+
+        return optuna_distribution(self)  # type: ignore[return-value]
 
     def suggest(self, trial: BaseTrial) -> float:
         """Ask an Optuna trial for a value of this parameter."""
-        return float(trial.suggest_float(self.name, self.low, self.high, log=self.log))
+        from tunebench.strategies.convert import suggest_value
+
+        return float(suggest_value(self, trial))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able description of the parameter."""
@@ -559,11 +566,15 @@ class Categorical:
 
     def to_optuna(self) -> CategoricalDistribution:
         """The equivalent Optuna distribution."""
-        return CategoricalDistribution(self.choices)
+        from tunebench.strategies.convert import optuna_distribution
+
+        return optuna_distribution(self)  # type: ignore[return-value]
 
     def suggest(self, trial: BaseTrial) -> Any:
         """Ask an Optuna trial for a value of this parameter."""
-        return self._canonical(trial.suggest_categorical(self.name, self.choices))
+        from tunebench.strategies.convert import suggest_value
+
+        return suggest_value(self, trial)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-able description of the parameter."""
@@ -787,109 +798,33 @@ class SearchSpace:
                 config[param.name] = param.default_value()
         return config
 
-    # -- Optuna ---------------------------------------------------------------------------------
+    # -- library converters (tunebench.strategies.convert) ---------------------------------------
 
     def suggest_optuna(self, trial: BaseTrial) -> dict[str, Any]:
-        """Suggest a config on an Optuna trial, define-by-run.
+        """Suggest a config on an Optuna trial (see :func:`~.convert.suggest_optuna`)."""
+        from tunebench.strategies.convert import suggest_optuna
 
-        Only active parameters are suggested, in space order, so inactive ones never appear
-        in ``trial.params``.
-        """
-        config: dict[str, Any] = {}
-        for param in self._params:
-            if self.is_active(param.name, config):
-                config[param.name] = param.suggest(trial)
-        return config
+        return suggest_optuna(self, trial)
 
     def to_optuna(self) -> dict[str, BaseDistribution]:
-        """Optuna distributions of every parameter, conditional ones included."""
-        return {p.name: p.to_optuna() for p in self._params}
+        """Optuna distributions of every parameter (see :func:`~.convert.to_optuna`)."""
+        from tunebench.strategies.convert import to_optuna
 
-    # -- keras-tuner ----------------------------------------------------------------------------
-
-    def _ancestry(self, param: Param) -> list[Condition]:
-        """Conditions from the root ancestor down to ``param``'s own condition."""
-        chain: list[Condition] = []
-        condition = param.condition
-        while condition is not None:
-            chain.append(condition)
-            condition = self[condition.parent].condition
-        return chain[::-1]
+        return to_optuna(self)
 
     def to_keras_tuner(
         self, hp: keras_tuner.HyperParameters | None = None
     ) -> keras_tuner.HyperParameters:
-        """Declare the space on keras-tuner ``HyperParameters``.
+        """Declare the space on keras-tuner (see :func:`~.convert.to_keras_tuner`)."""
+        from tunebench.strategies.convert import to_keras_tuner
 
-        Conditional parameters are declared inside nested ``hp.conditional_scope`` blocks, one
-        per ancestor condition: keras-tuner only finds a conditional parent inside the scopes it
-        was declared in, and nesting keeps a grandchild inactive when its grandparent
-        deactivates the parent. Log-scale ints are declared with ``step=None`` because in
-        keras-tuner a log ``step`` is a multiplier (and must be > 1); ``None`` keeps every
-        integer of ``[low, high]`` reachable, exactly like the space. Bool choices come back
-        from keras-tuner as 0/1; :meth:`from_keras_tuner` maps them back.
-
-        Args:
-            hp: Container to declare on; a new one when ``None``.
-
-        Returns:
-            The container, with every parameter declared at its default value.
-        """
-        import keras_tuner  # deferred: it imports TensorFlow
-
-        if hp is None:
-            hp = keras_tuner.HyperParameters()
-        for param in self._params:
-            with contextlib.ExitStack() as scopes:
-                for condition in self._ancestry(param):
-                    scopes.enter_context(
-                        hp.conditional_scope(condition.parent, list(condition.values))
-                    )
-                if isinstance(param, Int):
-                    hp.Int(
-                        param.name,
-                        min_value=param.low,
-                        max_value=param.high,
-                        step=None if param.log else param.step,
-                        sampling="log" if param.log else "linear",
-                        default=param.default_value(),
-                    )
-                elif isinstance(param, Float):
-                    hp.Float(
-                        param.name,
-                        min_value=param.low,
-                        max_value=param.high,
-                        sampling="log" if param.log else "linear",
-                        default=param.default_value(),
-                    )
-                else:
-                    hp.Choice(param.name, list(param.choices), default=param.default_value())
-        return hp
+        return to_keras_tuner(self, hp)
 
     def from_keras_tuner(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Turn keras-tuner values (``hp.values``) into a canonical config of this space.
+        """A canonical config from keras-tuner values (see :func:`~.convert.from_keras_tuner`)."""
+        from tunebench.strategies.convert import from_keras_tuner
 
-        Keys that are not space parameters (such as ``tuner/epochs``) and values of inactive
-        parameters are dropped.
-
-        Raises:
-            InvalidConfigError: If an active parameter is missing or has a bad value.
-        """
-        config: dict[str, Any] = {}
-        for param in self._params:
-            if param.name not in values or not self.is_active(param.name, config):
-                continue
-            value = values[param.name]
-            # keras-tuner's Choice stores bool choices as the ints 0 and 1.
-            if (
-                isinstance(param, Categorical)
-                and isinstance(param.choices[0], bool)
-                and _is_int(value)
-                and value in (0, 1)
-            ):
-                value = bool(value)
-            config[param.name] = value
-        return self.canonical(config)
+        return from_keras_tuner(self, values)
 
     # -- grids ----------------------------------------------------------------------------------
 

@@ -1,0 +1,177 @@
+"""A :class:`~tunebench.strategies.space.SearchSpace` in the libraries' own terms.
+
+* Optuna: a distribution per parameter (:func:`to_optuna`, for samplers that need the
+  whole space up front) and define-by-run suggestions of the active parameters only
+  (:func:`suggest_optuna`).
+* keras-tuner: ``HyperParameters`` with nested conditional scopes
+  (:func:`to_keras_tuner`) and back (:func:`from_keras_tuner`).
+
+The space's methods of the same names call these, so strategies may use either.
+keras-tuner (and with it TensorFlow) is imported only when it is used.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+
+from tunebench.strategies.space import (
+    Categorical,
+    Condition,
+    Float,
+    Int,
+    Param,
+    SearchSpace,
+    _is_int,
+)
+
+if TYPE_CHECKING:
+    import keras_tuner
+    from optuna.trial import BaseTrial
+
+__all__ = [
+    "from_keras_tuner",
+    "optuna_distribution",
+    "suggest_optuna",
+    "suggest_value",
+    "to_keras_tuner",
+    "to_optuna",
+]
+
+
+# -- Optuna -------------------------------------------------------------------------------------
+
+
+def optuna_distribution(param: Param) -> BaseDistribution:
+    """The Optuna distribution equivalent to one parameter."""
+    if isinstance(param, Int):
+        return IntDistribution(param.low, param.high, log=param.log, step=param.step)
+    if isinstance(param, Float):
+        return FloatDistribution(param.low, param.high, log=param.log)
+    return CategoricalDistribution(param.choices)
+
+
+def suggest_value(param: Param, trial: BaseTrial) -> Any:
+    """Ask an Optuna trial for a value of one parameter (canonical for categoricals)."""
+    if isinstance(param, Int):
+        return int(
+            trial.suggest_int(param.name, param.low, param.high, step=param.step, log=param.log)
+        )
+    if isinstance(param, Float):
+        return float(trial.suggest_float(param.name, param.low, param.high, log=param.log))
+    return param._canonical(trial.suggest_categorical(param.name, param.choices))
+
+
+def suggest_optuna(space: SearchSpace, trial: BaseTrial) -> dict[str, Any]:
+    """Suggest a config on an Optuna trial, define-by-run.
+
+    Only active parameters are suggested, in space order, so inactive ones never appear
+    in ``trial.params``.
+    """
+    config: dict[str, Any] = {}
+    for param in space:
+        if space.is_active(param.name, config):
+            config[param.name] = suggest_value(param, trial)
+    return config
+
+
+def to_optuna(space: SearchSpace) -> dict[str, BaseDistribution]:
+    """Optuna distributions of every parameter, conditional ones included."""
+    return {p.name: optuna_distribution(p) for p in space}
+
+
+# -- keras-tuner --------------------------------------------------------------------------------
+
+
+def _ancestry(space: SearchSpace, param: Param) -> list[Condition]:
+    """Conditions from the root ancestor down to ``param``'s own condition."""
+    chain: list[Condition] = []
+    condition = param.condition
+    while condition is not None:
+        chain.append(condition)
+        condition = space[condition.parent].condition
+    return chain[::-1]
+
+
+def to_keras_tuner(
+    space: SearchSpace, hp: keras_tuner.HyperParameters | None = None
+) -> keras_tuner.HyperParameters:
+    """Declare the space on keras-tuner ``HyperParameters``.
+
+    Conditional parameters are declared inside nested ``hp.conditional_scope`` blocks, one
+    per ancestor condition: keras-tuner only finds a conditional parent inside the scopes it
+    was declared in, and nesting keeps a grandchild inactive when its grandparent
+    deactivates the parent. Log-scale ints are declared with ``step=None`` because in
+    keras-tuner a log ``step`` is a multiplier (and must be > 1); ``None`` keeps every
+    integer of ``[low, high]`` reachable, exactly like the space. Bool choices come back
+    from keras-tuner as 0/1; :func:`from_keras_tuner` maps them back.
+
+    Args:
+        space: The space.
+        hp: Container to declare on; a new one when ``None``.
+
+    Returns:
+        The container, with every parameter declared at its default value.
+    """
+    import keras_tuner  # deferred: it imports TensorFlow
+
+    if hp is None:
+        hp = keras_tuner.HyperParameters()
+    for param in space:
+        with contextlib.ExitStack() as scopes:
+            for condition in _ancestry(space, param):
+                scopes.enter_context(hp.conditional_scope(condition.parent, list(condition.values)))
+            if isinstance(param, Int):
+                hp.Int(
+                    param.name,
+                    min_value=param.low,
+                    max_value=param.high,
+                    step=None if param.log else param.step,
+                    sampling="log" if param.log else "linear",
+                    default=param.default_value(),
+                )
+            elif isinstance(param, Float):
+                hp.Float(
+                    param.name,
+                    min_value=param.low,
+                    max_value=param.high,
+                    sampling="log" if param.log else "linear",
+                    default=param.default_value(),
+                )
+            else:
+                hp.Choice(param.name, list(param.choices), default=param.default_value())
+    return hp
+
+
+def from_keras_tuner(space: SearchSpace, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn keras-tuner values (``hp.values``) into a canonical config of the space.
+
+    Keys that are not space parameters (such as ``tuner/epochs``) and values of inactive
+    parameters are dropped.
+
+    Raises:
+        InvalidConfigError: If an active parameter is missing or has a bad value.
+    """
+    config: dict[str, Any] = {}
+    for param in space:
+        if param.name not in values or not space.is_active(param.name, config):
+            continue
+        value = values[param.name]
+        # keras-tuner's Choice stores bool choices as the ints 0 and 1.
+        if (
+            isinstance(param, Categorical)
+            and isinstance(param.choices[0], bool)
+            and _is_int(value)
+            and value in (0, 1)
+        ):
+            value = bool(value)
+        config[param.name] = value
+    return space.canonical(config)
