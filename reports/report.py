@@ -18,10 +18,12 @@ import logging
 from pathlib import Path
 
 from tunebench.reports.analysis import Analysis, analyze
+from tunebench.reports.csv_tables import write_csv_tables
 from tunebench.reports.data import NoResultsError, ReportError, load_results
 from tunebench.reports.figures import draw_figures
+from tunebench.reports.html import render_html
+from tunebench.reports.markdown import render_markdown
 from tunebench.reports.narrative import summary_paragraph
-from tunebench.reports.render import render_html, render_markdown, write_csv_tables
 
 __all__ = ["NoResultsError", "ReportError", "build_figures", "build_report", "default_out"]
 

@@ -8,7 +8,7 @@ from typing import Any
 import optuna
 import pytest
 
-import tunebench.executor as executor_mod
+import tunebench.task as task_mod
 import tunebench.trial_backends as backends_mod
 from tunebench.check import build_baseline, compare, compare_logs, format_findings
 from tunebench.executor import MatrixRunner
@@ -39,7 +39,7 @@ def run_matrix(
 ) -> Path:
     strategies = {**available_strategies(), "random": random_cls}
     mp.setattr(backends_mod, "available_problems", lambda: registry)
-    mp.setattr(executor_mod, "available_strategies", lambda: strategies)
+    mp.setattr(task_mod, "available_strategies", lambda: strategies)
     text = (
         'name = "chk"\nmode = "replay"\nseeds = 8\n[budget]\nfull_evaluations = 2\n'
         f'[[problems]]\nname = "tiny-stocks"\nmax_epochs = 3\ntable = "{table}"\n'

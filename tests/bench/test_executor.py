@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-import tunebench.executor as executor_mod
+import tunebench.executors as executors_mod
+import tunebench.task as task_mod
 from tunebench.datasets import available_problems
 from tunebench.executor import DaskExecutor, InlineExecutor, MatrixRunner
 from tunebench.matrix import load_matrix
@@ -72,7 +73,7 @@ def test_a_failing_run_is_recorded_and_the_matrix_goes_on(
     tmp_path: Path, write_matrix: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     registry = {**available_strategies(), "broken": Broken}
-    monkeypatch.setattr(executor_mod, "available_strategies", lambda: registry)
+    monkeypatch.setattr(task_mod, "available_strategies", lambda: registry)
     strategies = '[[strategies]]\nname = "broken"\n[[strategies]]\nname = "random"\n'
     matrix = load(write_matrix(seeds="1", strategies=strategies), registry)
     runner = MatrixRunner(matrix, tmp_path, workers=1)
@@ -163,7 +164,7 @@ def test_local_workers_recycle_for_live_runs_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # One live run per worker per pool: the 4 live runs need two pool generations.
-    monkeypatch.setattr(executor_mod, "RUNS_PER_WORKER", 1)
+    monkeypatch.setattr(executors_mod, "RUNS_PER_WORKER", 1)
     text = (
         'name = "gen"\nmode = "replay"\nseeds = 6\n[budget]\nfull_evaluations = 1\n'
         '[[problems]]\nname = "stocks-mlp"\nmax_epochs = 2\n'

@@ -15,7 +15,7 @@ import optuna
 import pytest
 
 import tunebench.datasets as datasets_mod
-import tunebench.executor as executor_mod
+import tunebench.task as task_mod
 import tunebench.trial_backends as backends_mod
 from tunebench.executor import MatrixRunner
 from tunebench.matrix import Matrix, parse_matrix
@@ -81,7 +81,7 @@ def run_matrix(
     def run(matrix: Matrix, root: Path, strategies: dict[str, type], base_dir: Path) -> Path:
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(backends_mod, "available_problems", lambda: report_registry)
-            mp.setattr(executor_mod, "available_strategies", lambda: strategies)
+            mp.setattr(task_mod, "available_strategies", lambda: strategies)
             runner = MatrixRunner(matrix, root, workers=1, base_dir=base_dir)
             statuses = [o.status for o in runner.execute(LineProgress(quiet=True))]
         assert statuses == ["complete"] * matrix.n_runs

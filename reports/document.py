@@ -1,195 +1,47 @@
-"""Render a report as one self-contained HTML file and as GitHub Markdown, and its CSVs.
+"""The report's text as a small document model: sections of paragraphs, tables and figures.
 
-``index.html`` embeds every figure as a base64 PNG (no other file is needed to read
-it); ``report.md`` links ``figures/*.png``. Both hold the same text: the generated
-summary, a table of contents, a section per problem, the statistics over all problems,
-what is missing, and how everything was computed. Nothing time-dependent is written,
-so the same results give byte-identical files.
+:func:`build_document` writes what the report says (setup, one section per problem,
+the statistics over all problems, what is missing, how it was computed); the HTML
+(:mod:`tunebench.reports.html`) and Markdown (:mod:`tunebench.reports.markdown`)
+renderers only lay it out. Nothing time-dependent is written, so the same results
+give byte-identical files.
 """
 
 from __future__ import annotations
 
-import base64
-import html
 import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from tunebench.reports.analysis import Analysis, ProblemAnalysis
-from tunebench.reports.fidelity import MIN_STRATEGIES, TABLE_COLUMNS
-from tunebench.reports.figures import DPI, FigureFile, slug
+from tunebench.reports.fidelity import MIN_STRATEGIES
+from tunebench.reports.figures import FigureFile, slug
 from tunebench.reports.stats import ALPHA
 
-__all__ = ["render_html", "render_markdown", "write_csv_tables"]
-
-
-# --------------------------------------------------------------------------------------
-# CSV tables
-# --------------------------------------------------------------------------------------
-
-
-def _per_problem(a: Analysis, attr: str) -> pd.DataFrame:
-    frames = []
-    for name, p in a.problems.items():
-        frame = getattr(p, attr)
-        if frame is not None and len(frame):
-            frames.append(frame.assign(problem=name)[["problem", *frame.columns]])
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _regret_scale_rows(a: Analysis) -> pd.DataFrame:
-    """Per problem and kind (validation, test): what regret 0 and 1 are, in value and words."""
-    rows = []
-    for name, p in a.problems.items():
-        for kind, norm in (("validation", p.val_norm), ("test", p.test_norm)):
-            rows.append(
-                {
-                    "problem": name,
-                    "regret": kind,
-                    "zero": norm.best,
-                    "zero_name": norm.zero_name,
-                    "reference": norm.reference,
-                    "reference_name": norm.reference_name,
-                }
-            )
-    columns = ["problem", "regret", "zero", "zero_name", "reference", "reference_name"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def _friedman_rows(a: Analysis) -> pd.DataFrame:
-    rows = []
-    items = [(n, p.friedman) for n, p in a.problems.items()]
-    if a.overall_friedman is not None:
-        items.append(("overall", a.overall_friedman))
-    for name, r in items:
-        rows.append(
-            {
-                "scope": name,
-                "strategies": len(r.strategies),
-                "blocks": r.n_blocks,
-                "chi2": r.statistic,
-                "p": r.pvalue,
-                "alpha": r.alpha,
-                "nemenyi_cd": r.cd,
-                "note": r.note,
-                **{f"avg_rank[{s}]": v for s, v in sorted(r.avg_ranks.items())},
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _wilcoxon_rows(a: Analysis) -> pd.DataFrame:
-    frames = [p.wilcoxon.assign(scope=n) for n, p in a.problems.items() if len(p.wilcoxon)]
-    if a.overall_wilcoxon is not None and len(a.overall_wilcoxon):
-        frames.append(a.overall_wilcoxon.assign(scope="overall"))
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, ignore_index=True)
-    return out[["scope", *[c for c in out.columns if c != "scope"]]]
-
-
-FIDELITY_COLUMNS = [
-    "problem",
-    "replay",
-    "live",
-    "replay_seeds",
-    "live_seeds",
-    "strategies",
-    "tau",
-    "p",
-    "val_tau",
-    "val_p",
-    "note",
-]
-
-
-def _fidelity_rows(a: Analysis) -> pd.DataFrame:
-    """Per live/replay pair and strategy: medians and ranks, with the pair's Kendall's tau."""
-    columns = FIDELITY_COLUMNS + TABLE_COLUMNS
-    frames = [
-        r.table.assign(
-            problem=r.problem,
-            replay=r.replay,
-            live=r.live,
-            replay_seeds=r.replay_seeds,
-            live_seeds=r.live_seeds,
-            strategies=r.n,
-            tau=r.tau,
-            p=r.pvalue,
-            val_tau=r.val_tau,
-            val_p=r.val_pvalue,
-            note=r.note,
-        )[columns]
-        for r in a.fidelity
-        if len(r.table)
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-
-
-def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
-    """Write every table of the report as CSV into ``folder``.
-
-    Returns:
-        The written files.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in sorted(folder.glob("*.csv")):
-        old.unlink()
-    anytime_all = _per_problem(a, "anytime")
-    regret = _per_problem(a, "regret")
-    tables: dict[str, pd.DataFrame] = {
-        "final_scores": _per_problem(a, "final_table"),
-        "final_runs": _per_problem(a, "final"),
-        "anytime": anytime_all,
-        "regret_over_budget": regret,
-        "regret_scale": _regret_scale_rows(a),
-        "rank_over_budget": _per_problem(a, "ranks"),
-        "friedman_nemenyi": _friedman_rows(a),
-        "wilcoxon_holm": _wilcoxon_rows(a),
-        "speedup": _per_problem(a, "speedup"),
-        "cost": _per_problem(a, "cost"),
-        "importance": _per_problem(a, "importance"),
-        "best_configs": _per_problem(a, "best"),
-        "spearman": _per_problem(a, "spearman"),
-        "prune_fraction": _per_problem(a, "prune"),
-        "missing": a.data.missing,
-        "fidelity": _fidelity_rows(a),
-    }
-    if a.overall_ranks is not None:
-        tables["rank_over_budget_overall"] = a.overall_ranks
-    if a.overall_regret is not None:
-        tables["regret_over_budget_overall"] = a.overall_regret
-    paths = []
-    for name, frame in tables.items():
-        path = folder / f"{name}.csv"
-        frame.to_csv(path, index=False, float_format="%.6g", lineterminator="\n")
-        paths.append(path)
-    return paths
-
-
-# --------------------------------------------------------------------------------------
-# A small document model, rendered to both HTML and Markdown
-# --------------------------------------------------------------------------------------
+__all__ = ["Section", "Table", "build_document", "walk"]
 
 
 @dataclass
-class _Table:
+class Table:
+    """A table: column headers and rows of already formatted cells."""
+
     columns: list[str]
     rows: list[list[str]]
 
 
 @dataclass
-class _Section:
+class Section:
+    """A titled section: paragraphs (str), tables, figures and subsections, in order."""
+
     title: str
     anchor: str
     level: int = 2
-    blocks: list[Any] = field(default_factory=list)  # str (paragraph) | _Table | FigureFile
+    blocks: list[Any] = field(default_factory=list)  # str (paragraph) | Table | FigureFile
 
 
 def _num(v: Any, digits: int = 4) -> str:
@@ -212,12 +64,12 @@ def _table(
     frame: pd.DataFrame,
     columns: Sequence[tuple[str, str]],
     fmt: dict[str, Callable[[Any], str]] | None = None,
-) -> _Table:
+) -> Table:
     fmt = fmt or {}
     rows = []
     for rec in frame.to_dict("records"):
         rows.append([fmt.get(col, _num)(rec.get(col)) for col, _ in columns])
-    return _Table([title for _, title in columns], rows)
+    return Table([title for _, title in columns], rows)
 
 
 def _p(v: Any) -> str:
@@ -234,9 +86,9 @@ def _config(text: Any) -> str:
     return ", ".join(f"{k}={v}" for k, v in cfg.items())
 
 
-def _setup_section(a: Analysis) -> _Section:
+def _setup_section(a: Analysis) -> Section:
     d = a.data
-    sec = _Section("Setup", "setup")
+    sec = Section("Setup", "setup")
     m = d.matrix or {}
     budget = m.get("budget", {})
     cap = (
@@ -271,17 +123,17 @@ def _setup_section(a: Analysis) -> _Section:
         ["Keras backend", ", ".join(backends) or "n/a"],
         ["git commit(s)", ", ".join(commits) or "n/a"],
     ]
-    sec.blocks.append(_Table(["", ""], rows))
+    sec.blocks.append(Table(["", ""], rows))
     return sec
 
 
 _MISSING_COLUMNS = [(c, c) for c in ("problem", "strategy", "seed", "state", "error")]
 
 
-def _missing_section(a: Analysis) -> _Section | None:
+def _missing_section(a: Analysis) -> Section | None:
     d = a.data
     if d.matrix is None:
-        return _Section(
+        return Section(
             "Missing",
             "missing",
             blocks=[
@@ -302,7 +154,7 @@ def _missing_section(a: Analysis) -> _Section | None:
     if d.missing.empty:
         return None
     counts = d.missing["state"].value_counts().sort_index()
-    sec = _Section("Missing", "missing")
+    sec = Section("Missing", "missing")
     sec.blocks.append(
         f"{len(d.missing)} of {d.n_planned} planned runs are not in this report ("
         + ", ".join(f"{n} {state}" for state, n in counts.items())
@@ -366,15 +218,15 @@ def _stats_blocks(res: Any, wilcoxon: pd.DataFrame, what: str) -> list[Any]:
     return blocks
 
 
-def _problem_section(a: Analysis, p: ProblemAnalysis, figs: dict[str, FigureFile]) -> _Section:
+def _problem_section(a: Analysis, p: ProblemAnalysis, figs: dict[str, FigureFile]) -> Section:
     name = p.info.name
-    sec = _Section(f"Problem: {name}", f"problem-{slug(name)}")
+    sec = Section(f"Problem: {name}", f"problem-{slug(name)}")
     sec.blocks.append(
         f"Metric: validation / test {p.info.metric} ({p.info.direction}), {p.info.max_epochs} "
         f"epochs per full evaluation, {p.info.mode} mode; strategies with complete runs: "
         f"{', '.join(p.strategies)}."
     )
-    sub = lambda title, key: _Section(title, f"{slug(name)}-{key}", 3)  # noqa: E731
+    sub = lambda title, key: Section(title, f"{slug(name)}-{key}", 3)  # noqa: E731
     s1 = sub("Anytime performance", "anytime")
     s1.blocks.append(figs[f"anytime/{name}"])
     s2 = sub("Final test scores", "final")
@@ -500,11 +352,11 @@ def _problem_section(a: Analysis, p: ProblemAnalysis, figs: dict[str, FigureFile
     return sec
 
 
-def _fidelity_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section | None:
+def _fidelity_section(a: Analysis, figs: dict[str, FigureFile]) -> Section | None:
     """Live versus replay: one paragraph, figure and table per pair (absent without one)."""
     if not a.fidelity:
         return None
-    sec = _Section("Live versus replay", "live-vs-replay", 3)
+    sec = Section("Live versus replay", "live-vs-replay", 3)
     for r in a.fidelity:
         val = (
             f"Kendall's tau-b = {r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
@@ -547,8 +399,8 @@ def _fidelity_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section | No
     return sec
 
 
-def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section:
-    sec = _Section("All problems", "overall")
+def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> Section:
+    sec = Section("All problems", "overall")
     multi = len(a.problems) > 1
     what = "problem x seed" if multi else f"seeds of {next(iter(a.problems))}"
     sec.blocks.append(
@@ -571,8 +423,8 @@ def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> _Section:
     return sec
 
 
-def _methods_section(a: Analysis) -> _Section:
-    sec = _Section("How this was computed", "methods")
+def _methods_section(a: Analysis) -> Section:
+    sec = Section("How this was computed", "methods")
     for text in (
         "Incumbent: as the harness picks it, the trial with the best last validation value "
         "among trials trained to max_epochs (shorter trials count only when a run has none). "
@@ -635,7 +487,8 @@ def _methods_section(a: Analysis) -> _Section:
     return sec
 
 
-def _document(a: Analysis, figures: list[FigureFile]) -> list[_Section]:
+def build_document(a: Analysis, figures: list[FigureFile]) -> list[Section]:
+    """The report's sections, in order, with the figures where the text refers to them."""
     figs = {f.key: f for f in figures}
     sections = [_setup_section(a)]
     missing = _missing_section(a)
@@ -647,179 +500,10 @@ def _document(a: Analysis, figures: list[FigureFile]) -> list[_Section]:
     return sections
 
 
-def _walk(sections: list[_Section]) -> list[_Section]:
+def walk(sections: list[Section]) -> list[Section]:
+    """Every section and subsection, depth first (for the table of contents)."""
     out = []
     for s in sections:
         out.append(s)
-        out += _walk([b for b in s.blocks if isinstance(b, _Section)])
+        out += walk([b for b in s.blocks if isinstance(b, Section)])
     return out
-
-
-# --------------------------------------------------------------------------------------
-# HTML
-# --------------------------------------------------------------------------------------
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-  max-width: 1120px; margin: 2em auto; padding: 0 1.2em; color: #1d1d1f; line-height: 1.5;
-  font-size: 16px; }
-h1 { font-size: 1.9em; margin-bottom: 0.2em; }
-h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
-h3 { margin-top: 1.6em; }
-.summary { background: #f3f6fa; border-left: 4px solid #3a6ea5; padding: 0.8em 1.1em; }
-nav.toc { background: #fafafa; border: 1px solid #e3e3e3; padding: 0.6em 1.2em; }
-nav.toc ul { margin: 0.2em 0; padding-left: 1.3em; }
-figure { margin: 1.2em 0; }
-figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
-figcaption { font-size: 0.92em; color: #444; margin-top: 0.4em; }
-table { border-collapse: collapse; margin: 0.8em 0; font-size: 0.9em; display: block;
-  overflow-x: auto; }
-th, td { border: 1px solid #d6d6d6; padding: 0.25em 0.6em; text-align: left;
-  vertical-align: top; }
-th { background: #f0f0f0; }
-tr:nth-child(even) td { background: #fafafa; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-code { background: #f2f2f2; padding: 0 0.25em; }
-"""
-
-
-def _is_num(s: str) -> bool:
-    try:
-        float(s)
-    except ValueError:
-        return s == "inf"
-    return True
-
-
-def _html_table(t: _Table) -> str:
-    head = (
-        ""
-        if not any(t.columns)
-        else ("<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in t.columns) + "</tr>")
-    )
-    body = "".join(
-        "<tr>"
-        + "".join(
-            f'<td class="num">{html.escape(v)}</td>' if _is_num(v) else f"<td>{html.escape(v)}</td>"
-            for v in row
-        )
-        + "</tr>"
-        for row in t.rows
-    )
-    return f"<table>{head}{body}</table>"
-
-
-def _png_width(png: bytes) -> int:
-    """Pixel width from a PNG's IHDR chunk."""
-    return int.from_bytes(png[16:20], "big")
-
-
-def _html_blocks(blocks: list[Any], fig_dir: Path) -> list[str]:
-    out = []
-    for b in blocks:
-        if isinstance(b, str):
-            out.append(f"<p>{html.escape(b)}</p>")
-        elif isinstance(b, _Table):
-            out.append(_html_table(b))
-        elif isinstance(b, FigureFile):
-            png = (fig_dir / f"{b.stem}.png").read_bytes()
-            data = base64.b64encode(png).decode("ascii")
-            # shown at 100 px per inch whatever its size, so fonts match between figures
-            width = round(_png_width(png) * 100 / DPI)
-            out.append(
-                f'<figure id="fig-{html.escape(b.stem)}"><img alt="{html.escape(b.title)}" '
-                f'width="{width}" src="data:image/png;base64,{data}"><figcaption><b>'
-                f"{html.escape(b.title)}.</b> {html.escape(b.caption)}</figcaption></figure>"
-            )
-        elif isinstance(b, _Section):
-            out.append(f'<h{b.level} id="{b.anchor}">{html.escape(b.title)}</h{b.level}>')
-            out += _html_blocks(b.blocks, fig_dir)
-    return out
-
-
-def _toc_html(sections: list[_Section]) -> str:
-    def items(secs: list[_Section]) -> str:
-        lis = []
-        for s in secs:
-            subs = [b for b in s.blocks if isinstance(b, _Section)]
-            inner = items(subs) if subs else ""
-            lis.append(f'<li><a href="#{s.anchor}">{html.escape(s.title)}</a>{inner}</li>')
-        return "<ul>" + "".join(lis) + "</ul>"
-
-    return f'<nav class="toc"><b>Contents</b>{items(sections)}</nav>'
-
-
-def render_html(a: Analysis, figures: list[FigureFile], summary: str, fig_dir: Path) -> str:
-    """The report as one self-contained HTML page (figures embedded as base64 PNG)."""
-    sections = _document(a, figures)
-    title = f"tunebench report: {a.data.matrix_name}"
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{html.escape(title)}</h1>",
-        f'<p class="summary" id="summary">{html.escape(summary)}</p>',
-        _toc_html(sections),
-    ]
-    parts += _html_blocks(list(sections), fig_dir)
-    parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
-
-
-# --------------------------------------------------------------------------------------
-# Markdown
-# --------------------------------------------------------------------------------------
-
-
-def _md_cell(v: str) -> str:
-    return v.replace("|", "\\|").replace("\n", " ")
-
-
-def _md_table(t: _Table) -> str:
-    cols = t.columns if any(t.columns) else [" "] * len(t.columns)
-    lines = ["| " + " | ".join(_md_cell(c) for c in cols) + " |", "|" + "---|" * len(cols)]
-    lines += ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in t.rows]
-    return "\n".join(lines)
-
-
-def _md_blocks(blocks: list[Any]) -> list[str]:
-    out = []
-    for b in blocks:
-        if isinstance(b, str):
-            out.append(b)
-        elif isinstance(b, _Table):
-            out.append(_md_table(b))
-        elif isinstance(b, FigureFile):
-            out.append(
-                f"![{b.title}](figures/{b.stem}.png)\n\n*{b.title}.* {b.caption} "
-                f"([SVG](figures/{b.stem}.svg))"
-            )
-        elif isinstance(b, _Section):
-            out.append(f"{'#' * b.level} {b.title}")
-            out += _md_blocks(b.blocks)
-    return out
-
-
-def _md_anchor(title: str) -> str:
-    """GitHub's heading anchor: lower case, punctuation dropped, spaces to dashes."""
-    kept = "".join(ch for ch in title.lower() if ch.isalnum() or ch in " -_")
-    return kept.replace(" ", "-")
-
-
-def render_markdown(a: Analysis, figures: list[FigureFile], summary: str) -> str:
-    """The report as GitHub-renderable Markdown (figures linked from ``figures/``)."""
-    sections = _document(a, figures)
-    toc = []
-    seen: dict[str, int] = {}
-    for s in _walk(sections):
-        anchor = _md_anchor(s.title)
-        n = seen.get(anchor, 0)
-        seen[anchor] = n + 1
-        if n:  # GitHub numbers repeated headings: name, name-1, name-2, ...
-            anchor = f"{anchor}-{n}"
-        indent = "  " * (s.level - 2)
-        toc.append(f"{indent}- [{s.title}](#{anchor})")
-    parts = [f"# tunebench report: {a.data.matrix_name}", summary, "## Contents", "\n".join(toc)]
-    parts += _md_blocks(list(sections))
-    return "\n\n".join(parts) + "\n"

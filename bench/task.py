@@ -1,0 +1,133 @@
+"""One run as a task: what a worker needs to execute it, and what it sends back.
+
+:func:`execute_task` runs wherever an executor (:mod:`tunebench.executors`) puts
+it: in the client, in a local worker process, or on a Dask worker. It never
+raises for a run's own errors; a run that raises comes back as a failed
+:class:`RunOutcome`, its record saying what went wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tunebench.backend import configure, limit_threads
+from tunebench.errors import describe_exception
+from tunebench.records import TRIALS_FILE
+from tunebench.run_record import FailedRun, RunRecord, write_run_record
+from tunebench.runner import RunSpec, run_on_backend
+from tunebench.strategies import available_strategies
+from tunebench.trial_backends import needs_keras, open_backend
+
+__all__ = ["RunOutcome", "RunTask", "execute_task", "failure", "set_progress_queue"]
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Everything a worker needs to execute one run (picklable).
+
+    Attributes:
+        spec: The run.
+        run_dir: Where to write the records, when the worker shares the client's
+            disk; ``None`` to work in a scratch folder and return the records.
+        data_dir: Local dataset copies, if any.
+        backend: Keras backend of the worker.
+        threads: Threads per worker.
+    """
+
+    spec: RunSpec
+    run_dir: str | None
+    data_dir: str | None
+    backend: str
+    threads: int
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What happened to one planned run.
+
+    Attributes:
+        spec: The run.
+        status: ``"complete"``, ``"skipped"`` (already complete) or ``"failed"``.
+        record: The run's record (``None`` when skipped).
+        trials_text: The ``trials.jsonl`` content when the worker could not write
+            it into the results folder itself (Dask), else ``None``.
+    """
+
+    spec: RunSpec
+    status: str
+    record: RunRecord | FailedRun | None = None
+    trials_text: str | None = None
+
+
+# Per worker process: where per-epoch progress goes (set by the pool initializer).
+_PROGRESS: Any = None
+
+
+def failure(spec: RunSpec, exc: BaseException, tb: str) -> FailedRun:
+    """The record of a run that raised ``exc`` (``tb``: its traceback or a note)."""
+    return FailedRun(
+        spec=spec,
+        error=describe_exception(exc),
+        traceback=tb,
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+    )
+
+
+def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None) -> RunOutcome:
+    """Execute one run (in a worker) and return its outcome; never raises for run errors."""
+    spec = task.spec
+    remote = task.run_dir is None
+    run_dir = Path(tempfile.mkdtemp(prefix="tunebench-run-")) if remote else Path(str(task.run_dir))
+    if on_charge is None and _PROGRESS is not None:
+        run_key = str(spec.rel_dir)
+
+        def on_charge(fraction: float) -> None:
+            _PROGRESS.put((run_key, fraction))
+
+    record: RunRecord | FailedRun
+    try:
+        if needs_keras(spec):
+            configure(task.backend, task.threads)
+        else:  # no Keras needed: curves come from the table
+            limit_threads(task.threads)
+        backend = open_backend(spec, task.data_dir)
+        strategy = available_strategies()[spec.strategy](**spec.strategy_params)
+        record = run_on_backend(
+            spec,
+            run_dir,
+            backend,
+            strategy,
+            on_charge=on_charge,
+            extra_provenance={
+                "backend": task.backend,
+                "threads": task.threads,
+                "data_dir": task.data_dir,
+                "worker": f"{socket.gethostname()}:{os.getpid()}",
+            },
+        )
+        status = "complete"
+    except Exception as exc:  # one broken run must not stop the matrix
+        record = failure(spec, exc, traceback.format_exc())
+        if not remote:
+            write_run_record(run_dir, record)
+        status = "failed"
+    trials_text = None
+    if remote:
+        log_file = run_dir / TRIALS_FILE
+        trials_text = log_file.read_text(encoding="utf-8") if log_file.is_file() else ""
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return RunOutcome(spec, status, record, trials_text)
+
+
+def set_progress_queue(progress_queue: Any) -> None:
+    """Where this worker process sends per-epoch progress (the pool initializer)."""
+    global _PROGRESS
+    _PROGRESS = progress_queue
