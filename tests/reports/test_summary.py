@@ -4,19 +4,43 @@ from pathlib import Path
 
 import pytest
 
-from tunebench.records import write_json_atomic
 from tunebench.reports.summary import load_runs, write_summary
+from tunebench.run_record import (
+    FailedRun,
+    LedgerTotals,
+    MetricInfo,
+    RunRecord,
+    RunResult,
+    Timings,
+    write_run_record,
+)
+from tunebench.runspec import RunSpec
 
 
 def fake_run(root: Path, strategy: str, seed: int, best: float | None, status: str) -> None:
-    write_json_atomic(
-        root / "stocks-mlp" / strategy / f"seed={seed}" / "run.json",
-        {
-            "status": status,
-            "spec": {"problem": "stocks-mlp", "strategy_label": strategy, "seed": seed},
-            "result": {"best_value": best, "test_value": best, "budget_used": 2.0, "n_trials": 2},
-            "metric": {"name": "accuracy"},
-        },
+    spec = RunSpec(matrix="m", problem="stocks-mlp", max_epochs=2, strategy=strategy,
+                   strategy_label=strategy, seed=seed, full_evaluations=2)  # fmt: skip
+    run_dir = root / spec.rel_dir
+    if status == "failed":
+        write_run_record(run_dir, FailedRun(spec=spec, error="boom"))
+        return
+    result = RunResult(best_trial=0, best_config={}, best_value=best, best_epochs=2,
+                       test_value=best, budget_used=2.0, n_trials=2, n_complete=2, n_stopped=0,
+                       n_failed=0, end_reason="budget spent")  # fmt: skip
+    ledger = LedgerTotals(epochs=4, full_evaluations=2.0, train_seconds=1.0, setup_seconds=0.1,
+                          strategy_seconds=0.01, flops=1.0)  # fmt: skip
+    timings = Timings(wall_seconds=1.2, test_eval_seconds=0.05, retrain_seconds=0.0)
+    write_run_record(
+        run_dir,
+        RunRecord(
+            spec=spec,
+            result=result,
+            metric=MetricInfo(name="accuracy", direction="maximize"),
+            ledger=ledger,
+            timings=timings,
+            strategy_params={},
+            provenance={},
+        ),
     )
 
 
