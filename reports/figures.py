@@ -693,7 +693,7 @@ def _concurrency(a: Analysis, key: str, members: list[ProblemAnalysis], folder: 
     cols = min(4, len(common))
     rows = -(-len(common) // cols)
     fig = _figure(WIDTH, 0.6 + 3.1 * rows)
-    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False, sharey=True)).ravel()
     for ax, strategy in zip(axes, common, strict=False):
         for i, m in enumerate(members):
             t = m.anytime
@@ -707,11 +707,11 @@ def _concurrency(a: Analysis, key: str, members: list[ProblemAnalysis], folder: 
                             alpha=0.10, lw=0, step="post")  # fmt: skip
         ax.set_title(_wrap(strategy))
         ax.set_xlim(left=0)
-        ax.set_xlabel(_time_label(members[0]))
         ax.legend(fontsize="small", loc="lower right")
     for ax in axes[len(common) :]:
         ax.set_visible(False)
     axes[0].set_ylabel(_metric_label(members[0], "best validation"))
+    fig.supxlabel(_time_label(members[0]))
     stem = f"concurrency_{slug(key)}"
     _save(fig, folder, stem)
     levels = ", ".join(str(m.info.concurrency) for m in members)
