@@ -31,6 +31,7 @@ from tunebench.strategies.one_at_a_time import OneAtATime
 from tunebench.strategies.optuna_samplers import GPSearch, TPESearch
 from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, SuccessiveHalvingSearch
 from tunebench.strategies.random_search import RandomSearch
+from tunebench.strategies.secretary import Secretary
 
 __all__ = [
     "BudgetView",
@@ -50,6 +51,7 @@ __all__ = [
     "OptunaStrategy",
     "Proposal",
     "RandomSearch",
+    "Secretary",
     "Strategy",
     "SuccessiveHalvingSearch",
     "TPESearch",
@@ -72,6 +74,7 @@ _BUILTINS: dict[str, type[Strategy]] = {
         EvolutionaryPruning,
         EvolutionaryMutation,
         OneAtATime,
+        Secretary,
         KerasTunerRandom,
         KerasTunerBayesian,
         KerasTunerHyperband,
