@@ -167,6 +167,7 @@ def _load(matrix_file: Path, data_dir: Path | None = None) -> Matrix:
     strategies = available_strategies()
     try:
         matrix = load_matrix(matrix_file, problems=problems, strategies=strategies)
+        problems = available_problems()  # now with the problems of the entries' module files
         check_matrix(
             matrix, matrix_file, problems=problems, strategies=strategies, data_dir=data_dir
         )

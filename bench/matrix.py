@@ -260,6 +260,8 @@ class ProblemEntry(BaseModel):
             validation split) or ``"kfold:K"`` (K-fold cross-validation over the pooled
             training and validation rows; see :mod:`tunebench.crossval`).
         concurrency: Overrides ``[budget] concurrency`` for this entry.
+        module: A Python file (relative to the matrix file) defining the problem ``name``
+            (:mod:`tunebench.datasets.problem_files`); None for a registered problem.
     """
 
     model_config = _MODEL_CONFIG
@@ -273,6 +275,7 @@ class ProblemEntry(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     evaluation: str = "holdout"
     concurrency: int | None = Field(default=None, ge=1)
+    module: str | None = None
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -506,6 +509,8 @@ class Matrix(BaseModel):
                 del problem["evaluation"]
             if problem.get("concurrency") is None:  # likewise for concurrency
                 problem.pop("concurrency", None)
+            if problem.get("module") is None:  # and for problems from a file
+                problem.pop("module", None)
         if data["budget"].get("concurrency") == 1:
             del data["budget"]["concurrency"]
         canonical = json.dumps(
@@ -519,12 +524,44 @@ class Matrix(BaseModel):
 # --------------------------------------------------------------------------------------
 
 
+def _load_modules(data: Any, text: str, source: str, base_dir: Path | None) -> set[str]:
+    """Import the problem files that entries name in ``module``; the problem names they add.
+
+    Raises:
+        MatrixError: A file that does not exist, does not import, defines no problem, or
+            not the entry's ``name`` (one line, at the entry's ``module`` key).
+    """
+    from tunebench.datasets.problem_files import ProblemFileError, load_problem_file
+
+    entries = data.get("problems") if isinstance(data, dict) else None
+    names: set[str] = set()
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        module = entry.get("module") if isinstance(entry, dict) else None
+        if not isinstance(module, str):
+            continue  # absent, or the wrong type: the schema reports it
+        path = Path(module)
+        path = path if path.is_absolute() else (base_dir or Path.cwd()) / path
+        try:
+            found = load_problem_file(path)
+        except ProblemFileError as exc:
+            raise locate(source, text, ("problems", i, "module"), str(exc)) from None
+        name = entry.get("name")
+        if isinstance(name, str) and name not in found:
+            raise locate(
+                source, text, ("problems", i, "name"),
+                f"{module} defines the problems {', '.join(sorted(found))}, not {name!r}",
+            )  # fmt: skip
+        names |= set(found)
+    return names
+
+
 def parse_matrix(
     text: str,
     *,
     source: str,
     problems: Collection[str],
     strategies: Mapping[str, Callable[..., object]],
+    base_dir: Path | None = None,
 ) -> Matrix:
     """Parse and validate the text of a matrix file.
 
@@ -534,6 +571,8 @@ def parse_matrix(
         problems: Known problem names.
         strategies: Known strategy names mapped to their class; constructor signatures are
             used to check each strategy's ``params`` (skipped for ``**kwargs`` constructors).
+        base_dir: Folder that an entry's ``module`` path is relative to (the matrix
+            file's); default the working directory.
 
     Returns:
         The validated matrix.
@@ -546,8 +585,9 @@ def parse_matrix(
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise toml_error(exc, source, text) from exc
+    known = set(problems) | _load_modules(data, text, source, base_dir)
     try:
-        return Matrix.model_validate(data, context={"problems": problems, "strategies": strategies})
+        return Matrix.model_validate(data, context={"problems": known, "strategies": strategies})
     except ValidationError as exc:
         raise first_error(exc, source, LineLocator(text), Matrix) from exc
 
@@ -585,4 +625,10 @@ def load_matrix(
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise MatrixError(source, line, "", "invalid TOML: not valid UTF-8 text") from exc
-    return parse_matrix(text, source=source, problems=problems, strategies=strategies)
+    return parse_matrix(
+        text,
+        source=source,
+        problems=problems,
+        strategies=strategies,
+        base_dir=Path(source).resolve().parent,
+    )

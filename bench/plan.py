@@ -18,6 +18,7 @@ __all__ = [
     "RunKey",
     "default_table",
     "entry_mode",
+    "entry_module",
     "entry_table",
     "plan_runs",
     "replay_epochs",
@@ -60,6 +61,14 @@ def entry_table(entry: ProblemEntry, base_dir: Path | None = None) -> Path:
     """
     path = Path(entry.table) if entry.table else default_table(entry.name)
     return path if path.is_absolute() else (base_dir or Path.cwd()) / path
+
+
+def entry_module(entry: ProblemEntry, base_dir: Path | None = None) -> str | None:
+    """The resolved path of the file defining the entry's problem, if it names one."""
+    if entry.module is None:
+        return None
+    path = Path(entry.module)
+    return str((path if path.is_absolute() else (base_dir or Path.cwd()) / path).resolve())
 
 
 def replay_epochs(entry: ProblemEntry, table: Path) -> int:
@@ -117,6 +126,7 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
                 problem_label=p.label,
                 evaluation=p.evaluation,
                 concurrency=p.concurrency or matrix.budget.concurrency,
+                problem_module=entry_module(p, base_dir),
             )
         )
     return runs

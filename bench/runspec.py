@@ -35,6 +35,8 @@ class RunSpec:
         evaluation: Live mode: ``"holdout"`` or ``"kfold:K"`` (how trials are scored;
             retrains always train on the training split and score the test split).
         concurrency: Trials in flight at once (replay: simulated workers; live: threads).
+        problem_module: The file defining the problem (a matrix entry's ``module``,
+            resolved), or ``None`` for a registered problem.
     """
 
     matrix: str
@@ -54,6 +56,7 @@ class RunSpec:
     problem_label: str = ""
     evaluation: str = "holdout"
     concurrency: int = 1
+    problem_module: str | None = None
 
     @property
     def rel_dir(self) -> Path:
@@ -67,4 +70,6 @@ class RunSpec:
         data["strategy_params"] = dict(self.strategy_params)
         if self.concurrency == 1:  # runs of one trial at a time keep their old records
             del data["concurrency"]
+        if self.problem_module is None:  # and runs of registered problems
+            del data["problem_module"]
         return data

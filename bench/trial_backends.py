@@ -28,6 +28,7 @@ from typing import Any
 
 from tunebench.crossval import KFoldTrainer
 from tunebench.datasets import Problem, Splits, available_problems
+from tunebench.datasets.problem_files import load_problem_file, problem_file_provenance
 from tunebench.matrix import parse_evaluation
 from tunebench.nearest import SERVING_RULE
 from tunebench.replay import ReplayTrainer
@@ -80,6 +81,19 @@ def backend_for(
     problem: Problem,
     splits: Splits | None = None,
     table: LearningCurveTable | None = None,
+) -> TrialBackend:
+    """The trial backend of one run (see :func:`_backend`), its problem file recorded."""
+    backend = _backend(spec, problem, splits, table)
+    if spec.problem_module is not None:
+        backend.provenance["problem_module"] = problem_file_provenance(Path(spec.problem_module))
+    return backend
+
+
+def _backend(
+    spec: RunSpec,
+    problem: Problem,
+    splits: Splits | None,
+    table: LearningCurveTable | None,
 ) -> TrialBackend:
     """The trial backend of one run, from its spec and its loaded data or table.
 
@@ -141,11 +155,15 @@ def problem_data(
     subsample: int | None,
     data_dir: str | None,
     problems: Mapping[str, type[Problem]] | None = None,
+    module: str | None = None,
 ) -> tuple[Problem, Splits]:
     """A problem and its loaded data, loaded once per process and kept for later runs.
 
-    ``problems`` is the registry to look ``name`` up in (default: every known problem).
+    ``problems`` is the registry to look ``name`` up in (default: every known problem);
+    ``module`` a problem file to load first (a worker process has not seen it yet).
     """
+    if module is not None:
+        load_problem_file(Path(module))
     key = (name, repr(sorted(params.items())), subsample, data_dir)
     if key not in _DATA:
         problem = (problems or available_problems())[name](**params)
@@ -160,6 +178,8 @@ def problem_table(spec: RunSpec) -> tuple[Problem, LearningCurveTable]:
     """A replay run's problem and table, loaded once per process."""
     if spec.table is None:
         raise ValueError(f"replay run {spec.rel_dir} names no table")
+    if spec.problem_module is not None:
+        load_problem_file(Path(spec.problem_module))
     key = (spec.table, repr(sorted(spec.problem_params.items())))
     if key not in _TABLES:
         problem = available_problems()[spec.problem](**spec.problem_params)
@@ -172,7 +192,10 @@ def problem_table(spec: RunSpec) -> tuple[Problem, LearningCurveTable]:
 def open_backend(spec: RunSpec, data_dir: str | None = None) -> TrialBackend:
     """Load what the run needs (data or table, cached per process) and pick its backend."""
     if needs_keras(spec):
-        problem, splits = problem_data(spec.problem, spec.problem_params, spec.subsample, data_dir)
+        problem, splits = problem_data(
+            spec.problem, spec.problem_params, spec.subsample, data_dir,
+            module=spec.problem_module,
+        )  # fmt: skip
         return backend_for(spec, problem, splits=splits)
     problem, table = problem_table(spec)
     return backend_for(spec, problem, table=table)

@@ -1,7 +1,9 @@
 """Benchmark problems and their registry.
 
 Built-in problems are listed here; installed packages add more through the
-``tunebench.problems`` entry-point group (see :mod:`tunebench.plugins`).
+``tunebench.problems`` entry-point group (see :mod:`tunebench.plugins`), and a matrix
+entry's ``module`` adds the problems of one local file
+(:mod:`tunebench.datasets.problem_files`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from tunebench.datasets.covertype import CovertypeMLP
 from tunebench.datasets.events import EventsMLP
 from tunebench.datasets.mnist import MnistCNN
 from tunebench.datasets.problem import Problem, Splits
+from tunebench.datasets.problem_files import file_problems
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.plugins import load_registry
 
@@ -29,5 +32,10 @@ _BUILTINS: dict[str, type[Problem]] = {
 
 
 def available_problems() -> dict[str, type[Problem]]:
-    """Return every known problem class by name (built-ins and plug-ins)."""
-    return load_registry("tunebench.problems", _BUILTINS, Problem)
+    """Return every known problem class by name.
+
+    Built-ins, plug-ins, and the problem files loaded in this process (see
+    :mod:`tunebench.datasets.problem_files`).
+    """
+    found = {**load_registry("tunebench.problems", _BUILTINS, Problem), **file_problems()}
+    return dict(sorted(found.items()))

@@ -1,0 +1,89 @@
+"""Problems defined in a local Python file, named by a matrix entry's ``module``.
+
+Trying the suite on one's own model should not need a package: a matrix entry
+``name = "my-problem"`` with ``module = "my_problem.py"`` (relative to the matrix
+file) imports that file and uses the :class:`~tunebench.datasets.problem.Problem`
+subclass it defines with that ``name``. Once loaded, the file's problems are part
+of :func:`tunebench.datasets.available_problems` in this process; every run
+records the file's path and SHA-256 in its provenance, and worker processes load
+the file again from the path the run spec carries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+from tunebench.datasets.problem import Problem
+from tunebench.errors import TunebenchError, describe_exception
+
+__all__ = ["ProblemFileError", "file_problems", "load_problem_file", "problem_file_provenance"]
+
+# Resolved path -> (sha256, the problems it defines); and every loaded problem by name.
+_LOADED: dict[Path, tuple[str, dict[str, type[Problem]]]] = {}
+_PROBLEMS: dict[str, type[Problem]] = {}
+
+
+class ProblemFileError(TunebenchError, ValueError):
+    """A problem file that does not exist, does not import, or defines no problem."""
+
+
+def load_problem_file(path: Path) -> dict[str, type[Problem]]:
+    """Import a problem file (once per process) and register the problems it defines.
+
+    Args:
+        path: The Python file.
+
+    Returns:
+        Name -> class of every named ``Problem`` subclass the file itself defines.
+
+    Raises:
+        ProblemFileError: No such file, an error while importing it, or no problem in it.
+    """
+    path = path.resolve()
+    if path in _LOADED:
+        return dict(_LOADED[path][1])
+    if not path.is_file():
+        raise ProblemFileError(f"no such file: {path}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    name = f"tunebench_problem_file_{digest[:16]}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ProblemFileError(f"{path} is not a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # classes defined in it must be importable by name (pickling)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[name]
+        raise ProblemFileError(f"{path} could not be imported: {describe_exception(exc)}") from exc
+    found = {
+        obj.name: obj
+        for obj in vars(module).values()
+        if isinstance(obj, type)
+        and issubclass(obj, Problem)
+        and obj.__module__ == name
+        and bool(obj.name)
+    }
+    if not found:
+        raise ProblemFileError(
+            f"{path} defines no Problem subclass with a name (class attribute `name`)"
+        )
+    _LOADED[path] = (digest, found)
+    _PROBLEMS.update(found)
+    return dict(found)
+
+
+def file_problems() -> dict[str, type[Problem]]:
+    """Every problem loaded from a file in this process, by name."""
+    return dict(_PROBLEMS)
+
+
+def problem_file_provenance(path: Path) -> dict[str, Any]:
+    """The file's resolved path and SHA-256, as runs record them (loads it if needed)."""
+    load_problem_file(path)
+    resolved = path.resolve()
+    return {"path": str(resolved), "sha256": _LOADED[resolved][0]}
