@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,45 +28,25 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def env(
+    tmp_path_factory: pytest.TempPathFactory, install_plugin: Callable[..., dict[str, str]]
+) -> dict[str, str]:
     """Environment whose interpreters see the installed plug-in."""
-    work = tmp_path_factory.mktemp("plugin")
-    source = work / "src"
-    # Build from a copy: setuptools writes build/ and *.egg-info next to the sources.
-    shutil.copytree(PACKAGE, source)
-    target = work / "site"
-    cmd = [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet",
-           "--target", str(target)]  # fmt: skip
-    if importlib.util.find_spec("setuptools") is not None:
-        cmd.append("--no-build-isolation")  # build offline with the setuptools at hand
-    done = subprocess.run([*cmd, str(source)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert (target / "tunebench_example.py").exists()
-    environ = dict(os.environ)
-    environ["PYTHONPATH"] = os.pathsep.join(
-        [str(target), *filter(None, [environ.get("PYTHONPATH")])]
-    )
-    environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    return environ
+    return install_plugin(PACKAGE, tmp_path_factory.mktemp("plugin"), "tunebench_example.py")
 
 
-def tunebench(env: dict[str, str], *args: str, cwd: Path | None = None) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "tunebench", *args],
-        capture_output=True, text=True, env=env, cwd=cwd, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def test_listed_next_to_the_built_ins(env: dict[str, str]) -> None:
-    out = tunebench(env, "list", "strategies")
+def test_listed_next_to_the_built_ins(
+    env: dict[str, str], run_tunebench: Callable[..., str]
+) -> None:
+    out = run_tunebench(env, "list", "strategies")
     names = [line.split()[0] for line in out.splitlines()]
     assert "example-random" in names and "random" in names
     assert "[warmup]" in out
 
 
-def test_runs_in_a_matrix(env: dict[str, str], tmp_path: Path) -> None:
+def test_runs_in_a_matrix(
+    env: dict[str, str], tmp_path: Path, run_tunebench: Callable[..., str]
+) -> None:
     matrix = tmp_path / "plugin.toml"
     matrix.write_text(
         textwrap.dedent(
@@ -88,8 +68,8 @@ def test_runs_in_a_matrix(env: dict[str, str], tmp_path: Path) -> None:
         encoding="utf-8",
     )
     results = tmp_path / "results"
-    tunebench(env, "run", str(matrix), "--results", str(results), "--reports",
-              str(tmp_path / "reports"), "-q")  # fmt: skip
+    run_tunebench(env, "run", str(matrix), "--results", str(results), "--reports",
+                  str(tmp_path / "reports"), "-q")  # fmt: skip
     run_dir = results / "plugin" / "stocks-mlp" / "example-random[warmup=1]" / "seed=0"
     record = json.loads((run_dir / "run.json").read_text())
     assert record["status"] == "complete"
