@@ -129,6 +129,48 @@ def _check_live_data(
         raise check.fail(("problems", index, "name"), f"data: {_one_line(exc)}") from None
 
 
+def _check_plugin_problem(
+    check: _Checker, index: int, data_dir: Path | None, base_dir: Path
+) -> None:
+    """A live entry's plug-in problem must pass the run-time checks of the problem kit.
+
+    Plug-ins are problems of the ``tunebench.problems`` entry points and of ``module``
+    files. The checks run in a process of their own, on the matrix's backend, so this one
+    never imports Keras for them.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from tunebench.datasets import Problem
+    from tunebench.datasets.testing import RUN_CHECKS
+    from tunebench.plan import entry_module
+    from tunebench.plugins import load_registry
+
+    entry = check.matrix.problems[index]
+    module = entry_module(entry, base_dir)
+    if module is None and entry.name not in load_registry("tunebench.problems", {}, Problem):
+        return  # a built-in: the test suite runs the whole kit on it
+    cmd = [sys.executable, "-m", "tunebench.datasets.testing", entry.name,
+           "--params", json.dumps(dict(entry.params))]  # fmt: skip
+    if module is not None:
+        cmd += ["--module", module]
+    if data_dir is not None:
+        cmd += ["--data-dir", str(data_dir)]
+    env = {**os.environ, "KERAS_BACKEND": check.matrix.execution.backend,
+           "TF_CPP_MIN_LOG_LEVEL": "3"}  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        finding = lines[-1] if lines else f"exit status {done.returncode}"
+        raise check.fail(
+            ("problems", index, "name"),
+            f"problem {entry.name!r} fails the problem kit's run checks "
+            f"({', '.join(RUN_CHECKS)}): {" ".join(finding.split())}",
+        )
+
+
 def check_matrix(
     matrix: Matrix,
     source: Path,
@@ -178,6 +220,7 @@ def check_matrix(
             )
         if load_data:
             _check_live_data(check, i, data_dir, problem_data)
+            _check_plugin_problem(check, i, data_dir, base)
     for j, sentry in enumerate(matrix.strategies):
         try:
             strategies[sentry.name](**sentry.params).check_params()

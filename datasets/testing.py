@@ -828,3 +828,59 @@ def check_problem(
                 check(case)
             except ProblemConformanceError as exc:
                 raise ProblemConformanceError(_one_line(f"[{name}] {exc}")) from exc
+
+
+#: The checks ``tunebench run`` applies to a plug-in problem of a live entry before
+#: anything trains (cheap: one small load, one model, one tiny epoch).
+RUN_CHECKS = ("declares_attributes", "default_config_builds", "metric_is_reported")
+
+
+def check_problem_runs(
+    problem: Problem, *, data_dir: Path | str | None = None, subsample: int = 200
+) -> None:
+    """The :data:`RUN_CHECKS` subset of the kit, on an already constructed problem.
+
+    Raises:
+        ProblemConformanceError: The first finding, ``[check] problem ...: what is wrong``.
+    """
+    case = ProblemCase(problem, Path(data_dir) if data_dir is not None else None, subsample)
+    with _kept_global_rngs():
+        for name in RUN_CHECKS:
+            try:
+                CHECKS[name](case)
+            except ProblemConformanceError as exc:
+                raise ProblemConformanceError(_one_line(f"[{name}] {exc}")) from exc
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The run-time checks in a process of its own; exit 1 and one line on a finding.
+
+    ``python -m tunebench.datasets.testing NAME [--params JSON] [--module FILE]
+    [--data-dir DIR]``, so that the caller's process never imports Keras for them.
+    """
+    import argparse
+    import json
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m tunebench.datasets.testing")
+    ap.add_argument("name")
+    ap.add_argument("--params", default="{}")
+    ap.add_argument("--module")
+    ap.add_argument("--data-dir")
+    args = ap.parse_args(argv)
+    from tunebench.datasets import available_problems
+    from tunebench.datasets.problem_files import load_problem_file
+
+    if args.module:
+        load_problem_file(Path(args.module))
+    try:
+        problem = available_problems()[args.name](**json.loads(args.params))
+        check_problem_runs(problem, data_dir=args.data_dir)
+    except ProblemConformanceError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

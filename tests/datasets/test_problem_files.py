@@ -113,3 +113,27 @@ def test_a_name_the_file_does_not_define_is_one_line(tmp_path: Path) -> None:
     code, err = run(write_matrix(tmp_path, name="other"), tmp_path / "results")
     assert code == 2
     assert "problems[0].name: my_problem.py defines the problems my-stocks, not 'other'" in err
+
+
+def test_a_problem_that_fails_the_kit_is_refused_with_its_finding(tmp_path: Path) -> None:
+    # compiled without the declared metric: the harness could never read val_accuracy
+    (tmp_path / "my_problem.py").write_text(
+        PROBLEM_FILE
+        + textwrap.dedent("""
+            def build_model(self, config, splits):
+                import keras
+
+                model = keras.Sequential([keras.Input(shape=splits.x_train.shape[1:]),
+                                          keras.layers.Dense(1, activation="sigmoid")])
+                model.compile(optimizer="adam", loss="binary_crossentropy")
+                return model
+
+            MyStocks.build_model = build_model
+            """),
+        encoding="utf-8",
+    )
+    code, err = run(write_matrix(tmp_path), tmp_path / "results")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "problems[0].name: problem 'my-stocks' fails the problem kit's run checks" in err
+    assert "[metric_is_reported]" in err and "does not report the declared metric" in err
+    assert not (tmp_path / "results").exists()
