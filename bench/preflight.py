@@ -163,11 +163,11 @@ def _check_plugin_problem(
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        finding = lines[-1] if lines else f"exit status {done.returncode}"
+        finding = " ".join((lines[-1] if lines else f"exit status {done.returncode}").split())
         raise check.fail(
             ("problems", index, "name"),
             f"problem {entry.name!r} fails the problem kit's run checks "
-            f"({', '.join(RUN_CHECKS)}): {" ".join(finding.split())}",
+            f"({', '.join(RUN_CHECKS)}): {finding}",
         )
 
 
