@@ -137,3 +137,19 @@ def test_a_problem_that_fails_the_kit_is_refused_with_its_finding(tmp_path: Path
     assert "problems[0].name: problem 'my-stocks' fails the problem kit's run checks" in err
     assert "[metric_is_reported]" in err and "does not report the declared metric" in err
     assert not (tmp_path / "results").exists()
+
+
+def test_a_space_default_that_does_not_build_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "my_problem.py").write_text(
+        PROBLEM_FILE
+        + textwrap.dedent("""
+            def build_model(self, config, splits):
+                raise ValueError(f"cannot build {config['units_1']} units")
+
+            MyStocks.build_model = build_model
+            """),
+        encoding="utf-8",
+    )
+    code, err = run(write_matrix(tmp_path), tmp_path / "results")
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "[default_config_builds]" in err and "ValueError: cannot build" in err
