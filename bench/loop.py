@@ -450,9 +450,7 @@ class RunLoop:
         is checked before an epoch starts, counting the epochs in flight, so no
         more is trained than the cap.
         """
-        workers: Workers = (
-            SimulatedWorkers(self) if self.simulated else ThreadWorkers(self)
-        )  # fmt: skip
+        workers: Workers = SimulatedWorkers() if self.simulated else ThreadWorkers()
         self.workers = workers
         free = list(range(self.concurrency))
         active: dict[int, Active] = {}

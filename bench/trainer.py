@@ -186,6 +186,15 @@ def private_python_rng(rng: random.Random) -> Iterator[None]:
         seed_generator.python_random = saved
 
 
+def fit_by_steps(
+    session: Any, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]
+) -> None:
+    """``Session.fit`` for sessions that serve one epoch per ``step()`` (replay, synthetic)."""
+    while session.epochs < target_epochs:
+        if not on_epoch(session.step()):
+            return
+
+
 class Session(Protocol):
     """What the runner needs of one trial's training (live or replayed)."""
 

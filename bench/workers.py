@@ -28,7 +28,6 @@ from tunebench.trainer import EpochOutcome, Session
 
 if TYPE_CHECKING:
     from tunebench.incumbent import TrialRecord
-    from tunebench.loop import RunLoop
 
 __all__ = ["Active", "SimulatedWorkers", "ThreadWorkers", "Workers"]
 
@@ -87,8 +86,8 @@ class Workers(Protocol):
 class SimulatedWorkers:
     """Epochs on a simulated clock, as an event queue ordered by end time."""
 
-    def __init__(self, loop: RunLoop) -> None:
-        del loop  # the clock lives in the trials (Active.clock)
+    def __init__(self) -> None:
+        # The clock lives in the trials (Active.clock).
         self._heap: list[tuple[float, int, float, EpochOutcome, Active]] = []
 
     @property
@@ -124,8 +123,7 @@ class ThreadWorkers:
     Times (``start``/``end`` of each epoch) are wall seconds since the workers began.
     """
 
-    def __init__(self, loop: RunLoop) -> None:
-        del loop
+    def __init__(self) -> None:
         self._t0 = time.perf_counter()
         self._done: queue.SimpleQueue[Finished] = queue.SimpleQueue()
         self._in_flight = 0

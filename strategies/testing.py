@@ -58,7 +58,7 @@ from tunebench.strategies.space import (
     Int,
     SearchSpace,
 )
-from tunebench.trainer import EpochOutcome, Snapshot
+from tunebench.trainer import EpochOutcome, Snapshot, fit_by_steps
 
 __all__ = [
     "CHECKS",
@@ -216,9 +216,7 @@ class SyntheticSession:
 
     def fit(self, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]) -> None:
         """Serve epochs up to ``target_epochs`` while ``on_epoch`` says go on."""
-        while self.epochs < target_epochs:
-            if not on_epoch(self.step()):
-                return
+        fit_by_steps(self, target_epochs, on_epoch)
 
     def evaluate_test(self) -> float:
         """The last validation value (the kit has no test split)."""
