@@ -20,7 +20,15 @@ from typing import Literal
 
 from tunebench.errors import TunebenchError
 
-__all__ = ["BACKENDS", "Backend", "BackendError", "configure", "current_backend", "limit_threads"]
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "BackendError",
+    "configure",
+    "current_backend",
+    "keras_on_other_backend",
+    "limit_threads",
+]
 
 Backend = Literal["tensorflow", "torch", "jax"]
 BACKENDS: tuple[Backend, ...] = ("tensorflow", "torch", "jax")
@@ -71,6 +79,11 @@ def current_backend() -> str:
 
         return str(keras.backend.backend())
     return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+def keras_on_other_backend(backend: str) -> bool:
+    """Whether Keras is already imported here with a backend other than ``backend``."""
+    return "keras" in sys.modules and current_backend() != backend
 
 
 _thread_limit: int | None = None  # what limit_threads last applied

@@ -269,7 +269,12 @@ def tabulate(
     ] = None,
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     threads: Annotated[int, typer.Option("--threads", min=1, help="Threads per worker.")] = 1,
-    backend: Annotated[str, typer.Option("--backend", help="Keras backend.")] = "tensorflow",
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend", help="Keras backend (default: that of the problem's shipped table)."
+        ),
+    ] = None,
     param: Annotated[
         list[str] | None,
         typer.Option(
@@ -293,6 +298,7 @@ def tabulate(
     from rich.progress import Progress as Bar
 
     from tunebench.datasets import available_problems
+    from tunebench.plan import default_backend
     from tunebench.table import TableError
     from tunebench.tabulate import TabulateJob
     from tunebench.tabulate import tabulate as record
@@ -310,7 +316,7 @@ def tabulate(
         repeats=repeats,
         subsample=subsample,
         data_dir=None if data_dir is None else str(data_dir),
-        backend=backend,
+        backend=backend or default_backend(problem),
         threads=threads,
         sample=sample,
         sample_seed=sample_seed,

@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from tunebench.backend import configure
+from tunebench.backend import configure, keras_on_other_backend
 from tunebench.errors import TunebenchError
 from tunebench.executors import DaskExecutor, Executor, InlineExecutor, LocalExecutor, run_units
 from tunebench.matrix import Matrix
@@ -31,7 +31,7 @@ from tunebench.records import RUN_FILE, TRIALS_FILE, is_complete, read_json, wri
 from tunebench.results_dir import MATRIX_FILE
 from tunebench.run_record import FailedRun, RunRecord, write_run_record
 from tunebench.runner import RunSpec
-from tunebench.task import RunOutcome, RunTask
+from tunebench.task import RunOutcome, RunTask, task_backend
 from tunebench.trial_backends import needs_keras
 
 __all__ = [
@@ -88,7 +88,6 @@ class MatrixRunner:
         self.threads = threads or matrix.execution.threads or 1
         cores = os.cpu_count() or 1
         self.workers = workers or matrix.execution.workers or max(1, cores // self.threads)
-        self.backend = matrix.execution.backend
         self.runs = plan_runs(matrix, base_dir)
 
     def check_results_folder(self) -> None:
@@ -145,14 +144,21 @@ class MatrixRunner:
             if run_dir.exists():
                 shutil.rmtree(run_dir)  # an incomplete or forced run restarts from scratch
         executor = executor or self.default_executor()
-        if isinstance(executor, InlineExecutor) and any(needs_keras(r) for r in todo):
-            configure(self.backend, self.threads)
+        live_backends = [task_backend(r) for r in todo if needs_keras(r)]
+        if (
+            isinstance(executor, InlineExecutor)
+            and live_backends
+            and not keras_on_other_backend(live_backends[0])
+        ):
+            # Keras picks its backend once per process: this one takes the first live
+            # run's; a run on another backend executes in a child process of its own.
+            configure(live_backends[0], self.threads)
         tasks = [
             RunTask(
                 spec=spec,
                 run_dir=str(self.root / spec.rel_dir) if executor.shares_disk else None,
                 data_dir=None if self.data_dir is None else str(self.data_dir),
-                backend=self.backend,
+                backend=task_backend(spec),
                 threads=self.threads,
             )
             for spec in todo

@@ -6,7 +6,9 @@
   workers write the trial log straight into the results folder as it happens.
 * :class:`DaskExecutor`: every run is a task on a Dask cluster (an existing
   scheduler or a ``LocalCluster``). Workers need no shared disk: they run in a
-  scratch folder and return the records, which the client writes.
+  scratch folder and return the records, which the client writes. Each live run
+  trains in a child process of its worker (:mod:`tunebench.child`), so a worker's
+  memory does not grow with every model it built.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import queue
 import threading
 import traceback
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, Protocol
 
 from tunebench.progress import Progress
@@ -112,14 +115,15 @@ class LocalExecutor:
         self.workers = workers
         self._ctx = mp.get_context("spawn")  # fork is unsafe once TensorFlow is loaded
         self._queue: Any = self._ctx.Queue()
-        # One pool for live runs, replaced by a fresh one after RUNS_PER_WORKER runs per
-        # worker (TensorFlow's memory growth), and one for replay runs, which build no
+        # One pool for the live runs of each Keras backend (a process runs Keras on one),
+        # replaced by a fresh one after RUNS_PER_WORKER runs per worker (TensorFlow's
+        # memory growth), and one for replay runs, which build no
         # models: replacing those workers only made each new one import TensorFlow and
         # torch again for keras-tuner and optuna's GP (2 workers ran slower than 1,
         # measured). Not max_tasks_per_child: CPython 3.11-3.14 can fail to replace a
         # worker that reached it and hang (python/cpython#115634).
-        self._pools: dict[bool, cf.ProcessPoolExecutor] = {}
-        self._live_submitted = 0
+        self._pools: dict[str | None, cf.ProcessPoolExecutor] = {}
+        self._live_submitted: dict[str, int] = {}
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
@@ -129,17 +133,18 @@ class LocalExecutor:
             initargs=(self._queue,),
         )
 
-    def _pool(self, live: bool) -> cf.ProcessPoolExecutor:
-        if live and self._live_submitted >= RUNS_PER_WORKER * self.workers:
-            retired = self._pools.pop(True, None)
+    def _pool(self, task: RunTask) -> cf.ProcessPoolExecutor:
+        key = task.backend if needs_keras(task.spec) else None
+        if key is not None and self._live_submitted.get(key, 0) >= RUNS_PER_WORKER * self.workers:
+            retired = self._pools.pop(key, None)
             if retired is not None:
                 retired.shutdown(wait=False)  # its runs in flight finish, then it exits
-            self._live_submitted = 0
-        if live not in self._pools:
-            self._pools[live] = self._new_pool()
-        if live:
-            self._live_submitted += 1
-        return self._pools[live]
+            self._live_submitted[key] = 0
+        if key not in self._pools:
+            self._pools[key] = self._new_pool()
+        if key is not None:
+            self._live_submitted[key] = self._live_submitted.get(key, 0) + 1
+        return self._pools[key]
 
     def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
         """Keep ``workers`` runs in flight; yield outcomes as they finish."""
@@ -169,7 +174,7 @@ class LocalExecutor:
                     task = pending.pop()
                     reporters[str(task.spec.rel_dir)] = _ChargeReporter(progress, task.spec)
                     progress.run_started(task.spec)
-                    pool = self._pool(needs_keras(task.spec))
+                    pool = self._pool(task)
                     fut = pool.submit(execute_task, task)
                     in_flight[fut], pool_of[fut] = task, pool
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
@@ -199,9 +204,9 @@ class LocalExecutor:
                             pending.append(task)
                             del in_flight[fut], pool_of[fut]
                     pool.shutdown(wait=False, cancel_futures=True)
-                    for live, current in list(self._pools.items()):
+                    for pool_key, current in list(self._pools.items()):
                         if current is pool:
-                            del self._pools[live]
+                            del self._pools[pool_key]
         finally:
             stop.set()
             drainer.join(timeout=2)
@@ -253,6 +258,9 @@ class DaskExecutor:
         futures = {}
         for task in tasks:
             progress.run_started(task.spec)
+            # Dask workers live as long as the cluster: each live run trains in a child
+            # process of its worker, which takes the run's model memory with it.
+            task = replace(task, isolate=needs_keras(task.spec))
             fut = self.client.submit(
                 execute_task, task, pure=False, key=f"tunebench-{task.spec.rel_dir}-{id(task)}"
             )

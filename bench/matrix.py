@@ -21,7 +21,8 @@ A matrix file looks like this::
 
     [execution]                    # optional
     threads = 1                    # optional int >= 1 (default: the harness decides)
-    backend = "tensorflow"         # "tensorflow" | "torch" | "jax"
+    backend = "torch"              # optional: "tensorflow" | "torch" | "jax" for every live
+                                   # run (default: each problem's table's backend)
 
 :func:`load_matrix` / :func:`parse_matrix` turn such a file into a frozen :class:`Matrix`.
 Every problem with the file is reported as one :class:`MatrixError` whose text is a single
@@ -372,14 +373,17 @@ class Execution(BaseModel):
     Attributes:
         workers: Runs executed in parallel (worker processes); None lets the harness decide.
         threads: Threads per worker; None lets the harness decide.
-        backend: Keras backend.
+        backend: Keras backend of every live run; ``None`` (the default) lets each live
+            entry train on the backend its problem's learning-curve table was recorded
+            with, so that live runs confirm a table on the table's own backend (see
+            :func:`tunebench.plan.entry_backend`).
     """
 
     model_config = _MODEL_CONFIG
 
     workers: int | None = Field(default=None, ge=1)
     threads: int | None = Field(default=None, ge=1)
-    backend: Backend = "tensorflow"
+    backend: Backend | None = None
 
 
 class Final(BaseModel):

@@ -1,8 +1,9 @@
-"""The plan: a matrix turned into its runs, and where each replay entry's table is.
+"""The plan: a matrix turned into its runs, each replay entry's table, each run's backend.
 
-One place answers "which runs does this matrix hold" (:func:`plan_runs`) and
-"which learning-curve table does this entry replay" (:func:`entry_table`); the
-executor, the load-time checks and the reports all ask here.
+One place answers "which runs does this matrix hold" (:func:`plan_runs`), "which
+learning-curve table does this entry replay" (:func:`entry_table`) and "which Keras
+backend does this live entry train on" (:func:`entry_backend`); the executor, the
+load-time checks and the reports all ask here.
 """
 
 from __future__ import annotations
@@ -10,20 +11,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunebench.datasets import available_problems
-from tunebench.matrix import Matrix, ProblemEntry, StrategyEntry
+from tunebench.matrix import Backend, Matrix, ProblemEntry, StrategyEntry
 from tunebench.runspec import RunSpec
 from tunebench.table import TableError, read_table_meta
 
 __all__ = [
+    "DEFAULT_BACKEND",
     "RunKey",
+    "default_backend",
     "default_table",
+    "entry_backend",
     "entry_mode",
     "entry_module",
     "entry_table",
     "plan_runs",
     "replay_epochs",
     "run_keys",
+    "table_backend",
 ]
+
+#: The Keras backend of a live run whose problem ships no table to follow (plug-in
+#: problems); a matrix's ``[execution] backend`` or ``tabulate --backend`` overrides it.
+DEFAULT_BACKEND: Backend = "tensorflow"
 
 #: (problem entry, strategy entry, seed): one run's place in the plan.
 RunKey = tuple[ProblemEntry, StrategyEntry, int]
@@ -46,6 +55,51 @@ def default_table(problem: str) -> Path:
     import tunebench.datasets
 
     return Path(tunebench.datasets.__file__).parent / "tables" / f"{problem}.parquet"
+
+
+def table_backend(path: Path) -> Backend | None:
+    """The Keras backend a table was recorded with (its metadata), or ``None``.
+
+    ``None`` when the file is missing or unreadable (the load-time checks refuse a
+    replay entry whose table is) or records no known backend.
+    """
+    try:
+        backend = read_table_meta(path).get("backend")
+    except TableError:
+        return None
+    return backend if backend in ("tensorflow", "torch", "jax") else None
+
+
+def default_backend(problem: str) -> Backend:
+    """The backend a problem trains on by default: that of its shipped default table.
+
+    Each shipped table was recorded on the backend measured fastest for its problem
+    (README, "Keras backend, threads and speed"), so following the table makes live
+    runs both fast and comparable with replay. Problems without a table: ``DEFAULT_BACKEND``.
+    """
+    return table_backend(default_table(problem)) or DEFAULT_BACKEND
+
+
+def entry_backend(matrix: Matrix, entry: ProblemEntry, base_dir: Path | None = None) -> Backend:
+    """The Keras backend a live entry trains on.
+
+    In order: the matrix's ``[execution] backend``; else the backend of the table that
+    a replay entry of the same problem (same options preferred) in this matrix serves,
+    so the live runs that confirm a table train on the table's own backend; else the
+    backend of the problem's shipped table (:func:`default_backend`).
+    """
+    if matrix.execution.backend is not None:
+        return matrix.execution.backend
+    replays = [
+        e for e in matrix.problems
+        if entry_mode(matrix, e) == "replay" and e.name == entry.name and e.module == entry.module
+    ]  # fmt: skip
+    replays.sort(key=lambda e: e.params != entry.params)  # same options first, stable
+    for replay in replays:
+        backend = table_backend(entry_table(replay, base_dir))
+        if backend is not None:
+            return backend
+    return DEFAULT_BACKEND if entry.module is not None else default_backend(entry.name)
 
 
 def entry_mode(matrix: Matrix, entry: ProblemEntry) -> str:
@@ -94,19 +148,24 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
             file's folder); default the working directory.
     """
     problems = available_problems()
-    entries: dict[int, tuple[str, str | None, int]] = {}  # per problem entry: mode, table, epochs
+    # per problem entry: mode, table, epochs, backend
+    entries: dict[int, tuple[str, str | None, int, str | None]] = {}
     runs = []
     for p, s, seed in run_keys(matrix):
         if id(p) not in entries:
             mode = entry_mode(matrix, p)
             table = None
             max_epochs = p.max_epochs or problems[p.name].max_epochs
+            backend: str | None
             if mode == "replay":
                 path = entry_table(p, base_dir)
                 table = str(path)
                 max_epochs = replay_epochs(p, path)
-            entries[id(p)] = (mode, table, max_epochs)
-        mode, table, max_epochs = entries[id(p)]
+                backend = table_backend(path)  # what recorded the curves it serves
+            else:
+                backend = entry_backend(matrix, p, base_dir)
+            entries[id(p)] = (mode, table, max_epochs, backend)
+        mode, table, max_epochs, backend = entries[id(p)]
         runs.append(
             RunSpec(
                 matrix=matrix.name,
@@ -127,6 +186,7 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
                 evaluation=p.evaluation,
                 concurrency=p.concurrency or matrix.budget.concurrency,
                 problem_module=entry_module(p, base_dir),
+                backend=backend,
             )
         )
     return runs

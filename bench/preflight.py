@@ -26,7 +26,7 @@ from typing import Any
 
 from tunebench.datasets import Problem
 from tunebench.matrix import Loc, Matrix, MatrixError, locate
-from tunebench.plan import entry_mode, entry_table
+from tunebench.plan import entry_backend, entry_mode, entry_table
 from tunebench.table import TableError, read_table_meta, table_space
 
 __all__ = ["BACKEND_INSTALL", "check_matrix"]
@@ -130,13 +130,13 @@ def _check_live_data(
 
 
 def _check_plugin_problem(
-    check: _Checker, index: int, data_dir: Path | None, base_dir: Path
+    check: _Checker, index: int, data_dir: Path | None, base_dir: Path, backend: str
 ) -> None:
     """A live entry's plug-in problem must pass the run-time checks of the problem kit.
 
     Plug-ins are problems of the ``tunebench.problems`` entry points and of ``module``
-    files. The checks run in a process of their own, on the matrix's backend, so this one
-    never imports Keras for them.
+    files. The checks run in a process of their own, on the entry's ``backend``, so this
+    one never imports Keras for them.
     """
     import json
     import os
@@ -158,7 +158,7 @@ def _check_plugin_problem(
         cmd += ["--module", module]
     if data_dir is not None:
         cmd += ["--data-dir", str(data_dir)]
-    env = {**os.environ, "KERAS_BACKEND": check.matrix.execution.backend,
+    env = {**os.environ, "KERAS_BACKEND": backend,
            "TF_CPP_MIN_LOG_LEVEL": "3"}  # fmt: skip
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     if done.returncode != 0:
@@ -211,16 +211,17 @@ def check_matrix(
         if entry_mode(matrix, entry) == "replay":
             _check_table(check, i, problem, base)
             continue
-        backend = matrix.execution.backend
+        backend = entry_backend(matrix, entry, base)
         if importlib.util.find_spec(backend) is None:
+            where = ("execution", "backend") if matrix.execution.backend else ("problems", i)
             raise check.fail(
-                ("execution", "backend"),
+                where,
                 f"live entry {entry.label!r} trains with Keras on {backend!r}, which is not "
                 f"installed; {BACKEND_INSTALL.get(backend, f'pip install {backend}')}",
             )
         if load_data:
             _check_live_data(check, i, data_dir, problem_data)
-            _check_plugin_problem(check, i, data_dir, base)
+            _check_plugin_problem(check, i, data_dir, base, backend)
     for j, sentry in enumerate(matrix.strategies):
         try:
             strategies[sentry.name](**sentry.params).check_params()

@@ -37,6 +37,8 @@ class RunSpec:
         concurrency: Trials in flight at once (replay: simulated workers; live: threads).
         problem_module: The file defining the problem (a matrix entry's ``module``,
             resolved), or ``None`` for a registered problem.
+        backend: The Keras backend behind the run's curves: the one a live run trains
+            on, the one a replay run's table was recorded with (``None``: unknown).
     """
 
     matrix: str
@@ -57,6 +59,7 @@ class RunSpec:
     evaluation: str = "holdout"
     concurrency: int = 1
     problem_module: str | None = None
+    backend: str | None = None
 
     @property
     def rel_dir(self) -> Path:
@@ -72,4 +75,6 @@ class RunSpec:
             del data["concurrency"]
         if self.problem_module is None:  # and runs of registered problems
             del data["problem_module"]
+        if self.backend is None:
+            del data["backend"]
         return data

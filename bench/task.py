@@ -18,15 +18,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunebench.backend import configure, limit_threads
+from tunebench.backend import configure, keras_on_other_backend, limit_threads
+from tunebench.child import execute_in_child
 from tunebench.errors import describe_exception
+from tunebench.plan import DEFAULT_BACKEND
 from tunebench.records import TRIALS_FILE
 from tunebench.run_record import FailedRun, RunRecord, write_run_record
 from tunebench.runner import RunSpec, run_on_backend
 from tunebench.strategies import available_strategies
 from tunebench.trial_backends import needs_keras, open_backend
 
-__all__ = ["RunOutcome", "RunTask", "execute_task", "failure", "set_progress_queue"]
+__all__ = [
+    "RunOutcome",
+    "RunTask",
+    "execute_task",
+    "failure",
+    "set_progress_queue",
+    "task_backend",
+]
 
 
 @dataclass(frozen=True)
@@ -38,8 +47,10 @@ class RunTask:
         run_dir: Where to write the records, when the worker shares the client's
             disk; ``None`` to work in a scratch folder and return the records.
         data_dir: Local dataset copies, if any.
-        backend: Keras backend of the worker.
+        backend: Keras backend of the run (live runs train on it).
         threads: Threads per worker.
+        isolate: Execute a live run in a child process of its own (Dask workers,
+            which are never recycled: the child takes the run's memory with it).
     """
 
     spec: RunSpec
@@ -47,6 +58,7 @@ class RunTask:
     data_dir: str | None
     backend: str
     threads: int
+    isolate: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,9 +93,20 @@ def failure(spec: RunSpec, exc: BaseException, tb: str) -> FailedRun:
     )
 
 
+def task_backend(spec: RunSpec) -> str:
+    """The Keras backend a run's task carries: the spec's, else the default."""
+    return spec.backend or DEFAULT_BACKEND
+
+
 def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None) -> RunOutcome:
-    """Execute one run (in a worker) and return its outcome; never raises for run errors."""
+    """Execute one run (in a worker) and return its outcome; never raises for run errors.
+
+    A live run executes in a child process (:mod:`tunebench.child`) when the task asks
+    for isolation or this process already runs Keras on another backend.
+    """
     spec = task.spec
+    if needs_keras(spec) and (task.isolate or keras_on_other_backend(task.backend)):
+        return execute_in_child(task)
     remote = task.run_dir is None
     run_dir = Path(tempfile.mkdtemp(prefix="tunebench-run-")) if remote else Path(str(task.run_dir))
     if on_charge is None and _PROGRESS is not None:
@@ -107,7 +130,8 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
             strategy,
             on_charge=on_charge,
             extra_provenance={
-                "backend": task.backend,
+                # replay: the table's recording backend (this process trains nothing)
+                "backend": task.backend if needs_keras(spec) else spec.backend,
                 "threads": task.threads,
                 "data_dir": task.data_dir,
                 "worker": f"{socket.gethostname()}:{os.getpid()}",

@@ -84,6 +84,8 @@ FIDELITY_COLUMNS = [
     "val_tau",
     "val_p",
     "note",
+    "replay_backend",
+    "live_backend",
 ]
 
 
@@ -103,6 +105,8 @@ def _fidelity_rows(a: Analysis) -> pd.DataFrame:
             val_tau=r.val_tau,
             val_p=r.val_pvalue,
             note=r.note,
+            replay_backend=r.replay_backend,
+            live_backend=r.live_backend,
         )[columns]
         for r in a.fidelity
         if len(r.table)

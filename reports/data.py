@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tunebench.errors import TunebenchError
+from tunebench.plan import table_backend
 from tunebench.records import RUN_FILE, TRIALS_FILE
 from tunebench.reports.collect import TABLES, collect
 from tunebench.results_dir import run_folders
@@ -60,6 +61,8 @@ class ProblemInfo:
         table: The learning-curve table when every complete run of the problem replayed
             that one table (then its optimum is regret's 0-point); ``None`` for live
             problems and for runs that used different tables.
+        backend: The Keras backend behind the curves: the one live runs trained on, the
+            one a replay table was recorded with; ``None`` when unknown or mixed.
     """
 
     name: str
@@ -71,6 +74,7 @@ class ProblemInfo:
     params: dict[str, Any] = field(default_factory=dict)
     table: str | None = None
     concurrency: int = 1
+    backend: str | None = None
 
     @property
     def sign(self) -> float:
@@ -185,6 +189,22 @@ def _concurrency(rows: pd.DataFrame) -> int:
         return 1
     values = rows["concurrency"].dropna()
     return int(values.iloc[0]) if len(values) else 1
+
+
+def _one_backend(rows: pd.DataFrame, table: str | None) -> str | None:
+    """The Keras backend behind these runs' curves, or ``None`` when unknown or mixed.
+
+    A replay table's own metadata says what recorded it (replay runs written before
+    their provenance did record the replaying process's backend instead).
+    """
+    if table is not None:
+        recorded = table_backend(Path(table))
+        if recorded is not None:
+            return recorded
+    if "backend" not in rows.columns:
+        return None
+    values = set(rows["backend"].dropna().astype(str))
+    return values.pop() if len(values) == 1 else None
 
 
 def _one_table(rows: pd.DataFrame) -> str | None:
@@ -309,6 +329,7 @@ def load_results(results: Path) -> ReportData:
             params=dict(entry.params) if entry is not None else {},
             table=_one_table(rows),
             concurrency=_concurrency(rows),
+            backend=_one_backend(rows, _one_table(rows)),
         )
     for col in ("trial", "seed"):
         for frame in (tables["trials"], tables["epochs"]):

@@ -376,6 +376,12 @@ def _fidelity_section(a: Analysis, figs: dict[str, FigureFile]) -> Section | Non
             f"median final test {r.metric} (rank 1 = best, ties share the mean rank), {agree}. "
             f"By median final validation {r.metric}: {val}."
             + (f" Note: {r.note}." if r.note and r.tau is not None else "")
+            + (
+                f" Both modes' curves come from Keras on {r.live_backend}."
+                if r.live_backend and not r.backend_flag
+                else ""
+            )
+            + (f" Caveat, different backends: {r.backend_flag}." if r.backend_flag else "")
         )
         if f"fidelity/{r.live}" in figs:
             sec.blocks.append(figs[f"fidelity/{r.live}"])

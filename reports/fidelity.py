@@ -61,6 +61,8 @@ class FidelityResult:
         val_tau: The same on the median final validation value of the incumbents.
         val_pvalue: Its p-value.
         note: Why ``tau`` (or ``val_tau``) is not computed; empty when both are.
+        replay_backend: The Keras backend the replayed table was recorded with.
+        live_backend: The Keras backend the live runs trained on.
         table: Per strategy (columns :data:`TABLE_COLUMNS`): complete runs, median and
             quartiles of the final test score, rank (1 = best, ties share the mean
             rank), and median and rank of the final validation value, in each mode.
@@ -81,6 +83,21 @@ class FidelityResult:
     val_pvalue: float | None = None
     note: str = ""
     table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLE_COLUMNS))
+    replay_backend: str | None = None
+    live_backend: str | None = None
+
+    @property
+    def backend_flag(self) -> str:
+        """A warning when the two modes' curves come from different Keras backends."""
+        if None in (self.replay_backend, self.live_backend):
+            return ""
+        if self.replay_backend == self.live_backend:
+            return ""
+        return (
+            f"the table was recorded on {self.replay_backend} and the live runs trained on "
+            f"{self.live_backend}, so the backends' numerical differences are part of "
+            "any disagreement (leave [execution] backend unset to train on the table's)"
+        )
 
     @property
     def n(self) -> int:
@@ -243,6 +260,8 @@ def compare(
         val_pvalue=val_p,
         note="; ".join(dict.fromkeys(n for n in (note, val_note) if n)),
         table=table[TABLE_COLUMNS],
+        replay_backend=replay.backend,
+        live_backend=live.backend,
     )
 
 

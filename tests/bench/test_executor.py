@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,33 @@ def test_local_workers_recycle_for_live_runs_only(
     assert len(replay) <= 2  # replay workers are kept for the whole matrix
     assert not replay & set(live)
     assert not set(live[:2]) & set(live[2:])  # a fresh pool after RUNS_PER_WORKER each
+
+
+@pytest.mark.slow
+def test_a_live_run_on_another_backend_trains_in_a_child_process(
+    tmp_path: Path, write_matrix: Callable[..., Path]
+) -> None:
+    # This process runs Keras on TensorFlow (conftest); a torch run cannot execute here.
+    path = write_matrix(seeds="1", budget="full_evaluations = 1", max_epochs=1)
+    path.write_text(path.read_text() + '[execution]\nbackend = "torch"\n')
+    runner = MatrixRunner(load(path), tmp_path / "results", workers=1)
+    assert run_all(runner) == ["complete"]
+    record = read_json(runner.root / runner.runs[0].rel_dir / "run.json")
+    assert record["provenance"]["backend"] == "torch"
+    assert record["spec"]["backend"] == "torch"
+    assert not record["provenance"]["worker"].endswith(f":{os.getpid()}")
+    assert [e["event"] for e in logs(runner.root / runner.runs[0].rel_dir)].count("epoch") == 1
+
+
+def test_a_child_that_dies_gives_a_failed_run_naming_its_exit_status(
+    tmp_path: Path, write_matrix: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tunebench.child as child_mod
+
+    matrix = load(write_matrix(seeds="1", budget="full_evaluations = 1", max_epochs=1))
+    spec = MatrixRunner(matrix, tmp_path / "results").runs[0]
+    task = task_mod.RunTask(spec, str(tmp_path / "run"), None, "tensorflow", 1, isolate=True)
+    monkeypatch.setattr(child_mod.sys, "executable", "false")  # exits 1 at once
+    outcome = task_mod.execute_task(task)
+    assert outcome.status == "failed"
+    assert "exited with status 1 and no outcome" in outcome.record.error

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -118,6 +119,19 @@ def test_identical_rankings_give_tau_one() -> None:
     assert table["replay_rank"].to_dict() == {"a": 3.0, "b": 2.0, "c": 4.0, "d": 1.0}
     assert (table["replay_rank"] == table["live_rank"]).all()
     assert res.note == ""
+
+
+def test_different_backends_are_flagged() -> None:
+    replay = dataclasses.replace(REPLAY, backend="tensorflow")
+    same = compare(
+        replay, _final(SCORES), dataclasses.replace(LIVE, backend="tensorflow"), _final(SCORES)
+    )
+    assert same.backend_flag == "" and same.live_backend == "tensorflow"
+    other = compare(
+        replay, _final(SCORES), dataclasses.replace(LIVE, backend="torch"), _final(SCORES)
+    )
+    assert other.backend_flag.startswith("the table was recorded on tensorflow and the live")
+    assert compare(REPLAY, _final(SCORES), LIVE, _final(SCORES)).backend_flag == ""  # unknown
 
 
 def test_reversed_rankings_give_tau_minus_one() -> None:
@@ -280,6 +294,9 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
             assert f"median validation accuracy with tau-b = {val_tau:.2f}" in summary
     else:
         assert "not compared" in summary and "Kendall's tau not computed" in md
+    # the live entry followed its table's backend, and the section says so
+    assert list(table[["replay_backend", "live_backend"]].iloc[0]) == ["tensorflow"] * 2
+    assert "Both modes' curves come from Keras on tensorflow." in md
 
 
 def test_no_section_without_a_live_and_replay_pair(report_dir: Path) -> None:

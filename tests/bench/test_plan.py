@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from tunebench.datasets import available_problems
+from tunebench.matrix import Matrix, parse_matrix
+from tunebench.plan import (
+    DEFAULT_BACKEND,
+    default_backend,
+    default_table,
+    entry_backend,
+    plan_runs,
+    table_backend,
+)
+from tunebench.strategies import available_strategies
+
+# The shipped sampled stocks table was recorded on torch, its grid table on TensorFlow.
+TORCH_TABLE = default_table("stocks-mlp").parent / "sampled" / "stocks-mlp.parquet"
+
+
+def parse(text: str) -> Matrix:
+    head = 'name = "m"\nmode = "replay"\nseeds = 1\n[budget]\nfull_evaluations = 2\n'
+    tail = '[[strategies]]\nname = "random"\n'
+    return parse_matrix(
+        head + text + tail,
+        source="m.toml",
+        problems=available_problems(),
+        strategies=available_strategies(),
+    )
+
+
+def test_tables_record_their_backend() -> None:
+    assert table_backend(TORCH_TABLE) == "torch"
+    assert table_backend(default_table("stocks-mlp")) == "tensorflow"
+    assert table_backend(Path("no-such-table.parquet")) is None
+    assert default_backend("stocks-mlp") == "tensorflow"  # its shipped default table's
+
+
+def test_a_live_entry_trains_on_the_backend_of_the_table_its_matrix_replays() -> None:
+    matrix = parse(
+        f'[[problems]]\nname = "stocks-mlp"\ntable = "{TORCH_TABLE}"\n'
+        '[[problems]]\nname = "stocks-mlp"\nmode = "live"\nmax_epochs = 2\n'
+    )
+    assert entry_backend(matrix, matrix.problems[1]) == "torch"
+    replay, live = plan_runs(matrix)
+    assert (replay.backend, live.backend) == ("torch", "torch")
+    assert live.to_dict()["backend"] == "torch"
+
+
+def test_a_replay_entry_with_the_same_options_is_preferred() -> None:
+    matrix = parse(
+        '[[problems]]\nname = "events-mlp"\nparams = { n_events = 200000 }\n'
+        f'[[problems]]\nname = "stocks-mlp"\ntable = "{TORCH_TABLE}"\n'
+        '[[problems]]\nname = "stocks-mlp"\nmode = "live"\n'
+    )
+    assert entry_backend(matrix, matrix.problems[2]) == "torch"  # events' table is not its
+
+
+def test_the_matrix_backend_overrides_every_live_entry() -> None:
+    matrix = parse(
+        f'[[problems]]\nname = "stocks-mlp"\ntable = "{TORCH_TABLE}"\n'
+        '[[problems]]\nname = "stocks-mlp"\nmode = "live"\n'
+        '[execution]\nbackend = "tensorflow"\n'
+    )
+    assert entry_backend(matrix, matrix.problems[1]) == "tensorflow"
+    # the replay run still records what its curves were recorded on
+    assert plan_runs(matrix)[0].backend == "torch"
+
+
+def test_a_live_entry_alone_follows_its_problems_shipped_table() -> None:
+    matrix = parse('[[problems]]\nname = "mnist-cnn"\nmode = "live"\n')
+    assert entry_backend(matrix, matrix.problems[0]) == default_backend("mnist-cnn")
+    assert DEFAULT_BACKEND == "tensorflow"
