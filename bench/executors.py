@@ -227,11 +227,22 @@ class DaskExecutor:
             ``None`` to start a :class:`distributed.LocalCluster`.
         local_workers: Worker processes of the local cluster.
         threads: Threads per worker of the local cluster.
+        isolate_live: Train each live run in a child process of its worker (default),
+            so that a worker's memory does not grow with the models it built;
+            ``bench/perf/dask_memory.py`` measures both ways.
     """
 
     shares_disk = False
 
-    def __init__(self, scheduler: str | None = None, local_workers: int = 2, threads: int = 1):
+    def __init__(
+        self,
+        scheduler: str | None = None,
+        local_workers: int = 2,
+        threads: int = 1,
+        *,
+        isolate_live: bool = True,
+    ) -> None:
+        self.isolate_live = isolate_live
         from distributed import Client, LocalCluster
 
         # distributed logs every scheduler/nanny step at INFO in the client process.
@@ -260,7 +271,7 @@ class DaskExecutor:
             progress.run_started(task.spec)
             # Dask workers live as long as the cluster: each live run trains in a child
             # process of its worker, which takes the run's model memory with it.
-            task = replace(task, isolate=needs_keras(task.spec))
+            task = replace(task, isolate=self.isolate_live and needs_keras(task.spec))
             fut = self.client.submit(
                 execute_task, task, pure=False, key=f"tunebench-{task.spec.rel_dir}-{id(task)}"
             )

@@ -21,7 +21,7 @@ import pandas as pd
 
 from tunebench.strategies.base import TrialStatus
 
-__all__ = ["Trace", "TrialRecord", "incumbent_trace", "pick_incumbent"]
+__all__ = ["IncumbentWatch", "Trace", "TrialRecord", "incumbent_trace", "pick_incumbent"]
 
 
 @dataclass
@@ -58,6 +58,49 @@ def pick_incumbent(
         return None
     sign = -1.0 if direction == "maximize" else 1.0
     return min(pool, key=lambda t: (sign * t.values[-1], t.trial_id))
+
+
+class IncumbentWatch:
+    """Whether a trial that just ended can still be its run's incumbent.
+
+    Its test score matters only then (the harness scores test for such trials alone:
+    scoring costs 0.1-1.4 s a trial live). A trial that ends behind a full-length trial
+    that already ended can never win under :func:`pick_incumbent`'s rule, since trials
+    that end later only add rivals; so the final incumbent was always scored.
+
+    Args:
+        direction: ``"maximize"`` or ``"minimize"``.
+        max_epochs: Epochs of a full evaluation.
+    """
+
+    def __init__(self, direction: str, max_epochs: int) -> None:
+        self._sign = -1.0 if direction == "maximize" else 1.0
+        self._max_epochs = max_epochs
+        self._best_full: TrialRecord | None = None  # best ended full-length trial
+        self._best_any: TrialRecord | None = None  # best ended scored trial
+
+    def _key(self, trial: TrialRecord) -> tuple[float, int]:
+        return (self._sign * trial.values[-1], trial.trial_id)  # pick_incumbent's order
+
+    def could_win(self, trial: TrialRecord) -> bool:
+        """Whether ``trial`` (ending now, with values, not failed) can still win."""
+        if trial.epochs >= self._max_epochs:
+            return self._best_full is None or self._key(trial) < self._key(self._best_full)
+        # a cut-short trial counts only while no trial reached max_epochs
+        if self._best_full is not None:
+            return False
+        return self._best_any is None or self._key(trial) < self._key(self._best_any)
+
+    def ended(self, trial: TrialRecord) -> None:
+        """Take an ended trial into account (failed and unscored ones change nothing)."""
+        if not trial.values or trial.status is TrialStatus.FAILED:
+            return
+        if self._best_any is None or self._key(trial) < self._key(self._best_any):
+            self._best_any = trial
+        if trial.epochs >= self._max_epochs and (
+            self._best_full is None or self._key(trial) < self._key(self._best_full)
+        ):
+            self._best_full = trial
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 from tunebench.errors import TunebenchError, describe_exception
 from tunebench.events import Charge, Epoch, Event, Served, TrialEnd, TrialStart
-from tunebench.incumbent import TrialRecord, pick_incumbent
+from tunebench.incumbent import IncumbentWatch, TrialRecord, pick_incumbent
 from tunebench.ledger import Ledger
 from tunebench.seeding import seed_for
 from tunebench.strategies.base import (
@@ -134,6 +134,8 @@ class RunLoop:
             several trials in flight run on simulated workers, else on threads.
         on_charge: Called after every epoch charge with the share of the budget spent.
         limits: Extra ends (the conformance kit's).
+        direction: The problem's direction: test is scored only for trials that can
+            still become the incumbent when they end (:class:`IncumbentWatch`).
     """
 
     def __init__(
@@ -150,6 +152,7 @@ class RunLoop:
         simulated: bool = True,
         on_charge: Callable[[float], None] | None = None,
         limits: Limits | None = None,
+        direction: str = "maximize",
     ) -> None:
         self.strategy = strategy
         self.space = space
@@ -168,6 +171,8 @@ class RunLoop:
         self.asks = 0
         self.waits = 0
         self.eval_seconds = 0.0
+        self.test_scored = 0  # trials scored on test
+        self.watch = IncumbentWatch(direction, fidelity.max_epochs)
         self.now = 0.0  # the clock of a run with several trials in flight
         self.workers: Workers | None = None
 
@@ -353,10 +358,11 @@ class RunLoop:
         """Score a trial on test, keep its weights if asked, close it and tell the strategy."""
         rec, session = a.rec, a.session
         try:
-            if rec.status is not TrialStatus.FAILED and rec.values:
+            if rec.status is not TrialStatus.FAILED and rec.values and self.watch.could_win(rec):
                 t0 = time.perf_counter()
                 rec.test_value = session.evaluate_test()
                 self.eval_seconds += time.perf_counter() - t0
+                self.test_scored += 1
             if rec.status is not TrialStatus.FAILED and self.timed(
                 lambda: self.strategy.keep_weights(rec.trial_id)
             ):
@@ -378,6 +384,7 @@ class RunLoop:
 
     def end_trial(self, rec: TrialRecord, log: EventLog) -> None:
         """Log a trial's end and tell the strategy."""
+        self.watch.ended(rec)
         log.write(
             TrialEnd(
                 trial=rec.trial_id,

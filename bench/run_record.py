@@ -71,11 +71,16 @@ class LedgerTotals:
 
 @dataclass(frozen=True, kw_only=True)
 class Timings:
-    """Wall seconds of the whole run and of what is not charged to the budget."""
+    """Wall seconds of the whole run and of what is not charged to the budget.
+
+    ``test_evaluations`` counts the trials scored on test (those that could still become
+    the incumbent when they ended); ``None`` in records written before it was counted.
+    """
 
     wall_seconds: float
     test_eval_seconds: float
     retrain_seconds: float
+    test_evaluations: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

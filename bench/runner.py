@@ -159,6 +159,7 @@ def run_on_backend(
         concurrency=spec.concurrency,
         simulated=backend.simulated,
         on_charge=on_charge,
+        direction=problem.direction,
     )
     strategy.scratch_dir = run_dir / "strategy"  # whatever a strategy writes stays in the run
     strategy.setup(backend.space, fidelity, problem.direction, seeds["strategy"])
@@ -206,6 +207,7 @@ def run_on_backend(
             wall_seconds=time.perf_counter() - t_start,
             test_eval_seconds=loop.eval_seconds,
             retrain_seconds=t_final,
+            test_evaluations=loop.test_scored,
         ),
         strategy_params=strategy.get_params(),
         provenance=provenance(

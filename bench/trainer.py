@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping
@@ -322,10 +323,7 @@ class TrialSession:
 
     def evaluate_test(self) -> float:
         """The metric on the test split (never shown to strategies)."""
-        splits = self._trainer.splits
-        scores = self.model.evaluate(
-            splits.x_test, splits.y_test, batch_size=1024, verbose=0, return_dict=True
-        )
+        scores = self._trainer.evaluate_test(self.model)
         return float(scores[self._trainer.problem.metric])
 
     def snapshot(self) -> Snapshot:
@@ -362,6 +360,10 @@ class TrialSession:
             keras.backend.clear_session(free_memory=False)
 
 
+#: Batch size of test evaluations (the same batches, so the same sums, for every trial).
+TEST_BATCH = 1024
+
+
 class LiveTrainer:
     """Builds and trains real Keras models for one problem's data.
 
@@ -373,6 +375,31 @@ class LiveTrainer:
     def __init__(self, problem: Problem, splits: Splits) -> None:
         self.problem = problem
         self.splits = splits
+        self._test_dataset: Any = None
+        self._test_lock = threading.Lock()
+
+    def evaluate_test(self, model: keras.Model) -> dict[str, float]:
+        """``model.evaluate`` on the test split, in batches of :data:`TEST_BATCH`.
+
+        On TensorFlow the split goes in as a ``tf.data.Dataset`` built once for every
+        trial: given numpy arrays, ``evaluate`` converts them into one on every call,
+        which took 97 ms per trial of stocks-mlp against 19 ms this way, with the same
+        scores (the same batches). Other backends take the arrays (4 ms on torch).
+        """
+        import keras
+
+        splits = self.splits
+        if keras.backend.backend() != "tensorflow":
+            return dict(model.evaluate(
+                splits.x_test, splits.y_test, batch_size=TEST_BATCH, verbose=0, return_dict=True
+            ))  # fmt: skip
+        with self._test_lock:
+            if self._test_dataset is None:
+                import tensorflow as tf
+
+                pairs = tf.data.Dataset.from_tensor_slices((splits.x_test, splits.y_test))
+                self._test_dataset = pairs.batch(TEST_BATCH)
+        return dict(model.evaluate(self._test_dataset, verbose=0, return_dict=True))
 
     def open(
         self,

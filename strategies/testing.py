@@ -334,6 +334,7 @@ def drive(
         run_seed=seed,
         concurrency=concurrency,
         limits=Limits(max_trials, max_seconds, max_asks),
+        direction=direction,
     )
     t0 = time.perf_counter()
     strategy.setup(space, fidelity, direction, seed)
