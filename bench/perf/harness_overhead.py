@@ -8,11 +8,11 @@ Usage::
 Prints (1) seconds per epoch for each batch size of a fixed mid-sized config
 (first epoch, which includes tracing, and the median of the others);
 (2) a random-search run through the real harness, with its wall time split
-into training, model setup, strategy, test evaluation and the rest (the
-harness's own overhead), per trial; (3) the same configs trained with a bare
-``model.fit`` in the same process, and the ratio of the two throughputs.
-Everything runs in one process, one after the other, so the ratios are
-comparable on a noisy machine.
+into training, model setup, strategy, test evaluation and the rest (Keras's
+per-fit set-up and the harness's own work), per trial; (3) the same configs
+trained with a bare ``model.fit`` in the same process, and the ratio of the two
+throughputs. Everything runs in one process, (2) and (3) in alternating order
+after a warm-up run, so the ratios are comparable on a noisy machine.
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tunebench.backend import configure
 from tunebench.datasets import available_problems
 from tunebench.events import TrialStart
 from tunebench.records import read_events
+from tunebench.run_record import RunRecord
 from tunebench.runner import RunSpec, execute_run
 from tunebench.strategies import RandomSearch
 from tunebench.trainer import EpochOutcome, LiveTrainer
@@ -72,29 +74,17 @@ def main() -> None:
         matrix="perf", problem=args.problem, max_epochs=args.epochs, strategy="random",
         strategy_label="random", seed=0, full_evaluations=args.trials,
     )  # fmt: skip
-    ratios, overheads = [], []
-    for rep in range(args.repeats):
+
+    def harness() -> tuple[float, RunRecord, list[dict[str, Any]]]:
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
             record = execute_run(spec, Path(tmp), problem, splits, RandomSearch())
-            harness_wall = time.perf_counter() - t0
+            wall = time.perf_counter() - t0
             configs = [e.config for e in read_events(Path(tmp)) if isinstance(e, TrialStart)]
-        led, n = record.ledger, record.result.n_trials
-        evals = record.timings.test_eval_seconds
-        rest = harness_wall - led.train_seconds - led.setup_seconds
-        rest -= led.strategy_seconds + evals
-        print(f"\n[{rep + 1}/{args.repeats}] harness: {n} trials x {args.epochs} epochs "
-              f"in {harness_wall:.2f} s")  # fmt: skip
-        for label, value in [
-            ("training epochs", led.train_seconds),
-            ("model setup", led.setup_seconds),
-            ("strategy (ask/report/tell)", led.strategy_seconds),
-            ("test evaluation of each trial", evals),
-            ("harness rest (logging, checks, clear_session)", rest),
-        ]:
-            print(f"  {label:<46} {value:7.3f} s  {value / n * 1000:8.1f} ms/trial")
+        return wall, record, configs
 
-        # bare model.fit of the same configs in the same process
+    def bare(configs: list[dict[str, Any]]) -> float:
+        """A bare ``model.fit`` of the same configs in the same process."""
         t0 = time.perf_counter()
         for i, config in enumerate(configs):
             keras.utils.set_random_seed(i)
@@ -105,7 +95,33 @@ def main() -> None:
             )  # fmt: skip
             del model
             keras.backend.clear_session(free_memory=False)
-        bare_wall = time.perf_counter() - t0
+        return time.perf_counter() - t0
+
+    _, _, configs = harness()  # the run's configs (the same every time: seed 0); a warm-up
+    ratios, overheads = [], []
+    for rep in range(args.repeats):
+        # alternate which goes first, so a load that comes and goes hits both alike
+        if rep % 2:
+            bare_wall = bare(configs)
+            harness_wall, record, _ = harness()
+        else:
+            harness_wall, record, _ = harness()
+            bare_wall = bare(configs)
+        led, n = record.ledger, record.result.n_trials
+        evals = record.timings.test_eval_seconds
+        rest = harness_wall - led.train_seconds - led.setup_seconds
+        rest -= led.strategy_seconds + evals
+        scored = record.timings.test_evaluations
+        print(f"\n[{rep + 1}/{args.repeats}] harness: {n} trials x {args.epochs} epochs "
+              f"in {harness_wall:.2f} s ({scored} scored on test)")  # fmt: skip
+        for label, value in [
+            ("training epochs", led.train_seconds),
+            ("model setup", led.setup_seconds),
+            ("strategy (ask/report/tell)", led.strategy_seconds),
+            ("test evaluation of the trials scored", evals),
+            ("harness rest (fit set-up, logging, checks)", rest),
+        ]:
+            print(f"  {label:<46} {value:7.3f} s  {value / n * 1000:8.1f} ms/trial")
         ratios.append(bare_wall / harness_wall)
         overheads.append((harness_wall - bare_wall) / n * 1000)
         print(f"  bare model.fit of the same configs: {bare_wall:.2f} s; "
