@@ -32,8 +32,11 @@ from tunebench.strategies.optuna_samplers import GPSearch, TPESearch
 from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, SuccessiveHalvingSearch
 from tunebench.strategies.random_search import RandomSearch
 from tunebench.strategies.secretary import Secretary
+from tunebench.strategies.syne_tune import ASHA, BOHB, RegularizedEvolution
 
 __all__ = [
+    "ASHA",
+    "BOHB",
     "BudgetView",
     "Decision",
     "EvolutionaryMutation",
@@ -51,6 +54,7 @@ __all__ = [
     "OptunaStrategy",
     "Proposal",
     "RandomSearch",
+    "RegularizedEvolution",
     "Secretary",
     "Strategy",
     "SuccessiveHalvingSearch",
@@ -75,6 +79,9 @@ _BUILTINS: dict[str, type[Strategy]] = {
         EvolutionaryMutation,
         OneAtATime,
         Secretary,
+        ASHA,
+        BOHB,
+        RegularizedEvolution,
         KerasTunerRandom,
         KerasTunerBayesian,
         KerasTunerHyperband,

@@ -36,6 +36,11 @@ _ENUMERATION_LIMIT = 100_000
 # ---------------------------------------------------------------------------------------------
 
 
+#: Repeated proposals in a row on a finite space before a strategy that repeats itself
+#: gets an unseen config picked at random (the optuna and syne-tune adapters).
+FINITE_REPEATS = 3
+
+
 def _refuse(strategy: str, param: str, value: Any, allowed: str) -> ValueError:
     return ValueError(f"{strategy}: {param} = {value!r} is not allowed; allowed: {allowed}")
 

@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import optuna
 
-from tunebench.strategies._common import check_choice, finite_configs, finite_size
+from tunebench.strategies._common import (
+    FINITE_REPEATS,
+    check_choice,
+    finite_configs,
+    finite_size,
+)
 from tunebench.strategies.base import (
     BudgetView,
     Decision,
@@ -51,7 +56,7 @@ if TYPE_CHECKING:
 __all__ = ["SAMPLERS", "OptunaStrategy", "make_tpe", "sampler_by_name"]
 
 # Repeats in a row on a finite space before an unseen config is picked directly.
-_MAX_REPEATS = 3
+_MAX_REPEATS = FINITE_REPEATS
 
 SAMPLERS = ("random", "tpe")
 

@@ -5,6 +5,8 @@
   (:func:`suggest_optuna`).
 * keras-tuner: ``HyperParameters`` with nested conditional scopes
   (:func:`to_keras_tuner`) and back (:func:`from_keras_tuner`).
+* syne-tune: a flat dict of domains (:func:`to_syne_tune`); it has no conditions, so its
+  configs carry every parameter and :func:`active_config` keeps the active ones.
 
 The space's methods of the same names call these, so strategies may use either.
 keras-tuner (and with it TensorFlow) is imported only when it is used.
@@ -38,12 +40,14 @@ if TYPE_CHECKING:
     from optuna.trial import BaseTrial
 
 __all__ = [
+    "active_config",
     "from_keras_tuner",
     "optuna_distribution",
     "suggest_optuna",
     "suggest_value",
     "to_keras_tuner",
     "to_optuna",
+    "to_syne_tune",
 ]
 
 
@@ -175,3 +179,40 @@ def from_keras_tuner(space: SearchSpace, values: Mapping[str, Any]) -> dict[str,
             value = bool(value)
         config[param.name] = value
     return space.canonical(config)
+
+
+# -- syne-tune ----------------------------------------------------------------------------------
+
+
+def to_syne_tune(space: SearchSpace) -> dict[str, Any]:
+    """The space as syne-tune domains, one per parameter, conditions dropped.
+
+    Log scales and steps are kept: ``loguniform``/``lograndint`` for log parameters,
+    ``finrange`` for an Int with a step; both ends are included, as in the space.
+    """
+    from syne_tune.config_space import (
+        choice,
+        finrange,
+        lograndint,
+        loguniform,
+        randint,
+        uniform,
+    )
+
+    domains: dict[str, Any] = {}
+    for param in space:
+        if isinstance(param, Categorical):
+            domains[param.name] = choice(list(param.choices))
+        elif isinstance(param, Float):
+            domains[param.name] = (loguniform if param.log else uniform)(param.low, param.high)
+        elif param.step != 1:
+            size = (param.high - param.low) // param.step + 1
+            domains[param.name] = finrange(param.low, param.high, size, cast_int=True)
+        else:
+            domains[param.name] = (lograndint if param.log else randint)(param.low, param.high)
+    return domains
+
+
+def active_config(space: SearchSpace, config: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of a flat ``config`` (every parameter set) active under it."""
+    return {name: config[name] for name in space.active_names(config)}

@@ -32,6 +32,13 @@ BAD = [
     ("random", "seed = 3", "unknown parameter 'seed' for strategy 'random'"),
     ("grid", "order = 1", "unknown parameter 'order' for strategy 'grid'"),
     (EVO, "populaton = 20", "unknown parameter 'populaton'"),
+    ("asha", "reduction_factor = 1", "reduction_factor = 1 is not allowed; allowed: a finite"),
+    ("bohb", "grace_period = 0", "grace_period = 0 is not allowed; allowed: an int in [1, inf)"),
+    (
+        "regularized-evolution",
+        "population_size = 4, sample_size = 9",
+        "sample_size = 9 is not allowed; allowed: an int in [1, 4]",
+    ),
 ]
 
 
