@@ -20,6 +20,7 @@ from tunebench.strategies.base import (
     TrialStatus,
     Wait,
 )
+from tunebench.strategies.dehb import DEHBSearch
 from tunebench.strategies.evolutionary import EvolutionaryMutation, EvolutionaryPruning
 from tunebench.strategies.grid import GridSearch
 from tunebench.strategies.keras_tuner import (
@@ -38,6 +39,7 @@ __all__ = [
     "ASHA",
     "BOHB",
     "BudgetView",
+    "DEHBSearch",
     "Decision",
     "EvolutionaryMutation",
     "EvolutionaryPruning",
@@ -82,6 +84,7 @@ _BUILTINS: dict[str, type[Strategy]] = {
         ASHA,
         BOHB,
         RegularizedEvolution,
+        DEHBSearch,
         KerasTunerRandom,
         KerasTunerBayesian,
         KerasTunerHyperband,

@@ -7,6 +7,8 @@
   (:func:`to_keras_tuner`) and back (:func:`from_keras_tuner`).
 * syne-tune: a flat dict of domains (:func:`to_syne_tune`); it has no conditions, so its
   configs carry every parameter and :func:`active_config` keeps the active ones.
+* ConfigSpace (DEHB, SMAC): a ``ConfigurationSpace`` with the conditions
+  (:func:`to_configspace`).
 
 The space's methods of the same names call these, so strategies may use either.
 keras-tuner (and with it TensorFlow) is imported only when it is used.
@@ -45,6 +47,7 @@ __all__ = [
     "optuna_distribution",
     "suggest_optuna",
     "suggest_value",
+    "to_configspace",
     "to_keras_tuner",
     "to_optuna",
     "to_syne_tune",
@@ -216,3 +219,40 @@ def to_syne_tune(space: SearchSpace) -> dict[str, Any]:
 def active_config(space: SearchSpace, config: Mapping[str, Any]) -> dict[str, Any]:
     """The parameters of a flat ``config`` (every parameter set) active under it."""
     return {name: config[name] for name in space.active_names(config)}
+
+
+# -- ConfigSpace --------------------------------------------------------------------------------
+
+
+def to_configspace(space: SearchSpace, seed: int) -> Any:
+    """The space as a ConfigSpace ``ConfigurationSpace`` seeded with ``seed``.
+
+    Log scales are kept; an Int with a step becomes an ordinal over its values (ConfigSpace
+    1.x integers have no step); each condition becomes an ``InCondition`` (an
+    ``EqualsCondition`` for one value) on its parent.
+    """
+    import ConfigSpace as cs
+
+    out = cs.ConfigurationSpace(seed=seed)
+    for param in space:
+        hp: Any
+        if isinstance(param, Categorical):
+            hp = cs.Categorical(param.name, list(param.choices))
+        elif isinstance(param, Float):
+            hp = cs.Float(param.name, (float(param.low), float(param.high)), log=param.log)
+        elif param.step != 1:
+            values = list(range(param.low, param.high + 1, param.step))
+            hp = cs.OrdinalHyperparameter(param.name, values)
+        else:
+            hp = cs.Integer(param.name, (param.low, param.high), log=param.log)
+        out.add(hp)
+    for param in space:
+        condition = param.condition
+        if condition is None:
+            continue
+        child, parent = out[param.name], out[condition.parent]
+        if len(condition.values) == 1:
+            out.add(cs.EqualsCondition(child, parent, condition.values[0]))
+        else:
+            out.add(cs.InCondition(child, parent, list(condition.values)))
+    return out
