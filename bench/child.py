@@ -2,8 +2,9 @@
 
 Keras picks its backend once per process, and TensorFlow keeps memory of every model a
 process built (README, "Known limit"). A run therefore executes in a child process when
-the current one has Keras on another backend, or when the executor asks for it (Dask
-workers are never recycled, so their live runs each get a child). A subprocess rather
+the current one has Keras on another backend, when its strategy needs a fixed
+``PYTHONHASHSEED`` that this process lacks (SMAC), or when the executor asks for it
+(Dask workers are never recycled, so their live runs each get a child). A subprocess rather
 than :mod:`multiprocessing`: Dask workers are daemonic, and daemonic processes may not
 start multiprocessing children.
 """
@@ -15,6 +16,7 @@ import pickle
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,12 +36,16 @@ class ChildRunError(TunebenchError, RuntimeError):
     """The child process of a run exited without an outcome (killed, crashed)."""
 
 
-def execute_in_child(task: RunTask) -> RunOutcome:
+def execute_in_child(task: RunTask, env: Mapping[str, str] | None = None) -> RunOutcome:
     """Execute ``task`` in a fresh interpreter and return its outcome.
 
     The child reads the task from and writes the outcome to files in a temporary
     folder (pickles of tunebench's own dataclasses, between processes of one
     installation). A child that dies gives a failed outcome naming its exit status.
+
+    Args:
+        task: The run.
+        env: Environment variables to set in the child, beside this process's.
     """
     from tunebench.task import RunOutcome, failure
 
@@ -48,7 +54,7 @@ def execute_in_child(task: RunTask) -> RunOutcome:
         task_file.write_bytes(pickle.dumps(replace(task, isolate=False)))
         proc = subprocess.run(
             [sys.executable, "-m", "tunebench.child", str(task_file), str(outcome_file)],
-            env=os.environ.copy(),
+            env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,

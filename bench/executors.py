@@ -16,6 +16,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import logging
 import multiprocessing as mp
+import os
 import queue
 import threading
 import traceback
@@ -25,7 +26,14 @@ from typing import Any, Protocol
 
 from tunebench.progress import Progress
 from tunebench.runner import RunSpec
-from tunebench.task import RunOutcome, RunTask, execute_task, failure, set_progress_queue
+from tunebench.task import (
+    HASH_SEED_ENV,
+    RunOutcome,
+    RunTask,
+    execute_task,
+    failure,
+    set_progress_queue,
+)
 from tunebench.trial_backends import needs_keras
 
 __all__ = [
@@ -113,6 +121,9 @@ class LocalExecutor:
 
     def __init__(self, workers: int) -> None:
         self.workers = workers
+        # Workers start with a fixed string-hash seed (SMAC's proposals depend on it);
+        # spawned processes take this process's environment.
+        os.environ.update(HASH_SEED_ENV)
         self._ctx = mp.get_context("spawn")  # fork is unsafe once TensorFlow is loaded
         self._queue: Any = self._ctx.Queue()
         # One pool for the live runs of each Keras backend (a process runs Keras on one),
@@ -256,7 +267,7 @@ class DaskExecutor:
                 processes=True,
                 dashboard_address=None,
                 silence_logs=logging.ERROR,
-                env={"OMP_NUM_THREADS": str(threads)},
+                env={"OMP_NUM_THREADS": str(threads), **HASH_SEED_ENV},
             )
             self.client = Client(self._cluster)
         else:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 import traceback
 from collections.abc import Callable
@@ -29,10 +30,13 @@ from tunebench.strategies import available_strategies
 from tunebench.trial_backends import needs_keras, open_backend
 
 __all__ = [
+    "HASH_SEED_ENV",
     "RunOutcome",
     "RunTask",
     "execute_task",
     "failure",
+    "hash_seed_fixed",
+    "needs_fixed_hash_seed",
     "set_progress_queue",
     "task_backend",
 ]
@@ -93,6 +97,21 @@ def failure(spec: RunSpec, exc: BaseException, tb: str) -> FailedRun:
     )
 
 
+#: The environment of processes that run strategies needing a fixed string-hash seed.
+HASH_SEED_ENV = {"PYTHONHASHSEED": "0"}
+
+
+def hash_seed_fixed() -> bool:
+    """Whether this interpreter started with ``PYTHONHASHSEED=0`` (no hash randomisation)."""
+    return sys.flags.hash_randomization == 0
+
+
+def needs_fixed_hash_seed(spec: RunSpec) -> bool:
+    """Whether the run's strategy gives the same proposals only under a fixed hash seed."""
+    cls = available_strategies().get(spec.strategy)
+    return bool(getattr(cls, "fixed_hash_seed", False))
+
+
 def task_backend(spec: RunSpec) -> str:
     """The Keras backend a run's task carries: the spec's, else the default."""
     return spec.backend or DEFAULT_BACKEND
@@ -106,7 +125,9 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
     """
     spec = task.spec
     if needs_keras(spec) and (task.isolate or keras_on_other_backend(task.backend)):
-        return execute_in_child(task)
+        return execute_in_child(task, HASH_SEED_ENV)
+    if needs_fixed_hash_seed(spec) and not hash_seed_fixed():
+        return execute_in_child(task, HASH_SEED_ENV)
     remote = task.run_dir is None
     run_dir = Path(tempfile.mkdtemp(prefix="tunebench-run-")) if remote else Path(str(task.run_dir))
     if on_charge is None and _PROGRESS is not None:

@@ -33,6 +33,7 @@ from tunebench.strategies.optuna_samplers import GPSearch, TPESearch
 from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, SuccessiveHalvingSearch
 from tunebench.strategies.random_search import RandomSearch
 from tunebench.strategies.secretary import Secretary
+from tunebench.strategies.smac import SMACHyperband, SMACSearch
 from tunebench.strategies.syne_tune import ASHA, BOHB, RegularizedEvolution
 
 __all__ = [
@@ -57,6 +58,8 @@ __all__ = [
     "Proposal",
     "RandomSearch",
     "RegularizedEvolution",
+    "SMACHyperband",
+    "SMACSearch",
     "Secretary",
     "Strategy",
     "SuccessiveHalvingSearch",
@@ -85,6 +88,8 @@ _BUILTINS: dict[str, type[Strategy]] = {
         BOHB,
         RegularizedEvolution,
         DEHBSearch,
+        SMACSearch,
+        SMACHyperband,
         KerasTunerRandom,
         KerasTunerBayesian,
         KerasTunerHyperband,

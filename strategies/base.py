@@ -193,6 +193,9 @@ class Strategy(ABC):
     #: ``True`` when the proposals do not depend on the seed; the conformance kit
     #: (:mod:`tunebench.strategies.testing`) then skips its different-seed check.
     deterministic: ClassVar[bool] = False
+    #: ``True`` when the proposals depend on Python's string hashing (a library that
+    #: iterates a ``set``): the harness then runs it under ``PYTHONHASHSEED=0``.
+    fixed_hash_seed: ClassVar[bool] = False
 
     space: SearchSpace
     fidelity: Fidelity

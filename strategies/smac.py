@@ -1,0 +1,225 @@
+"""``smac`` and ``smac-hb``: SMAC3's own optimizers, driven through its ask/tell API.
+
+``smac`` is SMAC3's ``HyperparameterOptimizationFacade`` (Bayesian optimisation with a
+random forest, the reference optimiser of HPOBench and CARP-S), every config trained to
+``max_epochs``. ``smac-hb`` is its ``MultiFidelityFacade`` (the same model with a
+Hyperband intensifier, "SMAC-HB"): a trial's budget, rounded into
+``min_epochs..max_epochs``, is its ``target_epochs``, and a configuration promoted to a
+larger budget continues the promoted trial's weights (``resume_from``).
+
+SMAC3 is installed without the ``pyrfr`` forest it can use (pyrfr builds from source
+with swig); it then fits scikit-learn's random forest. Three settings differ from
+SMAC's defaults, each because the default breaks a benchmark run: ``deterministic =
+True`` (else it re-runs a config on up to 3 seeds: identical proposals), a failed
+trial costs the worst cost seen so far (an infinite one makes its forest's targets NaN),
+and the run history is never written on every tell. SMAC's proposals depend on
+Python's string hashing (it builds a ``set`` of configurations), so tunebench runs its
+runs in processes whose ``PYTHONHASHSEED`` is fixed (``fixed_hash_seed``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, ClassVar
+
+from tunebench.strategies._common import check_bool, check_int
+from tunebench.strategies.base import (
+    BudgetView,
+    Direction,
+    Exhausted,
+    Fidelity,
+    Proposal,
+    Strategy,
+    TrialResult,
+    TrialStatus,
+    Wait,
+)
+from tunebench.strategies.convert import active_config, to_configspace
+from tunebench.strategies.space import SearchSpace
+
+__all__ = ["SMACHyperband", "SMACSearch"]
+
+
+class _SMAC(Strategy):
+    """SMAC3 through ask/tell; subclasses pick the facade."""
+
+    fixed_hash_seed: ClassVar[bool] = True
+    multi_fidelity: ClassVar[bool] = False
+
+    def __init__(self, n_trials: int = 100) -> None:
+        self.n_trials = n_trials
+
+    def check_params(self) -> None:
+        """``n_trials`` >= 1; SMAC3 installed."""
+        check_int(self.name, "n_trials", self.n_trials, 1)
+        if importlib.util.find_spec("smac") is None:
+            raise ImportError(
+                f"strategy {self.name!r} needs the Python package 'smac', which is not "
+                "installed; pip install 'smac==2.4.1'"
+            )
+
+    def setup(
+        self, space: SearchSpace, fidelity: Fidelity, direction: Direction, seed: int
+    ) -> None:
+        """Build the facade with its files in the scratch folder."""
+        self.check_params()
+        super().setup(space, fidelity, direction, seed)
+        from smac import Scenario
+
+        if self.scratch_dir is not None:
+            self.scratch_dir.mkdir(parents=True, exist_ok=True)
+            out = self.scratch_dir / "smac3_output"
+        else:
+            out = Path(tempfile.mkdtemp(prefix="tunebench-smac-"))
+        smac_seed = seed % (2**31 - 1)
+        scenario = Scenario(
+            to_configspace(space, smac_seed),
+            deterministic=True,
+            n_trials=self.n_trials,  # sizes SMAC's initial design (a quarter of it at most)
+            seed=smac_seed,
+            output_directory=out,
+            min_budget=fidelity.min_epochs if self.multi_fidelity else None,
+            max_budget=fidelity.max_epochs if self.multi_fidelity else None,
+        )
+        with _quiet():
+            self._smac = self.make_facade(scenario)
+        self._infos: dict[int, Any] = {}
+        self._epochs: dict[int, int] = {}
+        self._latest: dict[str, int] = {}  # config key -> our latest trial of it
+        self._promotable: set[int] = set()
+        self._worst: float | None = None
+        self._exhausted = ""
+
+    def make_facade(self, scenario: Any) -> Any:  # pragma: no cover - subclasses
+        """The SMAC facade for one run."""
+        raise NotImplementedError
+
+    def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
+        """SMAC's next trial; a promotion to a larger budget resumes the promoted trial."""
+        from smac.main.exceptions import ConfigurationSpaceExhaustedException
+
+        if self._exhausted:
+            return Exhausted(self._exhausted)
+        with _quiet():
+            try:
+                info = self._smac.ask()
+            except (StopIteration, ConfigurationSpaceExhaustedException):
+                self._exhausted = "SMAC found no configuration it has not tried"
+                return Exhausted(self._exhausted)
+        config = active_config(self.space, dict(info.config))
+        target = self.fidelity.max_epochs
+        if info.budget is not None:
+            target = min(max(round(info.budget), self.fidelity.min_epochs), target)
+        trial_id = self.new_trial_id()
+        key = self.space.config_key(config)
+        previous = self._latest.get(key)
+        resume_from = None
+        if previous in self._promotable and self._epochs.get(previous, target) < target:
+            resume_from = previous
+        self._latest[key] = trial_id
+        if info.budget is not None and target < self.fidelity.max_epochs:
+            self._promotable.add(trial_id)
+        self._infos[trial_id] = info
+        return Proposal(trial_id, config, target, resume_from)
+
+    def tell(self, trial_id: int, result: TrialResult) -> None:
+        """Tell SMAC the cost (minimised); a failed or cut trial costs the worst seen."""
+        from smac.runhistory import TrialValue
+        from smac.runhistory.enumerations import StatusType
+
+        info = self._infos.pop(trial_id)
+        self._epochs[trial_id] = result.epochs
+        value = result.last_value
+        seconds = float(len(result.values))
+        if result.status is TrialStatus.COMPLETE and value is not None and math.isfinite(value):
+            cost = -value if self.direction == "maximize" else value
+            self._worst = cost if self._worst is None else max(self._worst, cost)
+            told = TrialValue(cost=cost, time=seconds, status=StatusType.SUCCESS)
+        else:
+            self._promotable.discard(trial_id)
+            worst = self._worst if self._worst is not None else 0.0
+            told = TrialValue(cost=worst, time=seconds, status=StatusType.CRASHED)
+        with _quiet():
+            self._smac.tell(info, told, save=False)
+
+    def keep_weights(self, trial_id: int) -> bool:
+        """Trials below ``max_epochs`` that SMAC-HB may promote."""
+        return trial_id in self._promotable
+
+
+class SMACSearch(_SMAC):
+    """SMAC3's Bayesian optimisation with a random forest; full evaluations.
+
+    Args:
+        n_trials: SMAC's planned number of trials (sizes its initial Sobol design).
+    """
+
+    name = "smac"
+
+    def make_facade(self, scenario: Any) -> Any:
+        """``HyperparameterOptimizationFacade``."""
+        from smac import HyperparameterOptimizationFacade
+
+        return HyperparameterOptimizationFacade(
+            scenario, target_function=None, overwrite=True, logging_level=40
+        )
+
+
+class SMACHyperband(_SMAC):
+    """SMAC3's random-forest model with a Hyperband intensifier (SMAC-HB).
+
+    Args:
+        n_trials: SMAC's planned number of trials (sizes its initial design).
+        eta: Hyperband's reduction factor.
+        resume: Promotions continue from weights (``True``) or retrain from scratch.
+    """
+
+    name = "smac-hb"
+    multi_fidelity = True
+
+    def __init__(self, n_trials: int = 100, eta: int = 3, resume: bool = True) -> None:
+        super().__init__(n_trials)
+        self.eta = eta
+        self.resume = resume
+
+    def check_params(self) -> None:
+        """``eta`` >= 2 and ``resume`` a bool, besides the base checks."""
+        check_int(self.name, "eta", self.eta, 2)
+        check_bool(self.name, "resume", self.resume)
+        super().check_params()
+
+    def make_facade(self, scenario: Any) -> Any:
+        """``MultiFidelityFacade`` with its Hyperband intensifier at ``eta``."""
+        from smac import MultiFidelityFacade
+
+        intensifier = MultiFidelityFacade.get_intensifier(scenario, eta=self.eta)
+        return MultiFidelityFacade(
+            scenario,
+            target_function=None,
+            intensifier=intensifier,
+            overwrite=True,
+            logging_level=40,
+        )
+
+    def keep_weights(self, trial_id: int) -> bool:
+        """As the base, unless ``resume = false``."""
+        return self.resume and super().keep_weights(trial_id)
+
+    def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
+        """As the base; without ``resume`` a promotion retrains from scratch."""
+        answer = super().ask(budget)
+        if isinstance(answer, Proposal) and not self.resume and answer.resume_from is not None:
+            return Proposal(answer.trial_id, answer.config, answer.target_epochs)
+        return answer
+
+
+class _quiet(warnings.catch_warnings):
+    """SMAC and ConfigSpace warn about deprecations and their own settings on every call."""
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        warnings.simplefilter("ignore")
