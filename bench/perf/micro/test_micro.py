@@ -27,8 +27,9 @@ from tunebench.table import LearningCurveTable
 
 STRATEGIES = sorted(available_strategies())
 # Model-based samplers cost about a second per trial once their model is fitted
-# (gp 0.7 s, kt-bayesian 2-4 s, measured), so they are tracked at 30 trials only.
-SLOW = {"gp", "kt-bayesian"}
+# (gp 0.7 s, kt-bayesian 2-4 s, smac 0.3-0.6 s, measured), so they are tracked at 30
+# trials only; and strategies whose library is not installed are skipped.
+SLOW = {"gp", "kt-bayesian", "smac", "smac-hb"}
 SLOW_TRIALS = 30
 
 
@@ -42,6 +43,10 @@ def test_strategy_overhead(benchmark: Any, name: str, trials: int) -> None:
         trials = SLOW_TRIALS
     cls = available_strategies()[name]
     params = {"hyperband_iterations": 0} if name == "kt-hyperband" else {}
+    try:
+        cls(**params).check_params()
+    except ImportError as exc:
+        pytest.skip(str(exc))
 
     def run() -> Any:
         return drive(cls(**params), seed=0, budget_epochs=trials * 4, max_trials=trials)
