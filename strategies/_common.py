@@ -5,8 +5,11 @@ Private: strategies import from here; plug-ins should use the public space API.
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import tempfile
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,6 +42,68 @@ _ENUMERATION_LIMIT = 100_000
 #: Repeated proposals in a row on a finite space before a strategy that repeats itself
 #: gets an unseen config picked at random (the optuna and syne-tune adapters).
 FINITE_REPEATS = 3
+
+
+def require_modules(strategy: str, modules: tuple[str, ...], install: str) -> None:
+    """Raise ImportError naming the first missing module and ``install``, importing nothing."""
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            raise ImportError(
+                f"strategy {strategy!r} needs the Python package {module!r}, which is not "
+                f"installed; {install}"
+            )
+
+
+def library_seed(seed: int) -> int:
+    """A strategy seed as the libraries take one (numpy and ConfigSpace: below 2**31)."""
+    return seed % (2**31 - 1)
+
+
+def scratch_folder(scratch_dir: Path | None, prefix: str) -> Path:
+    """Where a library writes its files: the run's scratch folder, else a temporary one."""
+    if scratch_dir is None:
+        return Path(tempfile.mkdtemp(prefix=prefix))
+    scratch_dir.mkdir(parents=True, exist_ok=True)
+    return scratch_dir
+
+
+class Promotions:
+    """Which ended trial a promoted config continues from (DEHB, SMAC-HB).
+
+    Such libraries promote a config by asking it again at a larger fidelity under the
+    same key; the trial continues the key's latest trial when that one ended with kept
+    weights and fewer epochs.
+
+    Args:
+        resume: Continue from weights (``True``) or retrain promotions from scratch.
+    """
+
+    def __init__(self, resume: bool) -> None:
+        self.resume = resume
+        self._latest: dict[Any, int] = {}  # key -> our latest trial of it
+        self._epochs: dict[int, int] = {}  # ended trial -> epochs its weights have seen
+        self._promotable: set[int] = set()
+
+    def propose(self, trial_id: int, key: Any, target: int, promotable: bool) -> int | None:
+        """Record a new trial of ``key``; return the trial it resumes, if any."""
+        previous = self._latest.get(key)
+        source = None
+        if self.resume and previous in self._promotable and previous in self._epochs:
+            source = previous if self._epochs[previous] < target else None
+        self._latest[key] = trial_id
+        if promotable:
+            self._promotable.add(trial_id)
+        return source
+
+    def ended(self, trial_id: int, epochs: int, failed: bool) -> None:
+        """A trial ended (the harness keeps no weights of a failed one)."""
+        self._epochs[trial_id] = epochs
+        if failed:
+            self._promotable.discard(trial_id)
+
+    def keeps(self, trial_id: int) -> bool:
+        """Whether the trial's weights should be kept for a promotion."""
+        return self.resume and trial_id in self._promotable
 
 
 def _refuse(strategy: str, param: str, value: Any, allowed: str) -> ValueError:

@@ -21,13 +21,18 @@ measured), so it is installed without its dependencies (README: "Strategies").
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import tempfile
 import warnings
 from typing import Any
 
-from tunebench.strategies._common import check_bool, check_int
+from tunebench.strategies._common import (
+    Promotions,
+    check_bool,
+    check_int,
+    library_seed,
+    require_modules,
+    scratch_folder,
+)
 from tunebench.strategies.base import (
     BudgetView,
     Direction,
@@ -85,12 +90,7 @@ class DEHBSearch(Strategy):
                     f"{self.name}: {param} = {value!r} is not allowed; allowed: a number in (0, 1]"
                 )
         check_bool(self.name, "resume", self.resume)
-        for module in ("dehb", "ConfigSpace", "loguru"):
-            if importlib.util.find_spec(module) is None:
-                raise ImportError(
-                    f"strategy {self.name!r} needs the Python package {module!r}, which is "
-                    f"not installed; {DEHB_INSTALL}"
-                )
+        require_modules(self.name, ("dehb", "ConfigSpace", "loguru"), DEHB_INSTALL)
 
     def setup(
         self, space: SearchSpace, fidelity: Fidelity, direction: Direction, seed: int
@@ -100,12 +100,8 @@ class DEHBSearch(Strategy):
         super().setup(space, fidelity, direction, seed)
         from dehb import DEHB
 
-        if self.scratch_dir is not None:
-            self.scratch_dir.mkdir(parents=True, exist_ok=True)
-            out = str(self.scratch_dir)
-        else:
-            out = tempfile.mkdtemp(prefix="tunebench-dehb-")
-        dehb_seed = seed % (2**31 - 1)
+        out = str(scratch_folder(self.scratch_dir, "tunebench-dehb-"))
+        dehb_seed = library_seed(seed)
         with _quiet():
             self._dehb = DEHB(
                 f=None,
@@ -122,9 +118,7 @@ class DEHBSearch(Strategy):
                 log_level="WARNING",
             )
         self._jobs: dict[int, dict[str, Any]] = {}
-        self._epochs: dict[int, int] = {}  # ended trial -> epochs its weights have seen
-        self._latest: dict[int, int] = {}  # DEHB config_id -> our latest trial of it
-        self._promotable: set[int] = set()
+        self._promotions = Promotions(self.resume)  # keyed by DEHB's config_id
         self._fitness: dict[tuple[str, int], float] = {}  # (config key, target) -> told
         self._exhausted = ""
 
@@ -154,28 +148,18 @@ class DEHBSearch(Strategy):
             return Exhausted(self._exhausted)
         self._fitness[pair] = math.inf  # until it is told
         trial_id = self.new_trial_id()
-        config_id = int(job["config_id"])
-        previous = self._latest.get(config_id)
-        resume_from = None
-        if (
-            self.resume
-            and previous in self._promotable
-            and previous in self._epochs
-            and self._epochs[previous] < target
-        ):
-            resume_from = previous
-        self._latest[config_id] = trial_id
-        if target < self.fidelity.max_epochs and int(job["bracket_id"]) < self._dehb.max_SH_iter:
-            self._promotable.add(trial_id)
+        # DEHB promotes the same config only in its first round of brackets
+        promotable = (
+            target < self.fidelity.max_epochs and int(job["bracket_id"]) < self._dehb.max_SH_iter
+        )
+        resume_from = self._promotions.propose(trial_id, int(job["config_id"]), target, promotable)
         self._jobs[trial_id] = job
         return Proposal(trial_id, config, target, resume_from)
 
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Tell DEHB the job's fitness; a failed or cut trial is infinitely bad."""
         job = self._jobs.pop(trial_id)
-        self._epochs[trial_id] = result.epochs
-        if result.status is TrialStatus.FAILED:
-            self._promotable.discard(trial_id)  # the harness keeps no weights of it
+        self._promotions.ended(trial_id, result.epochs, result.status is TrialStatus.FAILED)
         value = result.last_value
         fitness = math.inf  # keeps it out of promotions (DEHB promotes finite ones only)
         if result.status is TrialStatus.COMPLETE and value is not None and math.isfinite(value):
@@ -189,7 +173,7 @@ class DEHBSearch(Strategy):
 
     def keep_weights(self, trial_id: int) -> bool:
         """Trials DEHB may promote: its first round of brackets, below ``max_epochs``."""
-        return self.resume and trial_id in self._promotable
+        return self._promotions.keeps(trial_id)
 
 
 class _quiet(warnings.catch_warnings):

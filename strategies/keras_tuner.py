@@ -31,7 +31,6 @@ never when this module is imported, so listing strategies stays fast.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import math
 import shutil
 import sys
@@ -42,6 +41,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tunebench.strategies._common import require_modules
 from tunebench.strategies.base import (
     BudgetView,
     Decision,
@@ -74,12 +74,7 @@ _TUNER_KEYS = "tuner/"
 
 def _require(strategy: str, *modules: str) -> None:
     """Raise ImportError naming the first missing module, without importing anything."""
-    for module in modules:
-        if importlib.util.find_spec(module) is None:
-            raise ImportError(
-                f"strategy {strategy!r} needs the Python package {module!r}, which is not "
-                f"installed; pip install 'keras-tuner[bayesian]'"
-            )
+    require_modules(strategy, modules, "pip install 'keras-tuner[bayesian]'")
 
 
 def _is_int(value: Any) -> bool:

@@ -19,14 +19,18 @@ runs in processes whose ``PYTHONHASHSEED`` is fixed (``fixed_hash_seed``).
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import tempfile
 import warnings
-from pathlib import Path
 from typing import Any, ClassVar
 
-from tunebench.strategies._common import check_bool, check_int
+from tunebench.strategies._common import (
+    Promotions,
+    check_bool,
+    check_int,
+    library_seed,
+    require_modules,
+    scratch_folder,
+)
 from tunebench.strategies.base import (
     BudgetView,
     Direction,
@@ -49,6 +53,7 @@ class _SMAC(Strategy):
 
     fixed_hash_seed: ClassVar[bool] = True
     multi_fidelity: ClassVar[bool] = False
+    resume: bool = True  # promotions continue from weights (SMAC-HB's parameter)
 
     def __init__(self, n_trials: int = 100) -> None:
         self.n_trials = n_trials
@@ -56,11 +61,7 @@ class _SMAC(Strategy):
     def check_params(self) -> None:
         """``n_trials`` >= 1; SMAC3 installed."""
         check_int(self.name, "n_trials", self.n_trials, 1)
-        if importlib.util.find_spec("smac") is None:
-            raise ImportError(
-                f"strategy {self.name!r} needs the Python package 'smac', which is not "
-                "installed; pip install 'smac==2.4.1'"
-            )
+        require_modules(self.name, ("smac",), "pip install 'smac==2.4.1'")
 
     def setup(
         self, space: SearchSpace, fidelity: Fidelity, direction: Direction, seed: int
@@ -70,12 +71,8 @@ class _SMAC(Strategy):
         super().setup(space, fidelity, direction, seed)
         from smac import Scenario
 
-        if self.scratch_dir is not None:
-            self.scratch_dir.mkdir(parents=True, exist_ok=True)
-            out = self.scratch_dir / "smac3_output"
-        else:
-            out = Path(tempfile.mkdtemp(prefix="tunebench-smac-"))
-        smac_seed = seed % (2**31 - 1)
+        out = scratch_folder(self.scratch_dir, "tunebench-smac-") / "smac3_output"
+        smac_seed = library_seed(seed)
         scenario = Scenario(
             to_configspace(space, smac_seed),
             deterministic=True,
@@ -88,9 +85,7 @@ class _SMAC(Strategy):
         with _quiet():
             self._smac = self.make_facade(scenario)
         self._infos: dict[int, Any] = {}
-        self._epochs: dict[int, int] = {}
-        self._latest: dict[str, int] = {}  # config key -> our latest trial of it
-        self._promotable: set[int] = set()
+        self._promotions = Promotions(self.resume)  # keyed by the config
         self._worst: float | None = None
         self._exhausted = ""
 
@@ -115,14 +110,10 @@ class _SMAC(Strategy):
         if info.budget is not None:
             target = min(max(round(info.budget), self.fidelity.min_epochs), target)
         trial_id = self.new_trial_id()
-        key = self.space.config_key(config)
-        previous = self._latest.get(key)
-        resume_from = None
-        if previous in self._promotable and self._epochs.get(previous, target) < target:
-            resume_from = previous
-        self._latest[key] = trial_id
-        if info.budget is not None and target < self.fidelity.max_epochs:
-            self._promotable.add(trial_id)
+        promotable = info.budget is not None and target < self.fidelity.max_epochs
+        resume_from = self._promotions.propose(
+            trial_id, self.space.config_key(config), target, promotable
+        )
         self._infos[trial_id] = info
         return Proposal(trial_id, config, target, resume_from)
 
@@ -132,7 +123,7 @@ class _SMAC(Strategy):
         from smac.runhistory.enumerations import StatusType
 
         info = self._infos.pop(trial_id)
-        self._epochs[trial_id] = result.epochs
+        self._promotions.ended(trial_id, result.epochs, result.status is TrialStatus.FAILED)
         value = result.last_value
         seconds = float(len(result.values))
         if result.status is TrialStatus.COMPLETE and value is not None and math.isfinite(value):
@@ -140,7 +131,6 @@ class _SMAC(Strategy):
             self._worst = cost if self._worst is None else max(self._worst, cost)
             told = TrialValue(cost=cost, time=seconds, status=StatusType.SUCCESS)
         else:
-            self._promotable.discard(trial_id)
             worst = self._worst if self._worst is not None else 0.0
             told = TrialValue(cost=worst, time=seconds, status=StatusType.CRASHED)
         with _quiet():
@@ -148,7 +138,7 @@ class _SMAC(Strategy):
 
     def keep_weights(self, trial_id: int) -> bool:
         """Trials below ``max_epochs`` that SMAC-HB may promote."""
-        return trial_id in self._promotable
+        return self._promotions.keeps(trial_id)
 
 
 class SMACSearch(_SMAC):
@@ -204,17 +194,6 @@ class SMACHyperband(_SMAC):
             overwrite=True,
             logging_level=40,
         )
-
-    def keep_weights(self, trial_id: int) -> bool:
-        """As the base, unless ``resume = false``."""
-        return self.resume and super().keep_weights(trial_id)
-
-    def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
-        """As the base; without ``resume`` a promotion retrains from scratch."""
-        answer = super().ask(budget)
-        if isinstance(answer, Proposal) and not self.resume and answer.resume_from is not None:
-            return Proposal(answer.trial_id, answer.config, answer.target_epochs)
-        return answer
 
 
 class _quiet(warnings.catch_warnings):

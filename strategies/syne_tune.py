@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import importlib.util
 import logging
 import warnings
 from collections.abc import Iterator
@@ -45,6 +44,8 @@ from tunebench.strategies._common import (
     check_real,
     finite_configs,
     finite_size,
+    library_seed,
+    require_modules,
 )
 from tunebench.strategies.base import (
     BudgetView,
@@ -70,14 +71,6 @@ RESOURCE = "epoch"
 _CREATED = datetime.datetime(2000, 1, 1)
 
 
-def _require(strategy: str) -> None:
-    if importlib.util.find_spec("syne_tune") is None:
-        raise ImportError(
-            f"strategy {strategy!r} needs the Python package 'syne_tune', which is not "
-            "installed; pip install 'syne-tune==0.16.0'"
-        )
-
-
 class SyneTuneStrategy(Strategy):
     """Base of the strategies that are a syne-tune scheduler.
 
@@ -98,7 +91,7 @@ class SyneTuneStrategy(Strategy):
 
     def check_params(self) -> None:
         """Raise ImportError when syne-tune is missing."""
-        _require(self.name)
+        require_modules(self.name, ("syne_tune",), "pip install 'syne-tune==0.16.0'")
 
     def setup(
         self, space: SearchSpace, fidelity: Fidelity, direction: Direction, seed: int
@@ -106,7 +99,7 @@ class SyneTuneStrategy(Strategy):
         """Build the scheduler with a private global-RNG state seeded from ``seed``."""
         self.check_params()
         super().setup(space, fidelity, direction, seed)
-        st_seed = seed % (2**31 - 1)
+        st_seed = library_seed(seed)
         self._rng_state = np.random.RandomState(st_seed).get_state()
         self._trials: dict[int, Any] = {}
         self._last: dict[int, dict[str, Any]] = {}  # last result sent, per trial

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-import tunebench.strategies.dehb as dehb_mod
 from tunebench.cli import app
 from tunebench.records import read_json
 from tunebench.strategies import DEHBSearch
@@ -43,7 +42,7 @@ def test_a_missing_dehb_is_refused_with_its_install_command(
     def find_spec(name: str, *args: Any) -> Any:
         return None if name == "dehb" else real(name, *args)
 
-    monkeypatch.setattr(dehb_mod.importlib.util, "find_spec", find_spec)
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     with pytest.raises(ImportError, match=re.escape("pip install --no-deps dehb==0.1.2")):
         DEHBSearch().check_params()
 
