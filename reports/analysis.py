@@ -20,6 +20,7 @@ from tunebench.reports import anytime, early, importance, stats
 from tunebench.reports.anytime import Normalizer, Trace
 from tunebench.reports.data import ProblemInfo, ReportData
 from tunebench.reports.fidelity import FidelityResult, fidelity
+from tunebench.reports.leaderboard import Checkpoint, ProblemRuns, leaderboard
 from tunebench.reports.optimum import TableOptimum, table_optimum
 from tunebench.reports.palette import Dash, Palette, line_styles, strategy_palette
 from tunebench.reports.stats import FriedmanResult
@@ -114,6 +115,8 @@ class Analysis:
         budget_unit: Label of the overall budget axis.
         fidelity: Per problem that ran both replayed and live: how well the replay
             ranking of the strategies matches the live one (Kendall's tau).
+        leaderboard: The overall strategies at each budget checkpoint (mean rank,
+            median validation regret, Nemenyi groups, Wilcoxon-Holm differences).
     """
 
     data: ReportData
@@ -129,6 +132,7 @@ class Analysis:
     overall_regret: pd.DataFrame | None = None
     budget_unit: str = "share of the budget"
     fidelity: list[FidelityResult] = field(default_factory=list)
+    leaderboard: list[Checkpoint] = field(default_factory=list)
 
 
 def _random_label(data: ReportData) -> str | None:
@@ -377,6 +381,10 @@ def _overall(analysis: Analysis) -> None:
     analysis.overall_strategies = common
     if not common:
         return
+    analysis.leaderboard = leaderboard(
+        [ProblemRuns(p.info.name, p.traces, p.blocks, p.val_norm, p.budget_max) for p in problems],
+        common,
+    )
     frames = []
     for p in problems:
         scores = _regret_scores(p.final, common, p.blocks)

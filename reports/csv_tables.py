@@ -40,6 +40,26 @@ def _regret_scale_rows(a: Analysis) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _leaderboard_rows(a: Analysis) -> pd.DataFrame:
+    """One row per budget checkpoint and strategy, with the checkpoint's test verdicts."""
+    frames = []
+    for cp in a.leaderboard:
+        res = cp.friedman
+        frames.append(
+            cp.table.assign(
+                budget=cp.label,
+                blocks=cp.n_blocks,
+                friedman_p=res.pvalue,
+                nemenyi_cd=res.cd,
+                significant_pairs=cp.n_significant,
+                pairs=len(cp.wilcoxon),
+            )
+        )
+    table = pd.concat(frames, ignore_index=True)
+    first = ["budget", "blocks", "friedman_p", "nemenyi_cd", "significant_pairs", "pairs"]
+    return table[[*first, *[c for c in table.columns if c not in first]]]
+
+
 def _friedman_rows(a: Analysis) -> pd.DataFrame:
     rows = []
     items = [(n, p.friedman) for n, p in a.problems.items()]
@@ -143,6 +163,8 @@ def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
         "missing": a.data.missing,
         "fidelity": _fidelity_rows(a),
     }
+    if a.leaderboard:
+        tables["leaderboard"] = _leaderboard_rows(a)
     if a.overall_ranks is not None:
         tables["rank_over_budget_overall"] = a.overall_ranks
     if a.overall_regret is not None:

@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -33,6 +34,7 @@ TABLES = (
     "spearman",
     "prune_fraction",
     "missing",
+    "leaderboard",
 )
 
 
@@ -48,6 +50,7 @@ def test_report_has_every_part(report_dir: Path) -> None:
     for stem in stems:
         assert f"](figures/{stem}.png)" in md
     for heading in (
+        "## Leaderboard: which strategies differ, at which budget",
         "## Setup",
         "### Anytime performance",
         "### Final test scores",
@@ -67,6 +70,16 @@ def test_report_has_every_part(report_dir: Path) -> None:
     friedman = pd.read_csv(report_dir / "tables" / "friedman_nemenyi.csv")
     overall = friedman[friedman["scope"] == "overall"].iloc[0]
     assert overall["blocks"] == 2 * 3 and overall["alpha"] == 0.05
+    # the opening answers which strategies differ at which budget, from the same blocks
+    assert md.index("## Leaderboard") < md.index("## Setup")
+    board = pd.read_csv(report_dir / "tables" / "leaderboard.csv")
+    assert set(board["blocks"]) == {2 * 3}
+    whole = board[board["budget"].str.contains("whole budget")]
+    assert len(whole) == len(set(board["strategy"])) >= 3
+    assert whole["mean_rank"].is_monotonic_increasing
+    assert (whole["regret_low"] <= whole["regret_median"]).all()
+    assert (whole["regret_median"] <= whole["regret_high"]).all()
+    assert np.isfinite(whole["regret_high"]).all()  # every run has an incumbent by then
 
 
 def test_summary_paragraph_states_numbers(report_dir: Path) -> None:
