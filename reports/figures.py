@@ -24,7 +24,7 @@ import pandas as pd
 
 from tunebench.reports.analysis import Analysis, ProblemAnalysis
 from tunebench.reports.fidelity import FidelityResult
-from tunebench.reports.stats import FriedmanResult
+from tunebench.reports.stats import FriedmanResult, nemenyi_runs
 
 __all__ = ["DPI", "FigureFile", "draw_figures", "slug"]
 
@@ -320,11 +320,7 @@ def _cd(
         ax.text(lo + res.cd / 2, 1.55, f"CD = {res.cd:.2f}", ha="center", va="bottom", fontsize=10)
         # groups whose ranks lie within CD of each other: not significantly different
         values = [r for _, r in ranks]
-        groups: list[tuple[int, int]] = []
-        for i in range(k):
-            j = max(jj for jj in range(i, k) if values[jj] - values[i] < res.cd)
-            if j > i and not any(g0 <= i and j <= g1 for g0, g1 in groups):
-                groups.append((i, j))
+        groups = [(i, j) for i, j in nemenyi_runs(values, res.cd) if j > i]
         for n, (i, j) in enumerate(groups):
             y = -0.35 - 0.16 * n
             ax.plot(

@@ -96,12 +96,7 @@ def nemenyi_groups(avg_ranks: Mapping[str, float], cd: float) -> dict[str, str]:
         return {}
     if math.isnan(cd):
         return dict.fromkeys(order, "")
-    values = [avg_ranks[s] for s in order]
-    runs: list[tuple[int, int]] = []
-    for i in range(len(order)):
-        j = max(jj for jj in range(i, len(order)) if values[jj] - values[i] < cd)
-        if not any(r0 <= i and j <= r1 for r0, r1 in runs):
-            runs.append((i, j))
+    runs = stats.nemenyi_runs([avg_ranks[s] for s in order], cd)
     letters = string.ascii_lowercase
     out = dict.fromkeys(order, "")
     for n, (i, j) in enumerate(runs):

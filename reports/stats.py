@@ -24,7 +24,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["ALPHA", "FriedmanResult", "friedman_nemenyi", "holm", "nemenyi_cd", "wilcoxon_holm"]
+__all__ = [
+    "ALPHA",
+    "FriedmanResult",
+    "friedman_nemenyi",
+    "holm",
+    "nemenyi_cd",
+    "nemenyi_runs",
+    "wilcoxon_holm",
+]
 
 ALPHA = 0.05
 
@@ -70,6 +78,26 @@ def nemenyi_cd(k: int, n: int, alpha: float = ALPHA) -> float:
         return math.nan
     q = float(stats.studentized_range.ppf(1 - alpha, k, np.inf)) / math.sqrt(2)
     return q * math.sqrt(k * (k + 1) / (6.0 * n))
+
+
+def nemenyi_runs(sorted_ranks: list[float], cd: float) -> list[tuple[int, int]]:
+    """Maximal runs of strategies not significantly different under Nemenyi's test.
+
+    Args:
+        sorted_ranks: Average ranks in ascending order.
+        cd: The critical difference.
+
+    Returns:
+        ``(first, last)`` index pairs, singletons included, none inside another: each
+        run starts at a strategy and reaches every later one within ``cd`` of it.
+    """
+    runs: list[tuple[int, int]] = []
+    k = len(sorted_ranks)
+    for i in range(k):
+        j = max(jj for jj in range(i, k) if sorted_ranks[jj] - sorted_ranks[i] < cd)
+        if not any(r0 <= i and j <= r1 for r0, r1 in runs):
+            runs.append((i, j))
+    return runs
 
 
 def friedman_nemenyi(scores: pd.DataFrame, alpha: float = ALPHA) -> FriedmanResult:
