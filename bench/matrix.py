@@ -255,7 +255,8 @@ class ProblemEntry(BaseModel):
         max_epochs: Epoch cap for a full evaluation; None means the problem's own default.
         subsample: Number of training-split rows to use; None means all of them.
         table: Replay mode: the learning-curve table (relative paths are relative to
-            the matrix file); None means the table shipped for the problem.
+            the matrix file); ``"grid"`` or ``"sampled"`` names the problem's shipped
+            grid or sampled table; None means its default shipped table.
         params: Problem options, passed through to the problem.
         evaluation: How a trial is scored in live mode: ``"holdout"`` (the problem's
             validation split) or ``"kfold:K"`` (K-fold cross-validation over the pooled

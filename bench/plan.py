@@ -17,6 +17,7 @@ from tunebench.table import TableError, read_table_meta
 
 __all__ = [
     "DEFAULT_BACKEND",
+    "SHIPPED_TABLES",
     "RunKey",
     "default_backend",
     "default_table",
@@ -27,6 +28,7 @@ __all__ = [
     "plan_runs",
     "replay_epochs",
     "run_keys",
+    "shipped_table",
     "table_backend",
 ]
 
@@ -50,11 +52,27 @@ def run_keys(matrix: Matrix) -> list[RunKey]:
     ]  # fmt: skip
 
 
-def default_table(problem: str) -> Path:
-    """Where the learning-curve table shipped for ``problem`` lives."""
+#: Names a matrix's ``table`` may use for a problem's shipped tables, and their folders.
+SHIPPED_TABLES = {"grid": "", "sampled": "sampled"}
+
+
+def shipped_table(problem: str, kind: str = "grid") -> Path:
+    """Where a learning-curve table shipped for ``problem`` lives.
+
+    Args:
+        problem: The problem's name.
+        kind: ``"grid"`` (the coarse grid of its ``table_space()``) or ``"sampled"``
+            (configs sampled from its full ``space()``).
+    """
     import tunebench.datasets
 
-    return Path(tunebench.datasets.__file__).parent / "tables" / f"{problem}.parquet"
+    folder = Path(tunebench.datasets.__file__).parent / "tables" / SHIPPED_TABLES[kind]
+    return folder / f"{problem}.parquet"
+
+
+def default_table(problem: str) -> Path:
+    """The learning-curve table a replay entry that names no ``table`` serves."""
+    return shipped_table(problem, "grid")
 
 
 def table_backend(path: Path) -> Backend | None:
@@ -110,9 +128,12 @@ def entry_mode(matrix: Matrix, entry: ProblemEntry) -> str:
 def entry_table(entry: ProblemEntry, base_dir: Path | None = None) -> Path:
     """The table a replay entry serves: its ``table``, else the one shipped for it.
 
-    A relative ``table`` is relative to ``base_dir`` (the matrix file's folder; default
-    the working directory).
+    ``table = "grid"`` or ``"sampled"`` names the problem's shipped grid or sampled
+    table. Another relative ``table`` is relative to ``base_dir`` (the matrix file's
+    folder; default the working directory).
     """
+    if entry.table in SHIPPED_TABLES:
+        return shipped_table(entry.name, entry.table)
     path = Path(entry.table) if entry.table else default_table(entry.name)
     return path if path.is_absolute() else (base_dir or Path.cwd()) / path
 

@@ -71,3 +71,20 @@ def test_a_live_entry_alone_follows_its_problems_shipped_table() -> None:
     matrix = parse('[[problems]]\nname = "mnist-cnn"\nmode = "live"\n')
     assert entry_backend(matrix, matrix.problems[0]) == default_backend("mnist-cnn")
     assert DEFAULT_BACKEND == "tensorflow"
+
+
+def test_a_matrix_names_the_shipped_grid_or_sampled_table() -> None:
+    from tunebench.plan import entry_table, shipped_table
+
+    grid = parse('[[problems]]\nname = "stocks-mlp"\ntable = "grid"\n').problems[0]
+    sampled = parse('[[problems]]\nname = "stocks-mlp"\ntable = "sampled"\n').problems[0]
+    unnamed = parse('[[problems]]\nname = "stocks-mlp"\n').problems[0]
+    assert entry_table(grid, Path("/elsewhere")) == default_table("stocks-mlp")
+    assert entry_table(sampled, Path("/elsewhere")) == TORCH_TABLE
+    assert entry_table(unnamed) == default_table("stocks-mlp") == shipped_table("stocks-mlp")
+    # the runs serve the named table, and a live sibling trains on its backend
+    live = '[[problems]]\nname = "stocks-mlp"\nmode = "live"\nmax_epochs = 2\n'
+    matrix = parse('[[problems]]\nname = "stocks-mlp"\ntable = "sampled"\n' + live)
+    specs = plan_runs(matrix, Path("/elsewhere"))
+    assert {s.table for s in specs if s.mode == "replay"} == {str(TORCH_TABLE)}
+    assert entry_backend(matrix, matrix.problems[1]) == "torch"
