@@ -3,6 +3,10 @@
 Usage::
 
     python bench/perf/dask_memory.py [--seeds 6] [--population 40] [--budget 20] [--repeats 1]
+        [--strategy evolutionary-pruning|random] [--max-epochs 3] [--ways both|child]
+
+``--ways child`` measures only the harness's way (for a long matrix, e.g. ``--seeds 300
+--strategy random --budget 1 --max-epochs 1``: 300 live runs).
 
 Runs the same live ``stocks-mlp`` x ``evolutionary-pruning`` matrix (many short trials,
 so many models built) on a Dask LocalCluster of 2 workers, twice per repeat, in
@@ -90,7 +94,16 @@ def main() -> None:
     ap.add_argument("--population", type=int, default=40, help="evolutionary-pruning's")
     ap.add_argument("--budget", type=int, default=20, help="full evaluations per run")
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--strategy", choices=("evolutionary-pruning", "random"),
+                    default="evolutionary-pruning")  # fmt: skip
+    ap.add_argument("--max-epochs", type=int, default=3)
+    ap.add_argument("--ways", choices=("both", "child"), default="both")
     args = ap.parse_args()
+    params = (
+        f"params = {{ population = {args.population}, survivors = 4 }}"
+        if args.strategy == "evolutionary-pruning"
+        else ""
+    )
     text = textwrap.dedent(
         f"""\
         name = "dask-memory"
@@ -100,15 +113,17 @@ def main() -> None:
         full_evaluations = {args.budget}
         [[problems]]
         name = "stocks-mlp"
-        max_epochs = 3
+        max_epochs = {args.max_epochs}
         [[strategies]]
-        name = "evolutionary-pruning"
-        params = {{ population = {args.population}, survivors = 4 }}
+        name = "{args.strategy}"
+        {params}
         [execution]
         backend = "tensorflow"
         """
     )
     ways = {"child process per live run": True, "workers train themselves": False}
+    if args.ways == "child":
+        del ways["workers train themselves"]
     found: dict[str, list[tuple[int, int, float]]] = {way: [] for way in ways}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "dask-memory.toml"
@@ -124,9 +139,18 @@ def main() -> None:
         way: tuple(statistics.median(r[k] for r in rows) for k in range(3))
         for way, rows in found.items()
     }
-    iso, own = med["child process per live run"], med["workers train themselves"]
-    print(f"\n{args.seeds} live runs of evolutionary-pruning (population {args.population}), "
-          f"2 Dask workers; child process / workers themselves (medians):")  # fmt: skip
+    iso = med["child process per live run"]
+    what = f"{args.seeds} live runs of {args.strategy}" + (
+        f" (population {args.population})" if args.strategy == "evolutionary-pruning" else ""
+    )
+    if "workers train themselves" not in med:
+        print(f"\n{what}, 2 Dask workers, a child process per live run (medians):")
+        print(f"  peak RSS of the largest process: {iso[0] / MIB:.0f} MiB")
+        print(f"  peak RSS of all processes:       {iso[1] / MIB:.0f} MiB")
+        print(f"  wall time:                       {iso[2]:.1f} s")
+        return
+    own = med["workers train themselves"]
+    print(f"\n{what}, 2 Dask workers; child process / workers themselves (medians):")
     print(f"  peak RSS of the largest process: {iso[0] / own[0]:.2f}x "
           f"({iso[0] / MIB:.0f} / {own[0] / MIB:.0f} MiB)")  # fmt: skip
     print(f"  peak RSS of all processes:       {iso[1] / own[1]:.2f}x "
