@@ -240,9 +240,14 @@ class RunLoop:
                     "were not kept (keep_weights returned False, the trial failed, has not "
                     "ended or never ran)"
                 )
-            if old.config != config:
+            changed = self.space.changed(old.config, config)
+            fixed = [k for k in changed if k not in self.space.continuable]
+            if fixed:
+                allowed = ", ".join(self.space.continuable) or "none"
                 raise ProtocolError(
-                    f"strategy {name!r} resumes trial {proposal.resume_from} with another config"
+                    f"strategy {name!r} resumes trial {proposal.resume_from} with another "
+                    f"config: it changes {fixed}, which a continuation of the weights may not "
+                    f"change (this space's continuable parameters: {allowed})"
                 )
             if target <= old.epochs:
                 raise ProtocolError(

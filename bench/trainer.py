@@ -410,19 +410,23 @@ class LiveTrainer:
     ) -> TrialSession:
         """Build a fresh model for ``config`` (or restore ``resume`` into it).
 
+        A ``resume`` taken with another config (one that differs in the space's
+        continuable parameters only, as the run loop checks) gives its weights to the
+        new model, which keeps the fresh optimizer that its own config built: the
+        optimizer's settings are what changed, and its state (momenta) belonged to the
+        old ones.
+
         Args:
             config: The hyperparameters.
-            config_key: Canonical key of the config (checked against ``resume``).
+            config_key: Canonical key of the config.
             seed: Seeds weight initialisation and shuffling of this trial.
             resume: Weights and optimizer state to continue from.
 
         Raises:
-            ValueError: ``resume`` was taken with a different config.
+            ValueError: ``resume``'s weights do not fit the model of ``config``.
         """
         import keras
 
-        if resume is not None and resume.config_key != config_key:
-            raise ValueError("cannot resume a trial with a different config")
         t0 = time.perf_counter()
         keras.utils.set_random_seed(seed)
         rng = random.Random(seed)
@@ -431,9 +435,10 @@ class LiveTrainer:
         start_epoch = 0
         if resume is not None:
             model.set_weights(resume.weights)
-            model.optimizer.build(model.trainable_variables)
-            for var, value in zip(model.optimizer.variables, resume.optimizer, strict=True):
-                var.assign(value)
+            if resume.config_key == config_key:
+                model.optimizer.build(model.trainable_variables)
+                for var, value in zip(model.optimizer.variables, resume.optimizer, strict=True):
+                    var.assign(value)
             start_epoch = resume.epochs
         flops = self.problem.flops_per_example(model) * len(self.splits.x_train)
         global _OPEN_SESSIONS

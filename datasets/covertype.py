@@ -246,6 +246,11 @@ def load_covertype(
     return x, y, {"variant": chosen, "origin": origin, "file": str(path), **facts}
 
 
+#: What a continuation of the weights may change: optimizer, dropout rates, batch size
+#: (not the layers, nor the activation the weights were learned with).
+CONTINUABLE = ("optimizer", "learning_rate", "input_dropout", "hidden_dropout", "batch_size")
+
+
 def covertype_space() -> SearchSpace:
     """Hidden layers 1-4 (width each), activation, optimizer, learning rate, dropout, batch."""
     units = [
@@ -269,7 +274,8 @@ def covertype_space() -> SearchSpace:
             Float("input_dropout", 0.0, 0.3, default=0.0),
             Float("hidden_dropout", 0.0, 0.5, default=0.1),
             Categorical("batch_size", (32, 64, 128, 256, 512, 1024), default=128),
-        ]
+        ],
+        continuable=CONTINUABLE,
     )
 
 
@@ -325,7 +331,8 @@ class CovertypeMLP(Problem):
                 Float("input_dropout", 0.0, 0.3, default=0.0, grid=(0.0,)),
                 Float("hidden_dropout", 0.0, 0.5, default=0.1, grid=(0.1,)),
                 Categorical("batch_size", (128, 512), default=128),
-            ]
+            ],
+            continuable=CONTINUABLE,
         )
 
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:

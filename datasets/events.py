@@ -63,6 +63,8 @@ PT_MIN, ETA_MAX, ETA_BARREL = 10.0, 2.4, 1.2
 CHUNK = 1 << 18  # candidates per vectorised batch; fixed so n events are a prefix of more
 MAX_EVENTS = 10_000_000
 DEFAULT_EVENTS = 1_500_000
+#: What a continuation of the weights may change: the training, not the funnel's layers.
+CONTINUABLE = ("batch_size", "learning_rate", "optimizer")
 
 FEATURES = (
     "mu1_pt",
@@ -404,7 +406,8 @@ class EventsMLP(Problem):
                 Int("batch_size", 64, 8192, log=True, default=1024),
                 Float("learning_rate", 1e-4, 1e-2, log=True, default=1e-3),
                 Categorical("optimizer", ("adam", "nadam", "rmsprop", "sgd"), default="adam"),
-            ]
+            ],
+            continuable=CONTINUABLE,
         )
 
     def table_space(self) -> SearchSpace:
@@ -420,7 +423,8 @@ class EventsMLP(Problem):
                 Int("batch_size", 64, 8192, log=True, default=1024, grid=(256, 1024)),
                 Float("learning_rate", 1e-4, 1e-2, log=True, default=1e-3, grid=(1e-3, 1e-2)),
                 Categorical("optimizer", ("adam", "sgd"), default="adam"),
-            ]
+            ],
+            continuable=CONTINUABLE,
         )
 
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:

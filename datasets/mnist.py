@@ -169,6 +169,11 @@ def _dense_space() -> list[Any]:
     ]
 
 
+#: What a continuation of the weights may change: dropout rates and the SGD settings
+#: (not the layers, kernels or activations).
+CONTINUABLE = ("conv_dropout", "dense_dropout", "learning_rate", "momentum", "batch_size")
+
+
 class MnistCNN(Problem):
     """Classify MNIST digits with a small convnet (1-2 conv blocks, 1-2 dense layers).
 
@@ -198,7 +203,8 @@ class MnistCNN(Problem):
                 Float("learning_rate", 1e-3, 0.3, log=True, default=0.05),
                 Float("momentum", 0.0, 0.95, default=0.9),
                 Categorical("batch_size", (32, 64, 128, 256), default=128),
-            ]
+            ],
+            continuable=CONTINUABLE,
         )
 
     def table_space(self) -> SearchSpace:
@@ -226,7 +232,8 @@ class MnistCNN(Problem):
                 Float("learning_rate", 1e-3, 0.3, log=True, default=0.05, grid=(0.01, 0.05, 0.2)),
                 Float("momentum", 0.0, 0.95, default=0.9, grid=(0.9,)),
                 Categorical("batch_size", (64, 256), default=64),
-            ]
+            ],
+            continuable=CONTINUABLE,
         )
 
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:

@@ -219,6 +219,10 @@ def load_prices(ticker: str = "AAPL", csv: str | os.PathLike[str] | None = None)
     return series
 
 
+#: What a continuation of an MLP's weights may change: the training, not the layers.
+MLP_CONTINUABLE = ("optimizer", "learning_rate", "batch_size")
+
+
 def mlp_space() -> SearchSpace:
     """The MLP search space shared by the tabular problems.
 
@@ -243,7 +247,8 @@ def mlp_space() -> SearchSpace:
             Categorical("optimizer", ("adam", "rmsprop", "sgd")),
             Float("learning_rate", 1e-4, 1e-1, log=True, default=1e-3),
             Categorical("batch_size", (32, 64, 128, 256), default=64),
-        ]
+        ],
+        continuable=MLP_CONTINUABLE,
     )
 
 
@@ -330,7 +335,8 @@ class StocksMLP(Problem):
                 Categorical("optimizer", ("adam", "rmsprop", "sgd")),
                 Float("learning_rate", 1e-4, 1e-1, log=True, default=1e-2, grid=(1e-3, 1e-2, 1e-1)),
                 Categorical("batch_size", (32, 128), default=32),
-            ]
+            ],
+            continuable=MLP_CONTINUABLE,
         )
 
     def load(self, data_dir: Path | None = None, subsample: int | None = None) -> Splits:

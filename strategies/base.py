@@ -126,8 +126,10 @@ class Proposal:
         trial_id: A new id, unique within the run (``Strategy.new_trial_id``).
         config: The hyperparameters; validated by the harness against the space.
         target_epochs: Train until this many epochs have been trained in total.
-        resume_from: An ended trial with the same config whose weights this
-            trial continues from; only the new epochs are charged.
+        resume_from: An ended trial whose kept weights this trial continues from;
+            only the new epochs are charged. Its config is the same, or differs only
+            in the space's ``continuable`` parameters (the weights then continue under
+            the new training settings, with a fresh optimizer).
     """
 
     trial_id: int

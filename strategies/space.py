@@ -601,14 +601,21 @@ class SearchSpace:
 
     Args:
         params: The parameters, in order; a conditional parameter must come after its parent.
+        continuable: Names of the parameters that a trial may change when it continues
+            another trial's weights (``Proposal.resume_from``): those that leave the
+            model's weights as they are (learning rate, batch size, ...), unlike layer
+            sizes. Population-based training mutates only these. Not part of the
+            :meth:`fingerprint`: it says how a model may be continued, not which
+            configs exist.
 
     Raises:
-        ValueError: On an empty space, duplicate names, or a condition whose parent is unknown,
-            defined later, a :class:`Float`, or does not allow one of the condition's values.
+        ValueError: On an empty space, duplicate names, a condition whose parent is unknown,
+            defined later, a :class:`Float`, or does not allow one of the condition's values,
+            or a ``continuable`` name that is not a parameter.
         TypeError: If an element of ``params`` is not a parameter.
     """
 
-    def __init__(self, params: Sequence[Param]) -> None:
+    def __init__(self, params: Sequence[Param], continuable: Sequence[str] = ()) -> None:
         params = tuple(params)
         if not params:
             raise ValueError("a search space needs at least one parameter")
@@ -645,6 +652,10 @@ class SearchSpace:
             by_name[param.name] = param
         self._params: tuple[Param, ...] = params
         self._by_name = by_name
+        unknown = [name for name in continuable if name not in by_name]
+        if unknown:
+            raise ValueError(f"continuable names {unknown} are not parameters of the space")
+        self._continuable = tuple(n for n in by_name if n in set(continuable))
 
     # -- container protocol -------------------------------------------------------------------
 
@@ -657,6 +668,15 @@ class SearchSpace:
     def names(self) -> tuple[str, ...]:
         """The parameter names, in space order."""
         return tuple(p.name for p in self._params)
+
+    @property
+    def continuable(self) -> tuple[str, ...]:
+        """Parameters a continuation of another trial's weights may change, in space order."""
+        return self._continuable
+
+    def changed(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, ...]:
+        """Parameters set differently in two configs (present in one only counts), in order."""
+        return tuple(n for n in self.names if (n in old) != (n in new) or old.get(n) != new.get(n))
 
     def __iter__(self) -> Iterator[Param]:
         return iter(self._params)
@@ -898,7 +918,7 @@ class SearchSpace:
                 new = Categorical(param.name, points, default=default, condition=condition)
             converted.append(new)
             kept[new.name] = new
-        return SearchSpace(converted)
+        return SearchSpace(converted, [n for n in self._continuable if n in kept])
 
     # -- identity -------------------------------------------------------------------------------
 

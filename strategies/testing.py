@@ -95,7 +95,8 @@ def mlp_like_space() -> SearchSpace:
             Float("learning_rate", 1e-4, 1e-1, log=True, default=1e-3),
             Float("dropout", 0.0, 0.5),
             Categorical("batch_size", (32, 64, 128, 256), default=64),
-        ]
+        ],
+        continuable=("optimizer", "learning_rate", "dropout", "batch_size"),
     )
 
 

@@ -70,3 +70,44 @@ class BadReport(RandomSearch):
 def test_a_report_that_is_not_a_decision_is_a_protocol_error(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError, match=r"'bad-report' returned 'continue' from report"):
         loop(BadReport(), tmp_path).run(MemoryLog())
+
+
+class Continues(Strategy):
+    """Trains one config for 2 epochs, then continues its weights with ``change``."""
+
+    name = "continues"
+
+    def __init__(self, change: dict[str, Any]) -> None:
+        self.change = change
+        self.asked = 0
+
+    def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
+        self.asked += 1
+        config = {"n_layers": 1, "units_1": 8, "optimizer": "adam", "learning_rate": 0.01,
+                  "dropout": 0.1, "batch_size": 64}  # fmt: skip
+        if self.asked == 1:
+            return Proposal(self.new_trial_id(), config, 2)
+        if self.asked == 2:
+            return Proposal(self.new_trial_id(), {**config, **self.change}, 4, resume_from=0)
+        return Exhausted("done")
+
+    def keep_weights(self, trial_id: int) -> bool:
+        return True
+
+    def tell(self, trial_id: int, result: TrialResult) -> None:
+        pass
+
+
+def test_a_continuation_may_change_the_continuable_parameters_only(tmp_path: Path) -> None:
+    log = MemoryLog()
+    loop(Continues({"learning_rate": 0.05, "batch_size": 128}), tmp_path).run(log)
+    starts = [e for e in log.events if isinstance(e, TrialStart)]
+    assert [(s.resume_from, s.start_epoch, s.config["learning_rate"]) for s in starts] == [
+        (None, 0, 0.01),
+        (0, 2, 0.05),
+    ]
+    with pytest.raises(ProtocolError, match=r"'continues' resumes trial 0 with another config: "
+                       r"it changes \['units_1'\], which a continuation of the weights may not "
+                       r"change \(this space's continuable parameters: optimizer, "
+                       r"learning_rate, dropout, batch_size\)"):  # fmt: skip
+        loop(Continues({"units_1": 16}), tmp_path / "b").run(MemoryLog())

@@ -62,12 +62,33 @@ def test_resume_continues_from_snapshot_exactly(trainer: LiveTrainer, tmp_path: 
     assert not path.exists() and 7 not in store
 
 
-def test_resume_with_other_config_is_refused(trainer: LiveTrainer, tmp_path: Path) -> None:
+def test_resume_with_new_training_settings_keeps_the_weights_and_a_fresh_optimizer(
+    trainer: LiveTrainer,
+) -> None:
+    session = trainer.open(CONFIG, "k", seed=0)
+    values_of(session.fit, 2)
+    snap = session.snapshot()
+    weights = [w.copy() for w in session.model.get_weights()]
+    session.close()
+    faster = {**CONFIG, "learning_rate": 0.05, "optimizer": "sgd"}
+    clone = trainer.open(faster, "k2", seed=0, resume=snap)
+    assert clone.start_epoch == 2
+    carried = zip(clone.model.get_weights(), weights, strict=True)
+    assert all(np.array_equal(a, b) for a, b in carried)
+    # the new config's optimizer, untouched by the old one's state
+    assert type(clone.model.optimizer).__name__ == "SGD"
+    assert int(clone.model.optimizer.iterations.numpy()) == 0
+    assert float(clone.model.optimizer.learning_rate.numpy()) == pytest.approx(0.05)
+    assert [o.epoch for o in values_of(clone.fit, 3)] == [3]
+    clone.close()
+
+
+def test_resume_into_a_model_of_another_shape_is_refused(trainer: LiveTrainer) -> None:
     session = trainer.open(CONFIG, "k", seed=0)
     snap = session.snapshot()
     session.close()
-    with pytest.raises(ValueError, match="different config"):
-        trainer.open(CONFIG, "other", seed=0, resume=snap)
+    with pytest.raises(ValueError):
+        trainer.open({**CONFIG, "units_1": 16}, "wider", seed=0, resume=snap)
 
 
 def test_store_spills_oldest_past_memory_limit(tmp_path: Path) -> None:
