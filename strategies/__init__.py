@@ -34,7 +34,7 @@ from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, Succ
 from tunebench.strategies.random_search import RandomSearch
 from tunebench.strategies.secretary import Secretary
 from tunebench.strategies.smac import SMACHyperband, SMACSearch
-from tunebench.strategies.syne_tune import ASHA, BOHB, RegularizedEvolution
+from tunebench.strategies.syne_tune import ASHA, BOHB, PopulationBasedTraining, RegularizedEvolution
 
 __all__ = [
     "ASHA",
@@ -55,6 +55,7 @@ __all__ = [
     "MedianStopSearch",
     "OneAtATime",
     "OptunaStrategy",
+    "PopulationBasedTraining",
     "Proposal",
     "RandomSearch",
     "RegularizedEvolution",
@@ -87,6 +88,7 @@ _BUILTINS: dict[str, type[Strategy]] = {
         ASHA,
         BOHB,
         RegularizedEvolution,
+        PopulationBasedTraining,
         DEHBSearch,
         SMACSearch,
         SMACHyperband,

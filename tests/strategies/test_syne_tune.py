@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from tunebench.cli import app
 from tunebench.records import read_json
-from tunebench.strategies import ASHA, BOHB, RegularizedEvolution
-from tunebench.strategies.base import TrialStatus
-from tunebench.strategies.testing import FIDELITY, drive
+from tunebench.strategies import ASHA, BOHB, PopulationBasedTraining, RegularizedEvolution
+from tunebench.strategies.base import Fidelity, TrialStatus
+from tunebench.strategies.testing import FIDELITY, drive, mlp_like_space
 
-SYNE_TUNE = [ASHA, BOHB, RegularizedEvolution]
+SYNE_TUNE = [ASHA, BOHB, RegularizedEvolution, PopulationBasedTraining]
 
 
 @pytest.mark.parametrize("cls", [ASHA, BOHB])
@@ -37,6 +37,46 @@ def test_regularized_evolution_trains_full_evaluations_only() -> None:
     assert len(out.proposals) >= 15  # past the first population of 10: mutations
 
 
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_pbt_continues_top_members_weights_with_mutated_training_settings(
+    concurrency: int,
+) -> None:
+    space = mlp_like_space()
+    fidelity = Fidelity(1, 12)  # judged every 12 // 5 = 2 epochs
+    out = drive(PopulationBasedTraining(population_size=6), seed=3, fidelity=fidelity,
+                budget_epochs=40 * 12, concurrency=concurrency)  # fmt: skip
+    by_id = {p.trial_id: p for p in out.proposals}
+    resumed = [p for p in out.proposals if p.resume_from is not None]
+    clones = [p for p in resumed if p.config != by_id[p.resume_from].config]
+    assert clones, "no member was replaced"
+    for p in resumed:
+        parent = by_id[p.resume_from]
+        # continued from the parent's last epoch; only the training settings changed
+        assert out.results[p.resume_from].epochs == out.results[p.trial_id].start_epoch
+        assert set(space.changed(parent.config, p.config)) <= set(space.continuable)
+    assert any(space.changed(by_id[p.resume_from].config, p.config) for p in clones)
+    # segments end where the scheduler judges: every 2 epochs from a fresh start
+    fresh = [p for p in out.proposals if p.resume_from is None]
+    assert {p.target_epochs for p in fresh} == {2}
+    # only new epochs are charged
+    assert out.epochs_used == sum(
+        r.epochs - r.start_epoch for r in out.results.values()
+    )  # fmt: skip
+    assert max(r.epochs for r in out.results.values()) == 12
+
+
+def test_pbt_without_continuable_parameters_copies_weights_only() -> None:
+    from tunebench.strategies.space import SearchSpace
+
+    space = SearchSpace(list(mlp_like_space()))  # no continuable parameters
+    out = drive(PopulationBasedTraining(population_size=4), space=space, seed=1,
+                fidelity=Fidelity(1, 10), budget_epochs=200)  # fmt: skip
+    by_id = {p.trial_id: p for p in out.proposals}
+    resumed = [p for p in out.proposals if p.resume_from is not None]
+    assert resumed
+    assert all(p.config == by_id[p.resume_from].config for p in resumed)
+
+
 @pytest.mark.parametrize("cls", SYNE_TUNE)
 def test_the_global_numpy_generator_neither_drives_nor_sees_the_scheduler(cls: type) -> None:
     np.random.seed(123)
@@ -57,14 +97,14 @@ def test_syne_tune_strategies_run_live_and_replayed(tmp_path: Path) -> None:
         '[[problems]]\nname = "stocks-mlp"\nmode = "live"\nseeds = 1\nmax_epochs = 3\n'
         "subsample = 300\nconcurrency = 2\n"
         '[[strategies]]\nname = "asha"\n[[strategies]]\nname = "bohb"\n'
-        '[[strategies]]\nname = "regularized-evolution"\n'
+        '[[strategies]]\nname = "regularized-evolution"\n[[strategies]]\nname = "pbt"\n'
     )
     path = tmp_path / "st.toml"
     path.write_text(text)
     result = CliRunner().invoke(app, ["run", str(path), "--results", str(tmp_path / "r"), "-q"])
     assert result.exit_code == 0, result.stderr
     runs = sorted((tmp_path / "r" / "st").glob("*/*/seed=*/run.json"))
-    assert len(runs) == 9
+    assert len(runs) == 12
     for run in runs:
         record = read_json(run)
         assert record["status"] == "complete", record.get("error")
