@@ -155,6 +155,9 @@ def configure(backend: str = "tensorflow", threads: int = 1, deterministic: bool
         )
     if backend == "tensorflow":
         tf = _import_quietly("tensorflow")
+        # Its Python logger warns about "retracing" whenever a process builds many models,
+        # which is what a benchmark does (every trial is a new model).
+        tf.get_logger().setLevel("ERROR")
 
         try:
             tf.config.threading.set_intra_op_parallelism_threads(threads)
