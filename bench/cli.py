@@ -204,12 +204,21 @@ def list_(
     else:
         from tunebench.strategies import available_strategies
 
+        # Only what runs here is listed as such; the rest follows, with how to add it.
+        absent: list[str] = []
         for name, scls in available_strategies().items():
             doc = (scls.__doc__ or "").strip().splitlines()
             params = ", ".join(scls.param_names()) or "no parameters"
+            line = f"{name:<22} {doc[0] if doc else ''}  [{params}]"
             missing = _unavailable(scls)
-            note = f"  (not runnable on this install: {missing})" if missing else ""
-            typer.echo(f"{name:<22} {doc[0] if doc else ''}  [{params}]{note}")
+            if missing:
+                absent.append(f"{line}  ({missing})")
+            else:
+                typer.echo(line)
+        if absent:
+            typer.echo("\nnot runnable on this install (a dependency is missing):")
+            for line in absent:
+                typer.echo(line)
 
 
 def _unavailable(cls: Any) -> str | None:
