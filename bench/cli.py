@@ -184,6 +184,80 @@ class Listing(str, Enum):
     datasets = "datasets"
 
 
+surrogate_app = typer.Typer(
+    help="Learning-curve surrogates: fit one on a sampled table, show its fidelity.",
+    no_args_is_help=True,
+)
+app.add_typer(surrogate_app, name="surrogate")
+
+
+def _surrogate_path(problem: str) -> Path:
+    """Where the surrogate shipped for ``problem`` lives."""
+    import tunebench.datasets
+
+    return Path(tunebench.datasets.__file__).parent / "surrogates" / f"{problem}.json.gz"
+
+
+@surrogate_app.command("fit")
+def surrogate_fit(
+    problem: Annotated[str, typer.Argument(help="Problem name (tunebench list problems).")],
+    table: Annotated[
+        Path | None, typer.Option("--table", help="Sampled table (default: the shipped one).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Surrogate file (default: the shipped one).")
+    ] = None,
+    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Boosting rounds.")] = 400,
+    folds: Annotated[int, typer.Option("--folds", min=2, help="Held-out folds.")] = 5,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the folds and models.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
+) -> None:
+    """Fit PROBLEM's surrogate (XGBoost) on a sampled table; print its held-out fidelity."""
+    from tunebench.datasets import available_problems
+    from tunebench.plan import shipped_table
+    from tunebench.surrogate import SurrogateError, describe, fit_surrogate
+    from tunebench.table import TableError
+
+    problems = available_problems()
+    if problem not in problems:
+        raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
+    source = table or shipped_table(problem, "sampled")
+    target = out or _surrogate_path(problem)
+    say = None if quiet else (lambda msg: typer.echo(f"{problem}: {msg}", err=True))
+    try:
+        fitted = fit_surrogate(problems[problem](), source, folds=folds, rounds=rounds,
+                               seed=seed, progress=say)  # fmt: skip
+    except (TableError, SurrogateError) as exc:
+        raise _fail(str(exc)) from None
+    fitted.save(target)
+    for line in describe(fitted):
+        typer.echo(line)
+    typer.echo(f"wrote {target}")
+
+
+@surrogate_app.command("show")
+def surrogate_show(
+    problem: Annotated[str, typer.Argument(help="Problem name (tunebench list problems).")],
+    file: Annotated[
+        Path | None, typer.Option("--file", help="Surrogate file (default: the shipped one).")
+    ] = None,
+) -> None:
+    """Print what PROBLEM's surrogate was fitted on and its held-out fidelity."""
+    from tunebench.datasets import available_problems
+    from tunebench.surrogate import Surrogate, SurrogateError, describe
+
+    problems = available_problems()
+    if problem not in problems:
+        raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
+    path = file or _surrogate_path(problem)
+    try:
+        loaded = Surrogate.load(path, problems[problem]().space().fingerprint())
+    except SurrogateError as exc:
+        raise _fail(str(exc)) from None
+    for line in describe(loaded):
+        typer.echo(line)
+
+
 @app.command("list")
 def list_(
     what: Annotated[Listing, typer.Argument(help="problems, strategies or datasets")],

@@ -1,0 +1,108 @@
+"""Surrogates fitted on the shipped sampled mnist-cnn table: fit, fidelity, file, refusals."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from tunebench.cli import app
+from tunebench.datasets.mnist import MnistCNN
+from tunebench.plan import shipped_table
+from tunebench.surrogate import Surrogate, SurrogateError, fit_surrogate
+
+TABLE = shipped_table("mnist-cnn", "sampled")
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Surrogate:
+    return fit_surrogate(MnistCNN(), TABLE, folds=3, rounds=30, seed=0)
+
+
+def test_fidelity_is_measured_on_held_out_configs(fitted: Surrogate) -> None:
+    fid = fitted.meta["fidelity"]
+    assert fid["folds"] == 3 and fid["configs"] == 300
+    assert fid["epochs"] == [2, 3, 4, 6]  # three intermediate epochs and the last
+    for e in fid["epochs"]:
+        # far better than chance on configs it never saw, short of the repeats' 0.94
+        assert 0.4 < fid["value"][str(e)]["spearman"] < 0.95
+        assert fid["seconds"][str(e)]["spearman"] > 0.5
+    assert 0.5 < fid["noise"]["ratio"] < 2.0
+    assert fitted.meta["space_fingerprint"] == MnistCNN().space().fingerprint()
+    assert set(fitted.meta["versions"]) == {"xgboost", "scikit-learn", "scipy", "numpy"}
+
+
+def test_curves_are_whole_plausible_and_follow_the_draw(fitted: Surrogate) -> None:
+    space = MnistCNN().space()
+    configs = [space.defaults(), *(json.loads(k) for k in _keys()[:20])]
+    mean = fitted.predict(space, configs, np.zeros(len(configs)))
+    assert mean.value.shape == (len(configs), 6)
+    assert np.all((mean.value >= 0) & (mean.value <= 1))
+    assert np.all(mean.seconds > 0) and np.all(mean.loss >= 0)
+    lucky = fitted.predict(space, configs, np.full(len(configs), 2.0))
+    assert np.all(lucky.value >= mean.value) and np.any(lucky.value > mean.value)
+    again = fitted.predict(space, configs, np.full(len(configs), 2.0))
+    assert np.array_equal(lucky.value, again.value)
+
+
+def test_the_file_round_trips_and_refuses_what_does_not_match(
+    fitted: Surrogate, tmp_path: Path
+) -> None:
+    path = tmp_path / "s.json.gz"
+    fitted.save(path)
+    space = MnistCNN().space()
+    loaded = Surrogate.load(path, space.fingerprint(), TABLE)
+    configs = [space.defaults()]
+    draws = np.array([0.5])
+    same = (
+        loaded.predict(space, configs, draws).value == fitted.predict(space, configs, draws).value
+    )
+    assert same.all()
+    with pytest.raises(SurrogateError, match=r"fitted for another search space"):
+        Surrogate.load(path, "0" * 64)
+    other = tmp_path / "other.parquet"
+    other.write_bytes(TABLE.read_bytes() + b"x")
+    with pytest.raises(SurrogateError, match=r"fitted on another version of .*other.parquet"):
+        Surrogate.load(path, table=other)
+    truncated = tmp_path / "cut.json.gz"
+    truncated.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(SurrogateError, match=r"cut.json.gz: corrupt or truncated") as exc:
+        Surrogate.load(truncated)
+    assert "\n" not in str(exc.value)
+    with pytest.raises(SurrogateError, match=r"not found \(fit it with tunebench surrogate fit\)"):
+        Surrogate.load(tmp_path / "missing.json.gz")
+    with gzip.open(tmp_path / "old.json.gz", "wt") as f:
+        json.dump({"format": "tunebench-surrogate/0", "meta": {}, "models": {}}, f)
+    with pytest.raises(SurrogateError, match=r"format 'tunebench-surrogate/0'"):
+        Surrogate.load(tmp_path / "old.json.gz")
+
+
+def test_a_grid_table_is_refused() -> None:
+    with pytest.raises(SurrogateError, match=r"a grid table; a surrogate needs configs sampled"):
+        fit_surrogate(MnistCNN(), shipped_table("mnist-cnn", "grid"))
+
+
+def test_cli_fits_and_shows(tmp_path: Path) -> None:
+    out = tmp_path / "m.json.gz"
+    fit = CliRunner().invoke(app, ["surrogate", "fit", "mnist-cnn", "--out", str(out),
+                                   "--rounds", "10", "--folds", "2", "-q"])  # fmt: skip
+    assert fit.exit_code == 0, fit.output
+    assert out.is_file() and f"wrote {out}" in fit.stdout
+    shown = CliRunner().invoke(app, ["surrogate", "show", "mnist-cnn", "--file", str(out)])
+    assert shown.exit_code == 0
+    assert "held out by config, 2 folds" in shown.stdout and "validation rho" in shown.stdout
+    missing = CliRunner().invoke(
+        app, ["surrogate", "show", "mnist-cnn", "--file", str(tmp_path / "none.json.gz")]
+    )
+    assert missing.exit_code == 2
+    assert missing.stderr.count("\n") == 1 and "tunebench surrogate fit" in missing.stderr
+
+
+def _keys() -> list[str]:
+    import pandas as pd
+
+    return sorted(pd.read_parquet(TABLE, columns=["config_key"])["config_key"].unique())
