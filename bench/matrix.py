@@ -82,8 +82,9 @@ __all__ = [
     "parse_matrix",
 ]
 
-Mode = Literal["live", "replay"]
-"""How runs are executed: ``"live"`` (really train) or ``"replay"`` (serve a table)."""
+Mode = Literal["live", "replay", "surrogate"]
+"""How runs are executed: ``"live"`` (really train), ``"replay"`` (serve a table) or
+``"surrogate"`` (serve a surrogate's predicted curves, :mod:`tunebench.surrogate`)."""
 
 Backend = Literal["tensorflow", "torch", "jax"]
 """Keras backend the runs use."""
@@ -257,6 +258,8 @@ class ProblemEntry(BaseModel):
         table: Replay mode: the learning-curve table (relative paths are relative to
             the matrix file); ``"grid"`` or ``"sampled"`` names the problem's shipped
             grid or sampled table; None means its default shipped table.
+        surrogate: Surrogate mode: the surrogate file (relative to the matrix file);
+            None means the problem's shipped surrogate.
         params: Problem options, passed through to the problem.
         evaluation: How a trial is scored in live mode: ``"holdout"`` (the problem's
             validation split) or ``"kfold:K"`` (K-fold cross-validation over the pooled
@@ -274,6 +277,7 @@ class ProblemEntry(BaseModel):
     max_epochs: int | None = Field(default=None, ge=1)
     subsample: int | None = Field(default=None, ge=1)
     table: str | None = None
+    surrogate: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     evaluation: str = "holdout"
     concurrency: int | None = Field(default=None, ge=1)
@@ -406,7 +410,8 @@ class Matrix(BaseModel):
 
     Attributes:
         name: Matrix name; used as a folder name, so ``^[A-Za-z0-9][A-Za-z0-9_.-]*$``.
-        mode: ``"live"`` (train) or ``"replay"`` (serve recorded learning curves).
+        mode: ``"live"`` (train), ``"replay"`` (serve recorded learning curves) or
+            ``"surrogate"`` (serve a surrogate's predicted curves).
         seeds: Seeds to run; ``seeds = N`` in the file means ``list(range(N))``.
         budget: Per-run budget.
         problems: Problems, at least one, with unique names.
@@ -460,10 +465,11 @@ class Matrix(BaseModel):
     @model_validator(mode="after")
     def _kfold_is_live(self) -> Matrix:
         for index, problem in enumerate(self.problems):
-            if problem.evaluation != "holdout" and (problem.mode or self.mode) == "replay":
+            mode = problem.mode or self.mode
+            if problem.evaluation != "holdout" and mode != "live":
                 raise fail(
-                    f"evaluation {problem.evaluation!r} needs live mode: replay tables "
-                    "record holdout scores",
+                    f"evaluation {problem.evaluation!r} needs live mode: {mode} serves "
+                    "recorded holdout scores",
                     "problems",
                     index,
                     "evaluation",

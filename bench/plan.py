@@ -138,6 +138,37 @@ def entry_table(entry: ProblemEntry, base_dir: Path | None = None) -> Path:
     return path if path.is_absolute() else (base_dir or Path.cwd()) / path
 
 
+def shipped_surrogate(problem: str) -> Path:
+    """Where the surrogate shipped for ``problem`` lives (``tunebench surrogate fit``)."""
+    import tunebench.datasets
+
+    return Path(tunebench.datasets.__file__).parent / "surrogates" / f"{problem}.json.gz"
+
+
+def entry_surrogate(entry: ProblemEntry, base_dir: Path | None = None) -> Path:
+    """The surrogate a surrogate-mode entry serves: its ``surrogate``, else the shipped one."""
+    if entry.surrogate is None:
+        return shipped_surrogate(entry.name)
+    path = Path(entry.surrogate)
+    return path if path.is_absolute() else (base_dir or Path.cwd()) / path
+
+
+def surrogate_epochs(entry: ProblemEntry, surrogate: Path) -> int:
+    """A surrogate entry's epochs: its ``max_epochs``, else the surrogate's (else the default).
+
+    An unreadable surrogate falls back to the problem's default; the load-time checks
+    refuse such a matrix before anything runs.
+    """
+    from tunebench.surrogate import SurrogateError, read_surrogate_meta
+
+    if entry.max_epochs is not None:
+        return entry.max_epochs
+    try:
+        return int(read_surrogate_meta(surrogate)["epochs"])
+    except (SurrogateError, KeyError, ValueError):
+        return int(available_problems()[entry.name].max_epochs)
+
+
 def entry_module(entry: ProblemEntry, base_dir: Path | None = None) -> str | None:
     """The resolved path of the file defining the entry's problem, if it names one."""
     if entry.module is None:
@@ -169,8 +200,8 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
             file's folder); default the working directory.
     """
     problems = available_problems()
-    # per problem entry: mode, table, epochs, backend
-    entries: dict[int, tuple[str, str | None, int, str | None]] = {}
+    # per problem entry: mode, table, epochs, backend, surrogate
+    entries: dict[int, tuple[str, str | None, int, str | None, str | None]] = {}
     runs = []
     for p, s, seed in run_keys(matrix):
         if id(p) not in entries:
@@ -178,15 +209,21 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
             table = None
             max_epochs = p.max_epochs or problems[p.name].max_epochs
             backend: str | None
-            if mode == "replay":
+            surrogate = None
+            if mode == "surrogate":
+                spath = entry_surrogate(p, base_dir)
+                surrogate = str(spath)
+                max_epochs = surrogate_epochs(p, spath)
+                backend = _surrogate_backend(spath)
+            elif mode == "replay":
                 path = entry_table(p, base_dir)
                 table = str(path)
                 max_epochs = replay_epochs(p, path)
                 backend = table_backend(path)  # what recorded the curves it serves
             else:
                 backend = entry_backend(matrix, p, base_dir)
-            entries[id(p)] = (mode, table, max_epochs, backend)
-        mode, table, max_epochs, backend = entries[id(p)]
+            entries[id(p)] = (mode, table, max_epochs, backend, surrogate)
+        mode, table, max_epochs, backend, surrogate = entries[id(p)]
         runs.append(
             RunSpec(
                 matrix=matrix.name,
@@ -208,6 +245,17 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
                 concurrency=p.concurrency or matrix.budget.concurrency,
                 problem_module=entry_module(p, base_dir),
                 backend=backend,
+                surrogate=surrogate,
             )
         )
     return runs
+
+
+def _surrogate_backend(path: Path) -> str | None:
+    """The backend of the table a surrogate was fitted on (None if unreadable)."""
+    from tunebench.surrogate import SurrogateError, read_surrogate_meta
+
+    try:
+        return read_surrogate_meta(path).get("table_backend")
+    except SurrogateError:
+        return None

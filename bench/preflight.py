@@ -26,7 +26,7 @@ from typing import Any
 
 from tunebench.datasets import Problem
 from tunebench.matrix import Loc, Matrix, MatrixError, locate
-from tunebench.plan import entry_backend, entry_mode, entry_table
+from tunebench.plan import entry_backend, entry_mode, entry_surrogate, entry_table
 from tunebench.table import TableError, read_table_meta, table_space
 
 __all__ = ["BACKEND_INSTALL", "check_matrix"]
@@ -55,6 +55,43 @@ class _Checker:
 
     def fail(self, loc: Loc, message: str) -> MatrixError:
         return locate(os.fspath(self.source), self.text, loc, message)
+
+
+def _check_surrogate(check: _Checker, index: int, problem: Problem, base_dir: Path) -> None:
+    """A surrogate entry's file: present, readable, for this problem and space, long enough."""
+    from tunebench.surrogate import SurrogateError, read_surrogate_meta
+
+    entry = check.matrix.problems[index]
+    path = entry_surrogate(entry, base_dir)
+    at: Loc = ("problems", index, "surrogate") if entry.surrogate else ("problems", index, "name")
+    shown = entry.surrogate or str(path)
+    fit = f"tunebench surrogate fit {entry.name}"
+    try:
+        meta = read_surrogate_meta(path)
+    except SurrogateError as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        if not path.is_file():
+            reason = f"{entry.name!r} has no surrogate here; fit one with {fit}"
+        raise check.fail(at, f"surrogate {shown}: {reason}") from None
+    if meta.get("problem") != entry.name:
+        fitted_for = meta.get("problem")
+        raise check.fail(
+            at, f"surrogate {shown} was fitted for problem {fitted_for!r}, not {entry.name!r}"
+        )
+    expected = problem.space().fingerprint()
+    if meta.get("space_fingerprint") != expected:
+        raise check.fail(
+            at,
+            f"surrogate {shown} was fitted for another search space of {entry.name!r} "
+            f"(space hash {str(meta.get('space_fingerprint'))[:12]}, the problem's is "
+            f"{expected[:12]}); refit it with {fit}",
+        )
+    epochs = int(meta.get("epochs", 0))
+    if entry.max_epochs is not None and entry.max_epochs > epochs:
+        raise check.fail(
+            ("problems", index, "max_epochs"),
+            f"{entry.max_epochs} is more than the {epochs} epochs surrogate {shown} predicts",
+        )
 
 
 def _check_table(
@@ -210,6 +247,9 @@ def check_matrix(
             ) from None
         if entry_mode(matrix, entry) == "replay":
             _check_table(check, i, problem, base)
+            continue
+        if entry_mode(matrix, entry) == "surrogate":
+            _check_surrogate(check, i, problem, base)
             continue
         backend = entry_backend(matrix, entry, base)
         if importlib.util.find_spec(backend) is None:

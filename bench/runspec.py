@@ -26,8 +26,9 @@ class RunSpec:
         seed: The run seed.
         full_evaluations: Budget cap in full evaluations, or ``None``.
         seconds: Budget cap in seconds, or ``None``.
-        mode: ``"live"`` or ``"replay"``.
+        mode: ``"live"``, ``"replay"`` or ``"surrogate"``.
         table: Replay mode: path of the learning-curve table.
+        surrogate: Surrogate mode: path of the surrogate file.
         problem_label: Folder name of the problem entry (``name`` or ``name@mode``);
             empty means ``problem``.
         retrain_repeats: Retrains of the incumbent, from scratch with fresh seeds,
@@ -60,6 +61,7 @@ class RunSpec:
     concurrency: int = 1
     problem_module: str | None = None
     backend: str | None = None
+    surrogate: str | None = None
 
     @property
     def rel_dir(self) -> Path:
@@ -77,4 +79,6 @@ class RunSpec:
             del data["problem_module"]
         if self.backend is None:
             del data["backend"]
+        if self.surrogate is None:
+            del data["surrogate"]
         return data

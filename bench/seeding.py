@@ -12,7 +12,7 @@ import numpy as np
 
 __all__ = ["STREAMS", "seed_for", "seeds_of_run"]
 
-STREAMS = {"strategy": 0, "training": 1, "replay": 2, "final": 3}
+STREAMS = {"strategy": 0, "training": 1, "replay": 2, "final": 3, "surrogate": 4}
 
 
 def seed_for(run_seed: int, stream: str, *extra: int) -> int:

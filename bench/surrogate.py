@@ -37,8 +37,10 @@ from tunebench.errors import TunebenchError
 from tunebench.strategies.space import Categorical, SearchSpace
 
 FORMAT = "tunebench-surrogate/1"
-#: What each model predicts; ``noise`` is the mean absolute repeat-to-repeat difference.
-TARGETS = ("value", "test_value", "loss", "log_seconds", "noise")
+#: What each model predicts; ``noise`` is the mean absolute repeat-to-repeat difference
+#: (the last: it is fitted on other rows).
+TARGETS = ("value", "test_value", "loss", "log_seconds", "log_flops", "noise")
+CURVE_TARGETS = TARGETS[:-1]
 
 
 class SurrogateError(TunebenchError, ValueError):
@@ -90,6 +92,7 @@ class Curves:
     test_value: np.ndarray
     loss: np.ndarray
     seconds: np.ndarray
+    flops: np.ndarray
 
 
 class Surrogate:
@@ -134,6 +137,7 @@ class Surrogate:
             test_value=np.clip(pred["test_value"] + shift, low, high),
             loss=np.clip(pred["loss"], 0.0, None),
             seconds=np.exp(pred["log_seconds"]),
+            flops=np.exp(pred["log_flops"]),
         )
 
     def save(self, path: Path) -> None:
@@ -220,7 +224,7 @@ def _rows(space: SearchSpace, table: Any) -> tuple[_Rows, _Rows, list[str]]:
     xs: list[np.ndarray] = []
     group: list[np.ndarray] = []
     epoch: list[np.ndarray] = []
-    ys: dict[str, list[np.ndarray]] = {n: [] for n in TARGETS[:-1]}
+    ys: dict[str, list[np.ndarray]] = {n: [] for n in CURVE_TARGETS}
     nx: list[np.ndarray] = []
     ngroup: list[np.ndarray] = []
     nepoch: list[np.ndarray] = []
@@ -235,6 +239,7 @@ def _rows(space: SearchSpace, table: Any) -> tuple[_Rows, _Rows, list[str]]:
         ys["test_value"].append(curve.test_value[ok])
         ys["loss"].append(curve.loss[ok])
         ys["log_seconds"].append(np.log(curve.seconds[ok]))
+        ys["log_flops"].append(np.log(np.clip(curve.flops[ok], 1.0, None)))
         other = table.curves.get((key, 1))
         if repeat == 0 and other is not None:
             n = min(curve.epochs, other.epochs)
@@ -345,7 +350,7 @@ def fit_surrogate(
         "ratio": predicted / observed if observed > 0 else math.nan,
     }
     say("final models on every config")
-    boosters = {n: _train(curves.x, curves.y[n], rounds, seed) for n in TARGETS[:-1]}
+    boosters = {n: _train(curves.x, curves.y[n], rounds, seed) for n in CURVE_TARGETS}
     boosters["noise"] = _train(noise.x, noise.y["noise"], rounds, seed)
     meta = {
         "problem": problem.name,
@@ -356,6 +361,7 @@ def fit_surrogate(
         "table": table_path.name,
         "table_sha256": file_sha256(table_path),
         "table_backend": table.meta.get("backend"),
+        "setup_seconds": float(np.median([c.setup_seconds for c in table.curves.values()])),
         "features": [*space.names, "epoch"],
         "rounds": rounds,
         "seed": seed,
@@ -392,3 +398,80 @@ def describe(surrogate: Surrogate) -> list[str]:
         f"predicted {noise['predicted_mean_abs_diff']:.4f} (ratio {noise['ratio']:.2f})"
     )
     return lines
+
+
+def read_surrogate_meta(path: Path) -> dict[str, Any]:
+    """A surrogate file's metadata (the whole file is read; the models are not built).
+
+    Raises:
+        SurrogateError: Missing, corrupt or truncated file, or another format.
+    """
+    if not path.is_file():
+        raise SurrogateError(f"{path}: surrogate not found (fit it with tunebench surrogate fit)")
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            payload = json.load(f)
+        meta: dict[str, Any] = payload["meta"]
+        fmt = payload.get("format")
+    except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error) as exc:
+        why = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise SurrogateError(f"{path}: corrupt or truncated surrogate file ({why})") from None
+    if fmt != FORMAT:
+        raise SurrogateError(f"{path}: format {fmt!r}, expected {FORMAT!r}")
+    return meta
+
+
+class SurrogateTrainer:
+    """Serves one run's trials from a surrogate: a predicted curve per config.
+
+    Each config's curve is predicted whole when it is first opened, with one noise
+    draw that follows the run seed and the config (the "surrogate" stream), so a run
+    sees the same curve for a config every time (a resumed trial continues it), and
+    the same seed gives the same trial log. Epochs are served and charged like a
+    table's (:class:`~tunebench.replay.ReplaySession`, a simulated clock).
+
+    Args:
+        surrogate: The loaded surrogate.
+        space: The problem's full space.
+        run_seed: The run seed.
+    """
+
+    def __init__(self, surrogate: Surrogate, space: SearchSpace, run_seed: int) -> None:
+        self.surrogate = surrogate
+        self.space = space
+        self.run_seed = run_seed
+        self._curves: dict[str, Any] = {}
+
+    def draw(self, config_key: str) -> float:
+        """The standard normal draw that shifts a config's curve in this run."""
+        from tunebench.seeding import seed_for
+
+        tag = zlib.crc32(config_key.encode("utf-8"))
+        return float(np.random.default_rng(seed_for(self.run_seed, "surrogate", tag)).normal())
+
+    def curve(self, config: Mapping[str, Any], config_key: str) -> Any:
+        """The run's curve of a config, as a table's :class:`~tunebench.table.Curve`."""
+        from tunebench.table import Curve
+
+        if config_key not in self._curves:
+            pred = self.surrogate.predict(self.space, [config], np.array([self.draw(config_key)]))
+            epochs = self.surrogate.epochs
+            self._curves[config_key] = Curve(
+                value=pred.value[0], test_value=pred.test_value[0], loss=pred.loss[0],
+                seconds=pred.seconds[0], flops=pred.flops[0], failed=("",) * epochs,
+                setup_seconds=float(self.surrogate.meta["setup_seconds"]),
+            )  # fmt: skip
+        return self._curves[config_key]
+
+    def open(
+        self,
+        config: Mapping[str, Any],
+        config_key: str,
+        seed: int,
+        resume: Any = None,
+    ) -> Any:
+        """A session on the config's predicted curve (continuing ``resume``)."""
+        from tunebench.replay import ReplaySession
+
+        start = 0 if resume is None else resume.epochs
+        return ReplaySession(self.curve(config, config_key), config_key, start)

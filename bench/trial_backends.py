@@ -11,6 +11,8 @@ by :func:`backend_for`. It is the only place that reads a run's ``mode`` and
 * ``replay``: :class:`~tunebench.replay.ReplayTrainer` serves recorded curves, on
   a simulated clock. A grid table serves its grid exactly; a sampled table serves
   any config of the full space from its nearest recorded config.
+* ``surrogate``: :class:`~tunebench.surrogate.SurrogateTrainer` serves the curves a
+  surrogate predicts for any config of the full space, on a simulated clock.
 
 The synthetic backend of the strategies' conformance kit is
 :class:`tunebench.strategies.testing.SyntheticTrainer`.
@@ -52,7 +54,7 @@ class TrialBackend:
     """What a run's trials are trained (or served) by.
 
     Attributes:
-        kind: ``"live"``, ``"kfold"`` or ``"replay"``.
+        kind: ``"live"``, ``"kfold"``, ``"replay"`` or ``"surrogate"``.
         problem: The problem, configured with the run's params.
         trainer: Opens the search's trials.
         final_trainer: Opens the incumbent's retrains (holdout even under k-fold).
@@ -73,7 +75,7 @@ class TrialBackend:
 
 def needs_keras(spec: RunSpec) -> bool:
     """Whether the run trains models (so its worker needs a Keras backend)."""
-    return spec.mode != "replay"
+    return spec.mode == "live"
 
 
 def backend_for(
@@ -107,6 +109,8 @@ def _backend(
         ValueError: The data the mode needs was not given.
         TableError: The table holds fewer epochs than the run asks for.
     """
+    if spec.mode == "surrogate":
+        return _surrogate_backend(spec, problem)
     if spec.mode == "replay":
         if table is None:
             raise ValueError(f"replay run {spec.rel_dir} needs its learning-curve table")
@@ -142,6 +146,46 @@ def _backend(
         "kfold", problem, kfold, live, problem.space(), simulated=False,
         provenance={**prov, "split_sizes": {**splits.sizes(), "folds": folds}},
     )  # fmt: skip
+
+
+def _surrogate_backend(spec: RunSpec, problem: Problem) -> TrialBackend:
+    """Surrogate mode: predicted curves, charged and clocked like a table's."""
+    from tunebench.surrogate import SurrogateTrainer
+
+    surrogate = problem_surrogate(spec, problem)
+    if spec.max_epochs > surrogate.epochs:
+        raise ValueError(
+            f"{spec.surrogate}: predicts {surrogate.epochs} epochs; max_epochs = {spec.max_epochs}"
+        )
+    space = problem.space()
+    trainer = SurrogateTrainer(surrogate, space, spec.seed)
+    meta = surrogate.meta
+    data = {
+        "surrogate": str(spec.surrogate),
+        "table": meta["table"],
+        "table_sha256": meta["table_sha256"],
+        "versions": meta["versions"],
+        "fidelity": meta["fidelity"],
+    }
+    return TrialBackend(
+        "surrogate", problem, trainer, trainer, space, simulated=True,
+        provenance={"mode": "surrogate", "data": data, "split_sizes": {}},
+    )  # fmt: skip
+
+
+_SURROGATES: dict[str, Any] = {}
+
+
+def problem_surrogate(spec: RunSpec, problem: Problem) -> Any:
+    """A surrogate-mode run's surrogate, loaded once per process (checked against the space)."""
+    from tunebench.surrogate import Surrogate
+
+    if spec.surrogate is None:
+        raise ValueError(f"surrogate run {spec.rel_dir} names no surrogate")
+    if spec.surrogate not in _SURROGATES:
+        path = Path(spec.surrogate)
+        _SURROGATES[spec.surrogate] = Surrogate.load(path, problem.space().fingerprint())
+    return _SURROGATES[spec.surrogate]
 
 
 # Per process: problems' data and tables, loaded once and kept for every run.
@@ -197,5 +241,9 @@ def open_backend(spec: RunSpec, data_dir: str | None = None) -> TrialBackend:
             module=spec.problem_module,
         )  # fmt: skip
         return backend_for(spec, problem, splits=splits)
+    if spec.mode == "surrogate":
+        if spec.problem_module is not None:
+            load_problem_file(Path(spec.problem_module))
+        return backend_for(spec, available_problems()[spec.problem](**spec.problem_params))
     problem, table = problem_table(spec)
     return backend_for(spec, problem, table=table)

@@ -198,7 +198,8 @@ def _cost(runs: pd.DataFrame, trials: pd.DataFrame, mode: str) -> pd.DataFrame:
         setup = grp["setup_seconds"].astype(float).fillna(0)
         strat = grp["strategy_seconds"].astype(float).fillna(0)
         wall = grp["wall_seconds"].astype(float).fillna(0)
-        measured = strat + eval_s + (0 if mode == "replay" else train + setup)
+        simulated = mode in ("replay", "surrogate")
+        measured = strat + eval_s + (0 if simulated else train + setup)
         other = (wall - measured).clip(lower=0)
         mine = trials[(trials["strategy"] == label)] if len(trials) else trials
         saved = 0.0

@@ -146,7 +146,7 @@ def _metric_label(p: ProblemAnalysis, prefix: str) -> str:
 
 
 def _time_label(p: ProblemAnalysis) -> str:
-    if p.info.mode == "replay":
+    if p.info.mode in ("replay", "surrogate"):
         return "wall-clock since run start (s, simulated)"
     return "wall-clock since run start (s)"
 
@@ -492,10 +492,11 @@ def _cost(a: Analysis, p: ProblemAnalysis, folder: Path) -> FigureFile:
         "I/O). Epochs: epochs trained, and the epochs that resumed trials did not retrain "
         "because they continued from kept weights (restarting would have paid them again)."
     )
-    if p.info.mode == "replay":
+    if p.info.mode in ("replay", "surrogate"):
         caption += (
-            " Replay: training and setup seconds are the recorded costs the simulated "
-            "clock charged; strategy and harness seconds are real."
+            f" {p.info.mode.capitalize()}: training and setup seconds are the recorded "
+            "(or predicted) costs the simulated clock charged; strategy and harness "
+            "seconds are real."
         )
     return FigureFile(f"cost/{p.info.name}", stem, "Cost breakdown", caption, p.info.name)
 

@@ -264,7 +264,8 @@ BAD_EDITS: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         15,
         (
             "problems[1].max_epoch",
-            "allowed: name, mode, seeds, max_epochs, subsample, table, params, evaluation",
+            "allowed: name, mode, seeds, max_epochs, subsample, table, surrogate, params, "
+            "evaluation",
         ),
     ),
     (
@@ -381,7 +382,7 @@ BAD_EDITS: list[tuple[str, str, str, int, tuple[str, ...]]] = [
         'mode = "live"',
         'mode = "simulated"',
         2,
-        ("mode: must be one of: 'live' or 'replay', got 'simulated'",),
+        ("mode: must be one of: 'live', 'replay' or 'surrogate', got 'simulated'",),
     ),
     (
         "missing name",

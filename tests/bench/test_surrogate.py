@@ -106,3 +106,63 @@ def _keys() -> list[str]:
     import pandas as pd
 
     return sorted(pd.read_parquet(TABLE, columns=["config_key"])["config_key"].unique())
+
+
+def _events(run_dir: Path) -> list[dict[str, object]]:
+    """The trial log without its wall-clock stamps."""
+    lines = (run_dir / "trials.jsonl").read_text().splitlines()
+    return [{k: v for k, v in json.loads(line).items() if k != "t"} for line in lines]
+
+
+def test_surrogate_mode_serves_any_config_like_replay_and_repeats_itself(
+    fitted: Surrogate, tmp_path: Path
+) -> None:
+    fitted.save(tmp_path / "m.json.gz")
+    matrix = tmp_path / "s.toml"
+    matrix.write_text(
+        'name = "s"\nmode = "surrogate"\nseeds = 2\n[budget]\nfull_evaluations = 4\n'
+        '[[problems]]\nname = "mnist-cnn"\nsurrogate = "m.json.gz"\n'
+        '[[strategies]]\nname = "random"\n[[strategies]]\nname = "pbt"\n'
+    )
+    logs = []
+    for out in ("a", "b"):
+        result = CliRunner().invoke(app, ["run", str(matrix), "--results", str(tmp_path / out),
+                                          "-q"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        runs = sorted((tmp_path / out / "s" / "mnist-cnn").glob("*/seed=*"))
+        assert len(runs) == 4
+        logs.append([_events(r) for r in runs])
+        record = json.loads((runs[0] / "run.json").read_text())
+        assert record["status"] == "complete"
+        assert record["spec"]["mode"] == "surrogate"
+        assert record["provenance"]["data"]["table_sha256"] == fitted.meta["table_sha256"]
+        assert record["provenance"]["data"]["fidelity"] == fitted.meta["fidelity"]
+        assert record["ledger"]["epochs"] <= 4 * 6 and record["ledger"]["train_seconds"] > 0
+    assert logs[0] == logs[1]  # the same seeds, the same trial logs
+    seeds = logs[0]
+    assert seeds[0] != seeds[1]  # another seed, another run
+    # each epoch is the surrogate's prediction for that config, shifted by the run's draw
+    from tunebench.surrogate import SurrogateTrainer
+
+    space = MnistCNN().space()
+    trainer = SurrogateTrainer(fitted, space, run_seed=0)
+    first = seeds[0]  # pbt, seed 0
+    start = next(e for e in first if e["event"] == "trial_start")
+    values = [e["value"] for e in first if e["event"] == "epoch" and e["trial"] == start["trial"]]
+    expected = trainer.curve(start["config"], space.config_key(start["config"])).value
+    assert values and np.allclose(values, expected[: len(values)])
+
+
+def test_a_problem_without_a_surrogate_is_refused_at_load_time(tmp_path: Path) -> None:
+    matrix = tmp_path / "s.toml"
+    matrix.write_text(
+        'name = "s"\nmode = "surrogate"\nseeds = 1\n[budget]\nfull_evaluations = 2\n'
+        '[[problems]]\nname = "covertype-mlp"\nsurrogate = "none.json.gz"\n'
+        '[[strategies]]\nname = "random"\n'
+    )
+    result = CliRunner().invoke(app, ["run", str(matrix), "--results", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert "\n" not in line and "s.toml:8: problems[0].surrogate" in line
+    assert "fit one with tunebench surrogate fit covertype-mlp" in line
+    assert not (tmp_path / "r").exists()
