@@ -191,6 +191,41 @@ def _setup_section(a: Analysis) -> Section:
     return sec
 
 
+def _surrogate_section(a: Analysis) -> Section | None:
+    """The held-out fidelity of every surrogate the runs were served by, as fitted."""
+    import json
+
+    sec = Section("Surrogate fidelity", "surrogate-fidelity")
+    for p in a.problems.values():
+        if p.info.mode != "surrogate":
+            continue
+        record = next(iter(sorted((a.data.results / p.info.name).glob("*/seed=*/run.json"))), None)
+        if record is None:
+            continue
+        data = (json.loads(record.read_text()).get("provenance") or {}).get("data") or {}
+        fid = data.get("fidelity")
+        if not fid:
+            continue
+        sec.blocks.append(
+            f"{p.info.name}: surrogate {data.get('surrogate')}, fitted on {data.get('table')} "
+            f"(sha256 {str(data.get('table_sha256'))[:12]}) with XGBoost "
+            f"{(data.get('versions') or {}).get('xgboost')}; measured on configs held out from "
+            f"the fit ({fid['folds']} folds by config, {fid['configs']} configs). Validation "
+            f"predictions outside the metric's range: {fid['out_of_range']:.2%}. Noise: the "
+            f"mean |repeat 0 - repeat 1| is {fid['noise']['recorded_mean_abs_diff']:.4g} in "
+            f"the table and {fid['noise']['predicted_mean_abs_diff']:.4g} predicted (ratio "
+            f"{fid['noise']['ratio']:.2f})."
+        )
+        rows = [
+            [str(e), _num(fid["value"][str(e)]["spearman"], 3), _num(fid["value"][str(e)]["r2"], 3),
+             _num(fid["seconds"][str(e)]["spearman"], 3), _num(fid["seconds"][str(e)]["r2"], 3)]
+            for e in fid["epochs"]
+        ]  # fmt: skip
+        head = ["epoch", "validation Spearman", "validation R2", "seconds Spearman", "seconds R2"]
+        sec.blocks.append(Table(head, rows))
+    return sec if sec.blocks else None
+
+
 _MISSING_COLUMNS = [(c, c) for c in ("problem", "strategy", "seed", "state", "error")]
 
 
@@ -573,6 +608,9 @@ def build_document(a: Analysis, figures: list[FigureFile]) -> list[Section]:
     board = _leaderboard_section(a)
     sections = [board] if board is not None else []
     sections.append(_setup_section(a))
+    surrogate = _surrogate_section(a)
+    if surrogate is not None:
+        sections.append(surrogate)
     missing = _missing_section(a)
     if missing is not None:
         sections.append(missing)

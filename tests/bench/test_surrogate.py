@@ -139,6 +139,11 @@ def test_surrogate_mode_serves_any_config_like_replay_and_repeats_itself(
         assert record["provenance"]["data"]["fidelity"] == fitted.meta["fidelity"]
         assert record["ledger"]["epochs"] <= 4 * 6 and record["ledger"]["train_seconds"] > 0
     assert logs[0] == logs[1]  # the same seeds, the same trial logs
+    report = CliRunner().invoke(app, ["report", str(tmp_path / "a" / "s"),
+                                      "--out", str(tmp_path / "rep")])  # fmt: skip
+    assert report.exit_code == 0, report.output
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "## Surrogate fidelity" in text and "validation Spearman" in text
     seeds = logs[0]
     assert seeds[0] != seeds[1]  # another seed, another run
     # each epoch is the surrogate's prediction for that config, shifted by the run's draw
