@@ -191,13 +191,6 @@ surrogate_app = typer.Typer(
 app.add_typer(surrogate_app, name="surrogate")
 
 
-def _surrogate_path(problem: str) -> Path:
-    """Where the surrogate shipped for ``problem`` lives."""
-    import tunebench.datasets
-
-    return Path(tunebench.datasets.__file__).parent / "surrogates" / f"{problem}.json.gz"
-
-
 @surrogate_app.command("fit")
 def surrogate_fit(
     problem: Annotated[str, typer.Argument(help="Problem name (tunebench list problems).")],
@@ -214,7 +207,7 @@ def surrogate_fit(
 ) -> None:
     """Fit PROBLEM's surrogate (XGBoost) on a sampled table; print its held-out fidelity."""
     from tunebench.datasets import available_problems
-    from tunebench.plan import shipped_table
+    from tunebench.plan import shipped_surrogate, shipped_table
     from tunebench.surrogate import SurrogateError, describe, fit_surrogate
     from tunebench.table import TableError
 
@@ -222,7 +215,7 @@ def surrogate_fit(
     if problem not in problems:
         raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
     source = table or shipped_table(problem, "sampled")
-    target = out or _surrogate_path(problem)
+    target = out or shipped_surrogate(problem)
     say = None if quiet else (lambda msg: typer.echo(f"{problem}: {msg}", err=True))
     try:
         fitted = fit_surrogate(problems[problem](), source, folds=folds, rounds=rounds,
@@ -244,12 +237,13 @@ def surrogate_show(
 ) -> None:
     """Print what PROBLEM's surrogate was fitted on and its held-out fidelity."""
     from tunebench.datasets import available_problems
+    from tunebench.plan import shipped_surrogate
     from tunebench.surrogate import Surrogate, SurrogateError, describe
 
     problems = available_problems()
     if problem not in problems:
         raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
-    path = file or _surrogate_path(problem)
+    path = file or shipped_surrogate(problem)
     try:
         loaded = Surrogate.load(path, problems[problem]().space().fingerprint())
     except SurrogateError as exc:

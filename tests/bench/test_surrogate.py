@@ -171,3 +171,15 @@ def test_a_problem_without_a_surrogate_is_refused_at_load_time(tmp_path: Path) -
     assert "\n" not in line and "s.toml:8: problems[0].surrogate" in line
     assert "fit one with tunebench surrogate fit covertype-mlp" in line
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("path", sorted((TABLE.parent.parent.parent / "surrogates").glob("*.gz")))
+def test_every_shipped_surrogate_fits_its_problem_and_table(path: Path) -> None:
+    from tunebench.datasets import available_problems
+
+    name = path.name.removesuffix(".json.gz")
+    problem = available_problems()[name]()
+    loaded = Surrogate.load(path, problem.space().fingerprint(), shipped_table(name, "sampled"))
+    assert loaded.meta["rounds"] == 400 and loaded.meta["fidelity"]["folds"] == 5
+    shown = CliRunner().invoke(app, ["surrogate", "show", name])
+    assert shown.exit_code == 0 and "held out by config, 5 folds" in shown.stdout
