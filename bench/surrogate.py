@@ -107,6 +107,8 @@ class Surrogate:
     def __init__(self, meta: dict[str, Any], boosters: dict[str, Any]) -> None:
         self.meta = meta
         self.boosters = boosters
+        for booster in boosters.values():
+            booster.set_param({"nthread": 1})
 
     @property
     def epochs(self) -> int:
@@ -123,12 +125,12 @@ class Surrogate:
             configs: Active-parameter configs.
             draws: One standard normal number per config.
         """
-        import xgboost as xgb
-
         epochs = self.epochs
-        matrix = xgb.DMatrix(with_epochs(encode(space, configs), epochs))
+        rows = with_epochs(encode(space, configs), epochs)
         shape = (len(configs), epochs)
-        pred = {n: self.boosters[n].predict(matrix).reshape(shape) for n in TARGETS}
+        # in place, one thread: a curve is a few rows, where XGBoost's DMatrix and thread
+        # pool cost more than the trees (263 ms a curve against 10 ms, measured)
+        pred = {n: self.boosters[n].inplace_predict(rows).reshape(shape) for n in TARGETS}
         low, high = metric_range(str(self.meta["metric"]))
         spread = math.sqrt(math.pi) / 2 * np.clip(pred["noise"], 0.0, None)  # sigma of a repeat
         shift = spread * np.asarray(draws, float)[:, None]
