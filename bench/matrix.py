@@ -66,6 +66,7 @@ __all__ = [
     "BACKENDS",
     "MAX_SEEDS",
     "MODES",
+    "SIMULATED_MODES",
     "Backend",
     "Budget",
     "Execution",
@@ -90,6 +91,8 @@ Backend = Literal["tensorflow", "torch", "jax"]
 """Keras backend the runs use."""
 
 MODES: tuple[str, ...] = get_args(Mode)
+#: Modes whose epochs are served, not trained: their costs run on a simulated clock.
+SIMULATED_MODES: tuple[str, ...] = ("replay", "surrogate")
 """All allowed values of ``Matrix.mode``."""
 
 BACKENDS: tuple[str, ...] = get_args(Backend)

@@ -9,6 +9,7 @@ load-time checks and the reports all ask here.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tunebench.datasets import available_problems
 from tunebench.matrix import Backend, Matrix, ProblemEntry, StrategyEntry
@@ -134,7 +135,11 @@ def entry_table(entry: ProblemEntry, base_dir: Path | None = None) -> Path:
     """
     if entry.table in SHIPPED_TABLES:
         return shipped_table(entry.name, entry.table)
-    path = Path(entry.table) if entry.table else default_table(entry.name)
+    return _resolve(Path(entry.table) if entry.table else default_table(entry.name), base_dir)
+
+
+def _resolve(path: Path, base_dir: Path | None) -> Path:
+    """A matrix's relative path, relative to ``base_dir`` (default the working directory)."""
     return path if path.is_absolute() else (base_dir or Path.cwd()) / path
 
 
@@ -149,32 +154,14 @@ def entry_surrogate(entry: ProblemEntry, base_dir: Path | None = None) -> Path:
     """The surrogate a surrogate-mode entry serves: its ``surrogate``, else the shipped one."""
     if entry.surrogate is None:
         return shipped_surrogate(entry.name)
-    path = Path(entry.surrogate)
-    return path if path.is_absolute() else (base_dir or Path.cwd()) / path
-
-
-def surrogate_epochs(entry: ProblemEntry, surrogate: Path) -> int:
-    """A surrogate entry's epochs: its ``max_epochs``, else the surrogate's (else the default).
-
-    An unreadable surrogate falls back to the problem's default; the load-time checks
-    refuse such a matrix before anything runs.
-    """
-    from tunebench.surrogate import SurrogateError, read_surrogate_meta
-
-    if entry.max_epochs is not None:
-        return entry.max_epochs
-    try:
-        return int(read_surrogate_meta(surrogate)["epochs"])
-    except (SurrogateError, KeyError, ValueError):
-        return int(available_problems()[entry.name].max_epochs)
+    return _resolve(Path(entry.surrogate), base_dir)
 
 
 def entry_module(entry: ProblemEntry, base_dir: Path | None = None) -> str | None:
     """The resolved path of the file defining the entry's problem, if it names one."""
     if entry.module is None:
         return None
-    path = Path(entry.module)
-    return str((path if path.is_absolute() else (base_dir or Path.cwd()) / path).resolve())
+    return str(_resolve(Path(entry.module), base_dir).resolve())
 
 
 def replay_epochs(entry: ProblemEntry, table: Path) -> int:
@@ -213,8 +200,10 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
             if mode == "surrogate":
                 spath = entry_surrogate(p, base_dir)
                 surrogate = str(spath)
-                max_epochs = surrogate_epochs(p, spath)
-                backend = _surrogate_backend(spath)
+                # an unreadable surrogate: the load-time checks refuse the matrix
+                meta = _surrogate_meta(spath)
+                max_epochs = p.max_epochs or int(meta.get("epochs", max_epochs))
+                backend = meta.get("table_backend")  # what recorded the curves it learned
             elif mode == "replay":
                 path = entry_table(p, base_dir)
                 table = str(path)
@@ -251,11 +240,11 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
     return runs
 
 
-def _surrogate_backend(path: Path) -> str | None:
-    """The backend of the table a surrogate was fitted on (None if unreadable)."""
+def _surrogate_meta(path: Path) -> dict[str, Any]:
+    """A surrogate's metadata, or nothing when it cannot be read."""
     from tunebench.surrogate import SurrogateError, read_surrogate_meta
 
     try:
-        return read_surrogate_meta(path).get("table_backend")
+        return read_surrogate_meta(path)
     except SurrogateError:
-        return None
+        return {}

@@ -73,24 +73,53 @@ def _check_surrogate(check: _Checker, index: int, problem: Problem, base_dir: Pa
         if not path.is_file():
             reason = f"{entry.name!r} has no surrogate here; fit one with {fit}"
         raise check.fail(at, f"surrogate {shown}: {reason}") from None
+    _check_recorded_for(
+        check, index, at, meta, problem.space().fingerprint(), f"surrogate {shown}", "fitted",
+        f"refit it with {fit}", lambda epochs: f"surrogate {shown} predicts",
+    )  # fmt: skip
+
+
+def _check_recorded_for(
+    check: _Checker,
+    index: int,
+    at: Loc,
+    meta: Mapping[str, Any],
+    expected: str,
+    what: str,
+    verb: str,
+    remedy: str,
+    holds: Callable[[int], str],
+) -> None:
+    """What a table's or a surrogate's metadata must say: this problem, this space, enough epochs.
+
+    Args:
+        check: The matrix's checker.
+        index: The problem entry.
+        at: Where a wrong problem or space is reported.
+        meta: The file's metadata.
+        expected: The space fingerprint the file must carry.
+        what: The file as the message names it (``"table x.parquet"``).
+        verb: How it came to be (``"recorded"``, ``"fitted"``).
+        remedy: What to do about another space.
+        holds: The end of the message for too few epochs, given the file's epochs.
+    """
+    entry = check.matrix.problems[index]
     if meta.get("problem") != entry.name:
-        fitted_for = meta.get("problem")
         raise check.fail(
-            at, f"surrogate {shown} was fitted for problem {fitted_for!r}, not {entry.name!r}"
+            at, f"{what} was {verb} for problem {meta.get('problem')!r}, not {entry.name!r}"
         )
-    expected = problem.space().fingerprint()
     if meta.get("space_fingerprint") != expected:
         raise check.fail(
             at,
-            f"surrogate {shown} was fitted for another search space of {entry.name!r} "
+            f"{what} was {verb} for another search space of {entry.name!r} "
             f"(space hash {str(meta.get('space_fingerprint'))[:12]}, the problem's is "
-            f"{expected[:12]}); refit it with {fit}",
+            f"{expected[:12]}); {remedy}",
         )
     epochs = int(meta.get("epochs", 0))
     if entry.max_epochs is not None and entry.max_epochs > epochs:
         raise check.fail(
             ("problems", index, "max_epochs"),
-            f"{entry.max_epochs} is more than the {epochs} epochs surrogate {shown} predicts",
+            f"{entry.max_epochs} is more than the {epochs} epochs {holds(epochs)}",
         )
 
 
@@ -106,26 +135,11 @@ def _check_table(
     except TableError as exc:
         reason = str(exc).removeprefix(f"{path}: ")
         raise check.fail(at, f"table {shown}: {reason}") from None
-    if meta.get("problem") != entry.name:
-        raise check.fail(
-            at,
-            f"table {shown} was recorded for problem {meta.get('problem')!r}, not {entry.name!r}",
-        )
-    expected = table_space(problem, meta).fingerprint()
-    if meta.get("space_fingerprint") != expected:
-        raise check.fail(
-            at,
-            f"table {shown} was recorded for another search space of {entry.name!r} "
-            f"(space hash {str(meta.get('space_fingerprint'))[:12]}, the problem's is "
-            f"{expected[:12]}); re-record it with tunebench tabulate",
-        )
-    epochs = int(meta.get("epochs", 0))
-    if entry.max_epochs is not None and entry.max_epochs > epochs:
-        raise check.fail(
-            ("problems", index, "max_epochs"),
-            f"{entry.max_epochs} is more than the {epochs} epochs table {shown} holds; "
-            f"leave max_epochs out to replay all {epochs}",
-        )
+    _check_recorded_for(
+        check, index, at, meta, table_space(problem, meta).fingerprint(), f"table {shown}",
+        "recorded", "re-record it with tunebench tabulate",
+        lambda epochs: f"table {shown} holds; leave max_epochs out to replay all {epochs}",
+    )  # fmt: skip
     try:
         recorded = type(problem)(**(meta.get("problem_params") or {})).get_params()
     except (TypeError, ValueError):

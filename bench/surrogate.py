@@ -34,7 +34,10 @@ from typing import Any
 import numpy as np
 
 from tunebench.errors import TunebenchError
+from tunebench.replay import ReplaySession
+from tunebench.seeding import seed_for
 from tunebench.strategies.space import Categorical, SearchSpace
+from tunebench.table import Curve, LearningCurveTable, read_table_meta
 
 FORMAT = "tunebench-surrogate/1"
 #: What each model predicts; ``noise`` is the mean absolute repeat-to-repeat difference
@@ -170,28 +173,16 @@ class Surrogate:
         """
         import xgboost as xgb
 
-        if not path.is_file():
-            raise SurrogateError(
-                f"{path}: surrogate not found (fit it with tunebench surrogate fit)"
-            )
+        payload = _read_payload(path)
+        meta = payload["meta"]
         try:
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                payload = json.load(f)
-            meta, models = payload["meta"], payload["models"]
-            if payload.get("format") != FORMAT:
-                raise SurrogateError(
-                    f"{path}: format {payload.get('format')!r}, expected {FORMAT!r}"
-                )
             boosters = {}
             for name in TARGETS:
                 booster = xgb.Booster()
-                booster.load_model(bytearray(models[name].encode("utf-8")))
+                booster.load_model(bytearray(payload["models"][name].encode("utf-8")))
                 boosters[name] = booster
-        except SurrogateError:
-            raise
-        except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error,
-                xgb.core.XGBoostError) as exc:  # fmt: skip
-            why = " ".join(str(exc).split())[:200] or type(exc).__name__
+        except (KeyError, TypeError, AttributeError, xgb.core.XGBoostError) as exc:
+            why = _why(exc)
             raise SurrogateError(f"{path}: corrupt or truncated surrogate file ({why})") from None
         if space_fingerprint is not None and meta.get("space_fingerprint") != space_fingerprint:
             raise SurrogateError(
@@ -199,11 +190,12 @@ class Surrogate:
                 f"hash {str(meta.get('space_fingerprint'))[:12]}, the problem's is "
                 f"{space_fingerprint[:12]}); refit it with tunebench surrogate fit"
             )
-        if table is not None and meta.get("table_sha256") != file_sha256(table):
+        actual = None if table is None else file_sha256(table)
+        if actual is not None and meta.get("table_sha256") != actual:
             raise SurrogateError(
                 f"{path}: fitted on another version of {table} (table checksum "
                 f"{str(meta.get('table_sha256'))[:12]}, the file's is "
-                f"{file_sha256(table)[:12]}); refit it with tunebench surrogate fit"
+                f"{actual[:12]}); refit it with tunebench surrogate fit"
             )
         return cls(meta, boosters)
 
@@ -307,8 +299,6 @@ def fit_surrogate(
     import sklearn
     import xgboost
 
-    from tunebench.table import LearningCurveTable, read_table_meta
-
     say = progress or (lambda _msg: None)
     space = problem.space()
     if read_table_meta(table_path).get("kind") != "sampled":
@@ -402,8 +392,12 @@ def describe(surrogate: Surrogate) -> list[str]:
     return lines
 
 
-def read_surrogate_meta(path: Path) -> dict[str, Any]:
-    """A surrogate file's metadata (the whole file is read; the models are not built).
+def _why(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _read_payload(path: Path) -> dict[str, Any]:
+    """A surrogate file's JSON: format, metadata and models (not yet built).
 
     Raises:
         SurrogateError: Missing, corrupt or truncated file, or another format.
@@ -412,15 +406,38 @@ def read_surrogate_meta(path: Path) -> dict[str, Any]:
         raise SurrogateError(f"{path}: surrogate not found (fit it with tunebench surrogate fit)")
     try:
         with gzip.open(path, "rt", encoding="utf-8") as f:
-            payload = json.load(f)
-        meta: dict[str, Any] = payload["meta"]
+            payload: dict[str, Any] = json.load(f)
         fmt = payload.get("format")
-    except (OSError, EOFError, ValueError, KeyError, TypeError, zlib.error) as exc:
-        why = " ".join(str(exc).split())[:200] or type(exc).__name__
+        if not isinstance(payload["meta"], dict):
+            raise TypeError("its metadata is not an object")
+    except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
+            zlib.error) as exc:  # fmt: skip
+        why = _why(exc)
         raise SurrogateError(f"{path}: corrupt or truncated surrogate file ({why})") from None
     if fmt != FORMAT:
         raise SurrogateError(f"{path}: format {fmt!r}, expected {FORMAT!r}")
-    return meta
+    return payload
+
+
+_META: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+
+def read_surrogate_meta(path: Path) -> dict[str, Any]:
+    """A surrogate file's metadata, read once per file version in a process.
+
+    The load-time checks and the run planner both ask for it; the file holds megabytes
+    of trees, so it is parsed once.
+
+    Raises:
+        SurrogateError: Missing, corrupt or truncated file, or another format.
+    """
+    if not path.is_file():
+        return dict(_read_payload(path)["meta"])  # it raises "not found"
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _META:
+        _META[key] = _read_payload(path)["meta"]
+    return _META[key]
 
 
 class SurrogateTrainer:
@@ -446,15 +463,11 @@ class SurrogateTrainer:
 
     def draw(self, config_key: str) -> float:
         """The standard normal draw that shifts a config's curve in this run."""
-        from tunebench.seeding import seed_for
-
         tag = zlib.crc32(config_key.encode("utf-8"))
         return float(np.random.default_rng(seed_for(self.run_seed, "surrogate", tag)).normal())
 
     def curve(self, config: Mapping[str, Any], config_key: str) -> Any:
         """The run's curve of a config, as a table's :class:`~tunebench.table.Curve`."""
-        from tunebench.table import Curve
-
         if config_key not in self._curves:
             pred = self.surrogate.predict(self.space, [config], np.array([self.draw(config_key)]))
             epochs = self.surrogate.epochs
@@ -473,7 +486,5 @@ class SurrogateTrainer:
         resume: Any = None,
     ) -> Any:
         """A session on the config's predicted curve (continuing ``resume``)."""
-        from tunebench.replay import ReplaySession
-
         start = 0 if resume is None else resume.epochs
         return ReplaySession(self.curve(config, config_key), config_key, start)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tunebench.matrix import SIMULATED_MODES
 from tunebench.reports import anytime, early, importance, stats
 from tunebench.reports.anytime import Normalizer, Trace
 from tunebench.reports.data import ProblemInfo, ReportData
@@ -198,8 +199,7 @@ def _cost(runs: pd.DataFrame, trials: pd.DataFrame, mode: str) -> pd.DataFrame:
         setup = grp["setup_seconds"].astype(float).fillna(0)
         strat = grp["strategy_seconds"].astype(float).fillna(0)
         wall = grp["wall_seconds"].astype(float).fillna(0)
-        simulated = mode in ("replay", "surrogate")
-        measured = strat + eval_s + (0 if simulated else train + setup)
+        measured = strat + eval_s + (0 if mode in SIMULATED_MODES else train + setup)
         other = (wall - measured).clip(lower=0)
         mine = trials[(trials["strategy"] == label)] if len(trials) else trials
         saved = 0.0

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from tunebench.errors import TunebenchError
+from tunebench.matrix import SIMULATED_MODES
 from tunebench.plan import table_backend
 from tunebench.records import RUN_FILE, TRIALS_FILE
 from tunebench.reports.collect import TABLES, collect
@@ -55,7 +56,8 @@ class ProblemInfo:
         metric: Keras metric name (the validation score is ``val_<metric>``).
         direction: ``"maximize"`` or ``"minimize"``.
         max_epochs: Epochs of one full evaluation.
-        mode: ``"live"`` or ``"replay"`` (wall-clock is simulated in replay).
+        mode: ``"live"``, ``"replay"`` or ``"surrogate"`` (wall-clock is simulated in the
+            last two, :attr:`simulated`).
         params: Problem options from the matrix.
         concurrency: Trials of a run in flight at once (1 when the results predate it).
         table: The learning-curve table when every complete run of the problem replayed
@@ -75,6 +77,11 @@ class ProblemInfo:
     table: str | None = None
     concurrency: int = 1
     backend: str | None = None
+
+    @property
+    def simulated(self) -> bool:
+        """Whether the runs' epochs were served on a simulated clock (replay, surrogate)."""
+        return self.mode in SIMULATED_MODES
 
     @property
     def sign(self) -> float:

@@ -145,8 +145,12 @@ def _metric_label(p: ProblemAnalysis, prefix: str) -> str:
     return f"{prefix} {p.info.metric} ({better} is better)"
 
 
+def _served_cost(p: ProblemAnalysis) -> str:
+    return "recorded" if p.info.mode == "replay" else "predicted"
+
+
 def _time_label(p: ProblemAnalysis) -> str:
-    if p.info.mode in ("replay", "surrogate"):
+    if p.info.simulated:
         return "wall-clock since run start (s, simulated)"
     return "wall-clock since run start (s)"
 
@@ -450,7 +454,7 @@ def _cost(a: Analysis, p: ProblemAnalysis, folder: Path) -> FigureFile:
     axes[0].xaxis.set_minor_locator(NullLocator())
     axes[0].set_xlabel(
         "seconds per run (mean, log scale)"
-        + (" - training: recorded cost" if p.info.mode == "replay" else "")
+        + (f" - training: {_served_cost(p)} cost" if p.info.simulated else "")
     )
     axes[0].legend(
         loc="upper center",
@@ -492,7 +496,7 @@ def _cost(a: Analysis, p: ProblemAnalysis, folder: Path) -> FigureFile:
         "I/O). Epochs: epochs trained, and the epochs that resumed trials did not retrain "
         "because they continued from kept weights (restarting would have paid them again)."
     )
-    if p.info.mode in ("replay", "surrogate"):
+    if p.info.simulated:
         caption += (
             f" {p.info.mode.capitalize()}: training and setup seconds are the recorded "
             "(or predicted) costs the simulated clock charged; strategy and harness "

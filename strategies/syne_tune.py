@@ -140,31 +140,39 @@ class SyneTuneStrategy(Strategy):
 
     def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
         """The scheduler's next suggestion, trained to ``max_epochs`` (it prunes by STOP)."""
+        with self._private_rng():
+            flat = self._new_config()
+            if flat is None:
+                return Exhausted(self._exhausted)
+            trial_id = self.new_trial_id()
+            self._add_trial(trial_id, flat)
+        return Proposal(trial_id, active_config(self.space, flat), self.fidelity.max_epochs)
+
+    def _new_config(self) -> dict[str, Any] | None:
+        """The scheduler's next config (every parameter), new on a finite space.
+
+        ``None`` once the strategy is exhausted (the reason is in ``_exhausted``). Call it
+        on the private random state.
+        """
         size = self._finite_size
         if not self._exhausted and size is not None and len(self._proposed) >= size:
             self._exhausted = f"all {size} configs of the space were proposed"
         if self._exhausted:
-            return Exhausted(self._exhausted)
-        with self._private_rng():
-            for _ in range(FINITE_REPEATS):
-                flat = self._suggest()
-                if flat is None:
-                    self._exhausted = "the scheduler has no more suggestions"
-                    return Exhausted(self._exhausted)
-                if size is None:
-                    break
-                key = self.space.config_key(active_config(self.space, flat))
-                if key not in self._proposed:
-                    break
-                self._hand_back(flat)  # a repeat: the scheduler sees it fail untrained
-            else:
-                flat = self._unseen_config()
-            trial_id = self.new_trial_id()
-            self._add_trial(trial_id, flat)
-        config = active_config(self.space, flat)
-        if size is not None:
-            self._proposed.add(self.space.config_key(config))
-        return Proposal(trial_id, config, self.fidelity.max_epochs)
+            return None
+        for _ in range(FINITE_REPEATS):
+            flat = self._suggest()
+            if flat is None:
+                self._exhausted = "the scheduler has no more suggestions"
+                return None
+            if size is None:
+                return flat
+            if self.space.config_key(active_config(self.space, flat)) not in self._proposed:
+                break
+            self._hand_back(flat)  # a repeat: the scheduler sees it fail untrained
+        else:
+            flat = self._unseen_config()
+        self._proposed.add(self.space.config_key(active_config(self.space, flat)))
+        return flat
 
     def _suggest(self) -> dict[str, Any] | None:
         """The scheduler's next new config (every parameter), or ``None`` when it has none."""
@@ -449,7 +457,6 @@ class PopulationBasedTraining(SyneTuneStrategy):
         self._members: dict[int, _Member] = {}
         self._member_of: dict[int, int] = {}  # segment (tunebench trial) -> member
         self._clones: list[_Clone] = []
-        self._new_members_left = True
 
     # -- asking ---------------------------------------------------------------------------
 
@@ -506,30 +513,10 @@ class PopulationBasedTraining(SyneTuneStrategy):
         return None
 
     def _new_member(self) -> Proposal | None:
-        if not self._new_members_left or self._alive() >= self.population_size:
+        if self._exhausted or self._alive() >= self.population_size:
             return None
-        size = self._finite_size
-        if size is not None and len(self._proposed) >= size:
-            self._new_members_left = False
-            self._exhausted = f"all {size} configs of the space were proposed"
-            return None
-        for _ in range(FINITE_REPEATS):
-            flat = self._suggest()
-            if flat is None:
-                self._new_members_left = False
-                self._exhausted = "the scheduler has no more suggestions"
-                return None
-            if size is None:
-                break
-            key = self.space.config_key(active_config(self.space, flat))
-            if key not in self._proposed:
-                break
-            self._hand_back(flat)  # a repeat: the scheduler sees it fail untrained
-        else:
-            flat = self._unseen_config()
-        if size is not None:
-            self._proposed.add(self.space.config_key(active_config(self.space, flat)))
-        return self._start(flat, 0, None)
+        flat = self._new_config()
+        return None if flat is None else self._start(flat, 0, None)
 
     def _continuation(self) -> Proposal | None:
         waiting = [

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import math
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,22 +34,18 @@ from sklearn.metrics import r2_score
 
 from tunebench.datasets import available_problems
 from tunebench.plan import shipped_table
-from tunebench.strategies.space import Categorical, SearchSpace
+from tunebench.strategies.space import SearchSpace
+from tunebench.surrogate import encode, metric_range
 
 
 def features(space: SearchSpace, table: pd.DataFrame) -> pd.DataFrame:
-    """One column per hyperparameter (log scale, codes, NaN when inactive) and the epoch."""
-    out = {}
-    for param in space:
-        col = table[f"hp_{param.name}"]
-        if isinstance(param, Categorical):
-            codes = {v: i for i, v in enumerate(param.choices)}
-            out[param.name] = col.map(lambda v, c=codes: c.get(v, np.nan)).astype(float)
-        else:
-            values = pd.to_numeric(col, errors="coerce").astype(float)
-            out[param.name] = np.log(values) if param.log else values
-    out["epoch"] = table["epoch"].astype(float)
-    return pd.DataFrame(out, index=table.index)
+    """The surrogate's own encoding of each row's config (:func:`encode`), and the epoch."""
+    keys = table["config_key"].to_numpy()
+    unique, where = np.unique(keys, return_inverse=True)
+    encoded = encode(space, [json.loads(k) for k in unique])[where]
+    frame = pd.DataFrame(encoded, columns=list(space.names), index=table.index)
+    frame["epoch"] = table["epoch"].astype(float)
+    return frame
 
 
 def models(seed: int) -> dict[str, tuple[str, Callable[[], Any]]]:
@@ -105,7 +101,7 @@ def evaluate(problem_name: str, model_names: list[str], folds: int, seed: int) -
     fold = np.array([fold_of[k] for k in keys])
     max_epoch = int(table["epoch"].max())
     probe = sorted({max(1, round(max_epoch * f)) for f in (0.25, 0.5, 0.75)} | {max_epoch})
-    low, high = (0.0, 1.0) if problem.metric == "accuracy" else (0.0, math.inf)
+    low, high = metric_range(problem.metric)
     print(f"\n{problem_name}: {len(configs)} configs, {len(table)} rows, epochs 1..{max_epoch}, "
           f"{folds} folds by config; validation at epochs {probe}")  # fmt: skip
     head = "model     " + "".join(f"  rho@{e:<3} R2@{e:<4}" for e in probe)

@@ -49,12 +49,12 @@ def main() -> None:
     epochs = surrogate.epochs
 
     # 1. one curve per call, as trials open
-    configs = sample_configs(space, args.queries, seed=1)
+    warm, *configs = sample_configs(space, args.queries + 1, seed=1)
     trainer = SurrogateTrainer(surrogate, space, run_seed=0)
-    trainer.curve(configs[0], space.config_key(configs[0]))  # warm up
+    trainer.curve(warm, space.config_key(warm))
     t0 = time.perf_counter()
     for config in configs:
-        trainer.curve(config, space.config_key(config) + "#timed")
+        trainer.curve(config, space.config_key(config))
     per_epoch = (time.perf_counter() - t0) / (len(configs) * epochs) * 1000
     print(f"{args.problem}: surrogate {surrogate_path.name}, table {table_path.name} "
           f"({len(table.config_keys)} configs), {epochs} epochs")  # fmt: skip
