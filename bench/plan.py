@@ -72,8 +72,15 @@ def shipped_table(problem: str, kind: str = "grid") -> Path:
 
 
 def default_table(problem: str) -> Path:
-    """The learning-curve table a replay entry that names no ``table`` serves."""
-    return shipped_table(problem, "grid")
+    """The learning-curve table a replay entry that names no ``table`` serves.
+
+    The problem's shipped sampled table (configs drawn from its full ``space()``), so
+    that a default matrix can tell strategies apart; its shipped grid table only where
+    no sampled one ships yet. The grid tables stay available as ``table = "grid"``,
+    the small smoke tables.
+    """
+    sampled = shipped_table(problem, "sampled")
+    return sampled if sampled.is_file() else shipped_table(problem, "grid")
 
 
 def table_backend(path: Path) -> Backend | None:

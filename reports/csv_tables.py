@@ -94,39 +94,43 @@ def _wilcoxon_rows(a: Analysis) -> pd.DataFrame:
 
 FIDELITY_COLUMNS = [
     "problem",
-    "replay",
-    "live",
-    "replay_seeds",
-    "live_seeds",
+    "tested",
+    "tested_mode",
+    "reference",
+    "reference_mode",
+    "tested_seeds",
+    "reference_seeds",
     "strategies",
     "tau",
     "p",
     "val_tau",
     "val_p",
     "note",
-    "replay_backend",
-    "live_backend",
+    "tested_backend",
+    "reference_backend",
 ]
 
 
 def _fidelity_rows(a: Analysis) -> pd.DataFrame:
-    """Per live/replay pair and strategy: medians and ranks, with the pair's Kendall's tau."""
+    """Per compared pair of modes and strategy: medians and ranks, with the pair's tau."""
     columns = FIDELITY_COLUMNS + TABLE_COLUMNS
     frames = [
         r.table.assign(
             problem=r.problem,
-            replay=r.replay,
-            live=r.live,
-            replay_seeds=r.replay_seeds,
-            live_seeds=r.live_seeds,
+            tested=r.tested,
+            tested_mode=r.tested_mode,
+            reference=r.reference,
+            reference_mode=r.reference_mode,
+            tested_seeds=r.tested_seeds,
+            reference_seeds=r.reference_seeds,
             strategies=r.n,
             tau=r.tau,
             p=r.pvalue,
             val_tau=r.val_tau,
             val_p=r.val_pvalue,
             note=r.note,
-            replay_backend=r.replay_backend,
-            live_backend=r.live_backend,
+            tested_backend=r.tested_backend,
+            reference_backend=r.reference_backend,
         )[columns]
         for r in a.fidelity
         if len(r.table)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tunebench.reports.analysis import Analysis, ProblemAnalysis
-from tunebench.reports.fidelity import MIN_STRATEGIES
+from tunebench.reports.fidelity import MIN_STRATEGIES, FidelityResult
 from tunebench.reports.figures import FigureFile, slug
 from tunebench.reports.stats import ALPHA
 
@@ -451,57 +451,78 @@ def _problem_section(a: Analysis, p: ProblemAnalysis, figs: dict[str, FigureFile
     return sec
 
 
-def _fidelity_section(a: Analysis, figs: dict[str, FigureFile]) -> Section | None:
-    """Live versus replay: one paragraph, figure and table per pair (absent without one)."""
-    if not a.fidelity:
-        return None
-    sec = Section("Live versus replay", "live-vs-replay", 3)
-    for r in a.fidelity:
-        val = (
-            f"Kendall's tau-b = {r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
-            if r.val_tau is not None and r.val_pvalue is not None
-            else "not computed"
+#: How a pair's paragraph names each mode's entry ("replayed as X", "trained live as X").
+_AS_MODE = {
+    "replay": "replayed from its table as",
+    "surrogate": "served by its surrogate as",
+    "live": "trained live as",
+}
+
+
+def _fidelity_sections(a: Analysis, figs: dict[str, FigureFile]) -> list[Section]:
+    """One section per kind of compared pair of modes, each pair's blocks in it.
+
+    The kinds: live versus replay, surrogate versus table, surrogate versus live; none
+    without a pair.
+    """
+    out = []
+    for title in dict.fromkeys(r.title for r in a.fidelity):
+        sec = Section(title, title.lower().replace(" versus ", "-vs-").replace(" ", "-"), 3)
+        for r in (r for r in a.fidelity if r.title == title):
+            sec.blocks += _fidelity_blocks(r, figs)
+        out.append(sec)
+    return out
+
+
+def _fidelity_blocks(r: FidelityResult, figs: dict[str, FigureFile]) -> list[Any]:
+    """A pair's paragraph, figure and per-strategy table."""
+    val = (
+        f"Kendall's tau-b = {r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
+        if r.val_tau is not None and r.val_pvalue is not None
+        else "not computed"
+    )
+    agree = (
+        f"the two rankings correlate with Kendall's tau-b = {r.tau:.2f} (p = "
+        f"{r.pvalue:.3g}, two-sided test of tau = 0, scipy.stats.kendalltau)"
+        if r.tau is not None and r.pvalue is not None
+        else f"the two rankings are not compared: {r.note}"
+    )
+    blocks: list[Any] = [
+        f"{r.problem} ({r.max_epochs} epochs per full evaluation) ran "
+        f"{_AS_MODE[r.tested_mode]} {r.tested} ({r.tested_seeds} seeds) and "
+        f"{_AS_MODE[r.reference_mode]} {r.reference} ({r.reference_seeds} seeds). Ranking "
+        f"the {r.n} strategies with runs in both modes by median final test {r.metric} "
+        f"(rank 1 = best, ties share the mean rank), {agree}. By median final validation "
+        f"{r.metric}: {val}."
+        + (f" Note: {r.note}." if r.note and r.tau is not None else "")
+        + (
+            f" Both modes' curves come from Keras on {r.reference_backend}."
+            if r.reference_backend and not r.backend_flag
+            else ""
         )
-        agree = (
-            f"the two rankings correlate with Kendall's tau-b = {r.tau:.2f} (p = "
-            f"{r.pvalue:.3g}, two-sided test of tau = 0, scipy.stats.kendalltau)"
-            if r.tau is not None and r.pvalue is not None
-            else f"the two rankings are not compared: {r.note}"
-        )
-        sec.blocks.append(
-            f"{r.problem} ({r.max_epochs} epochs per full evaluation) ran replayed as "
-            f"{r.replay} ({r.replay_seeds} seeds) and trained live as {r.live} "
-            f"({r.live_seeds} seeds). Ranking the {r.n} strategies with runs in both modes by "
-            f"median final test {r.metric} (rank 1 = best, ties share the mean rank), {agree}. "
-            f"By median final validation {r.metric}: {val}."
-            + (f" Note: {r.note}." if r.note and r.tau is not None else "")
-            + (
-                f" Both modes' curves come from Keras on {r.live_backend}."
-                if r.live_backend and not r.backend_flag
-                else ""
+        + (f" Caveat, different backends: {r.backend_flag}." if r.backend_flag else "")
+    ]
+    if f"fidelity/{r.key}" in figs:
+        blocks.append(figs[f"fidelity/{r.key}"])
+    if len(r.table):
+        t, ref = r.tested_mode, r.reference_mode
+        blocks.append(
+            _table(
+                r.table,
+                [
+                    ("strategy", "strategy"),
+                    ("tested_runs", f"{t} runs"),
+                    ("reference_runs", f"{ref} runs"),
+                    ("tested_median", f"{t} median"),
+                    ("reference_median", f"{ref} median"),
+                    ("tested_rank", f"{t} rank"),
+                    ("reference_rank", f"{ref} rank"),
+                    ("tested_val_median", f"{t} validation median"),
+                    ("reference_val_median", f"{ref} validation median"),
+                ],
             )
-            + (f" Caveat, different backends: {r.backend_flag}." if r.backend_flag else "")
         )
-        if f"fidelity/{r.live}" in figs:
-            sec.blocks.append(figs[f"fidelity/{r.live}"])
-        if len(r.table):
-            sec.blocks.append(
-                _table(
-                    r.table,
-                    [
-                        ("strategy", "strategy"),
-                        ("replay_runs", "replay runs"),
-                        ("live_runs", "live runs"),
-                        ("replay_median", "replay median"),
-                        ("live_median", "live median"),
-                        ("replay_rank", "replay rank"),
-                        ("live_rank", "live rank"),
-                        ("replay_val_median", "replay validation median"),
-                        ("live_val_median", "live validation median"),
-                    ],
-                )
-            )
-    return sec
+    return blocks
 
 
 def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> Section:
@@ -522,9 +543,7 @@ def _overall_section(a: Analysis, figs: dict[str, FigureFile]) -> Section:
     if "speedup" in figs:
         sec.blocks.append(figs["speedup"])
     sec.blocks += [f for k, f in figs.items() if k.startswith("concurrency/")]
-    fidelity = _fidelity_section(a, figs)
-    if fidelity is not None:
-        sec.blocks.append(fidelity)
+    sec.blocks += _fidelity_sections(a, figs)
     return sec
 
 
@@ -591,8 +610,9 @@ def _methods_section(a: Analysis) -> Section:
         sec.blocks.append(text)
     if a.fidelity:
         sec.blocks.append(
-            "Live versus replay: a live entry is paired with the replay entry of the same "
-            "registered problem and max_epochs (the one with the same problem options first). "
+            "Mode fidelity: a live entry is paired with the replay entry of the same "
+            "registered problem and max_epochs (the one with the same problem options first), "
+            "and a surrogate entry likewise with a replay entry (its table) and a live entry. "
             "Over the strategies with complete runs in both, each mode ranks them by median "
             "final test score (1 = best, ties share the mean rank); Kendall's tau-b between "
             "the two rankings with its two-sided p-value (scipy.stats.kendalltau), computed "

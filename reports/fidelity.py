@@ -1,10 +1,13 @@
-"""Live-versus-replay fidelity: does replay rank the strategies as live training does?
+"""Mode fidelity: does a cheap mode rank the strategies as its reference does?
 
-A matrix may hold one problem twice: replayed from a learning-curve table and trained
-live (e.g. a replay study with a small live confirmation, results under ``stocks-mlp/``
-and ``stocks-mlp@live/``). For every such pair this module ranks the strategies present
-in both by their median final test score in each mode and measures how well the two
-rankings agree with Kendall's tau-b (:func:`scipy.stats.kendalltau`).
+A matrix may hold one problem in several modes: replayed from a learning-curve table,
+served by a surrogate, and trained live (results under ``covertype-mlp/``,
+``covertype-mlp@surrogate/`` and ``covertype-mlp@live/``). Each such pair is compared:
+replay against live, surrogate against table (replay) and surrogate against live. For
+each pair this module ranks the strategies present in both by their median final test
+score in each mode and measures how well the two rankings agree with Kendall's tau-b
+(:func:`scipy.stats.kendalltau`). The first entry of a pair is the one *tested* (the
+cheaper stand-in), the second its *reference*.
 """
 
 from __future__ import annotations
@@ -19,84 +22,124 @@ from scipy import stats as sps
 
 from tunebench.reports.data import ProblemInfo
 
-__all__ = ["MIN_STRATEGIES", "TABLE_COLUMNS", "FidelityResult", "compare", "fidelity", "pairs"]
+__all__ = [
+    "MIN_STRATEGIES",
+    "MODE_NAMES",
+    "PAIR_MODES",
+    "PAIR_TITLES",
+    "TABLE_COLUMNS",
+    "FidelityResult",
+    "compare",
+    "fidelity",
+    "pairs",
+]
 
 MIN_STRATEGIES = 3  # Kendall's tau of two or fewer items says nothing
+#: (tested mode, reference mode) of every compared pair, in the order they are reported.
+PAIR_MODES = (("replay", "live"), ("surrogate", "replay"), ("surrogate", "live"))
+#: How the report names each mode's runs ("3 live seeds, 30 replayed").
+MODE_NAMES = {"replay": "replayed", "surrogate": "surrogate", "live": "live"}
+#: The report's heading of each kind of pair.
+PAIR_TITLES = {
+    ("replay", "live"): "Live versus replay",
+    ("surrogate", "replay"): "Surrogate versus table",
+    ("surrogate", "live"): "Surrogate versus live",
+}
 TABLE_COLUMNS = [
     "strategy",
-    "replay_runs",
-    "live_runs",
-    "replay_median",
-    "live_median",
-    "replay_q25",
-    "replay_q75",
-    "live_q25",
-    "live_q75",
-    "replay_rank",
-    "live_rank",
-    "replay_val_median",
-    "live_val_median",
-    "replay_val_rank",
-    "live_val_rank",
+    "tested_runs",
+    "reference_runs",
+    "tested_median",
+    "reference_median",
+    "tested_q25",
+    "tested_q75",
+    "reference_q25",
+    "reference_q75",
+    "tested_rank",
+    "reference_rank",
+    "tested_val_median",
+    "reference_val_median",
+    "tested_val_rank",
+    "reference_val_rank",
 ]
 
 
 @dataclass(frozen=True)
 class FidelityResult:
-    """How one problem's strategy ranking in replay compares with its live ranking.
+    """How one problem's strategy ranking in a tested mode compares with a reference mode.
 
     Attributes:
         problem: The registered problem name both entries run.
-        replay: Label of the replay entry (e.g. ``stocks-mlp``).
-        live: Label of the live entry (e.g. ``stocks-mlp@live``).
+        tested: Label of the tested entry (e.g. ``stocks-mlp`` replayed).
+        reference: Label of the reference entry (e.g. ``stocks-mlp@live``).
         metric: Keras metric name.
         direction: ``"maximize"`` or ``"minimize"``.
         max_epochs: Epochs of one full evaluation (the same in both entries).
         strategies: Strategies with a final test score in both modes (sorted).
-        replay_seeds: Distinct seeds of those strategies' complete replay runs.
-        live_seeds: Distinct seeds of their complete live runs.
+        tested_seeds: Distinct seeds of those strategies' complete tested runs.
+        reference_seeds: Distinct seeds of their complete reference runs.
         tau: Kendall's tau-b between the rankings by median final test score;
             ``None`` when not computed (see ``note``).
         pvalue: Its two-sided p-value (``None`` with ``tau``).
         val_tau: The same on the median final validation value of the incumbents.
         val_pvalue: Its p-value.
         note: Why ``tau`` (or ``val_tau``) is not computed; empty when both are.
-        replay_backend: The Keras backend the replayed table was recorded with.
-        live_backend: The Keras backend the live runs trained on.
+        tested_backend: The Keras backend behind the tested entry's curves.
+        reference_backend: The Keras backend behind the reference entry's curves.
+        tested_mode: ``"replay"`` or ``"surrogate"``.
+        reference_mode: ``"live"`` or ``"replay"``.
         table: Per strategy (columns :data:`TABLE_COLUMNS`): complete runs, median and
             quartiles of the final test score, rank (1 = best, ties share the mean
             rank), and median and rank of the final validation value, in each mode.
     """
 
     problem: str
-    replay: str
-    live: str
+    tested: str
+    reference: str
     metric: str
     direction: str
     max_epochs: int
     strategies: list[str]
-    replay_seeds: int
-    live_seeds: int
+    tested_seeds: int
+    reference_seeds: int
     tau: float | None
     pvalue: float | None
     val_tau: float | None = None
     val_pvalue: float | None = None
     note: str = ""
     table: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TABLE_COLUMNS))
-    replay_backend: str | None = None
-    live_backend: str | None = None
+    tested_backend: str | None = None
+    reference_backend: str | None = None
+    tested_mode: str = "replay"
+    reference_mode: str = "live"
+
+    @property
+    def key(self) -> str:
+        """``tested~reference``: names the pair's figure."""
+        return f"{self.tested}~{self.reference}"
+
+    @property
+    def title(self) -> str:
+        """The report's heading of this kind of pair (``Live versus replay``)."""
+        return PAIR_TITLES[(self.tested_mode, self.reference_mode)]
 
     @property
     def backend_flag(self) -> str:
         """A warning when the two modes' curves come from different Keras backends."""
-        if None in (self.replay_backend, self.live_backend):
+        if None in (self.tested_backend, self.reference_backend):
             return ""
-        if self.replay_backend == self.live_backend:
+        if self.tested_backend == self.reference_backend:
             return ""
+        served = {
+            "replay": "the table was recorded",
+            "surrogate": "the surrogate's table was recorded",
+        }
+        other = {"live": "the live runs trained", "replay": "the reference table was recorded"}
         return (
-            f"the table was recorded on {self.replay_backend} and the live runs trained on "
-            f"{self.live_backend}, so the backends' numerical differences are part of "
-            "any disagreement (leave [execution] backend unset to train on the table's)"
+            f"{served[self.tested_mode]} on {self.tested_backend} and "
+            f"{other[self.reference_mode]} on {self.reference_backend}, so the backends' "
+            "numerical differences are part of any disagreement (leave [execution] backend "
+            "unset to train on the table's)"
         )
 
     @property
@@ -119,9 +162,10 @@ def _problem_name(info: ProblemInfo) -> str:
 
 
 def pairs(infos: Mapping[str, ProblemInfo]) -> list[tuple[ProblemInfo, ProblemInfo]]:
-    """Pair every live entry with a replay entry of the same problem.
+    """Pair entries of one problem in two modes: (tested, reference), per :data:`PAIR_MODES`.
 
-    A replay entry qualifies when it runs the same registered problem with the same
+    Replay is paired with live, a surrogate with replay (its table) and with live. A
+    reference entry qualifies when it runs the same registered problem with the same
     ``max_epochs`` (otherwise the two would not train the same models); among several,
     the one with the same problem options is preferred, then the first in matrix order.
 
@@ -129,19 +173,30 @@ def pairs(infos: Mapping[str, ProblemInfo]) -> list[tuple[ProblemInfo, ProblemIn
         infos: Problem label -> its info, in matrix order.
 
     Returns:
-        ``(replay, live)`` pairs, in the matrix order of the live entries.
+        ``(tested, reference)`` pairs: the replay-live pairs first, then surrogate-replay,
+        then surrogate-live, each in the matrix order of the entry that is not the
+        replay entry (live for the first kind, the surrogate for the others).
     """
-    replays = [i for i in infos.values() if i.mode == "replay"]
     out = []
-    for live in (i for i in infos.values() if i.mode == "live"):
-        matches = [
-            r
-            for r in replays
-            if _problem_name(r) == _problem_name(live) and r.max_epochs == live.max_epochs
+    for tested_mode, reference_mode in PAIR_MODES:
+        # the entry that picks its partner: the one of the rarer mode
+        pick_tested = tested_mode == "surrogate"
+        anchors = [
+            i for i in infos.values() if i.mode == (tested_mode if pick_tested else reference_mode)
         ]
-        if matches:
-            same_params = [r for r in matches if r.params == live.params]
-            out.append(((same_params or matches)[0], live))
+        candidates = [
+            i for i in infos.values() if i.mode == (reference_mode if pick_tested else tested_mode)
+        ]
+        for anchor in anchors:
+            matches = [
+                c
+                for c in candidates
+                if _problem_name(c) == _problem_name(anchor) and c.max_epochs == anchor.max_epochs
+            ]
+            if matches:
+                same_params = [c for c in matches if c.params == anchor.params]
+                partner = (same_params or matches)[0]
+                out.append((anchor, partner) if pick_tested else (partner, anchor))
     return out
 
 
@@ -152,8 +207,10 @@ def _ranks(median: pd.Series, sign: float) -> np.ndarray:
     return np.asarray(sps.rankdata(values, method="average"))
 
 
-def _kendall(a: np.ndarray, b: np.ndarray, what: str) -> tuple[float | None, float | None, str]:
-    """Kendall's tau-b between two rankings, or why there is none."""
+def _kendall(
+    a: np.ndarray, b: np.ndarray, what: str, modes: tuple[str, str] = ("replay", "live")
+) -> tuple[float | None, float | None, str]:
+    """Kendall's tau-b between two rankings (of ``modes``), or why there is none."""
     if len(a) < MIN_STRATEGIES:
         return (
             None,
@@ -161,7 +218,7 @@ def _kendall(a: np.ndarray, b: np.ndarray, what: str) -> tuple[float | None, flo
             f"{len(a)} strategies have a {what} in both modes; Kendall's tau needs at least "
             f"{MIN_STRATEGIES}",
         )
-    for ranks, mode in ((a, "replay"), (b, "live")):
+    for ranks, mode in zip((a, b), modes, strict=True):
         if np.unique(ranks).size == 1:
             return None, None, f"every strategy has the same median {what} in {mode}, no ranking"
     res = sps.kendalltau(a, b, variant="b")
@@ -185,100 +242,109 @@ def _summary(final: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def compare(
-    replay: ProblemInfo,
-    replay_final: pd.DataFrame,
-    live: ProblemInfo,
-    live_final: pd.DataFrame,
+    tested: ProblemInfo,
+    tested_final: pd.DataFrame,
+    reference: ProblemInfo,
+    reference_final: pd.DataFrame,
 ) -> FidelityResult:
-    """Compare the strategy rankings of a replay entry and a live entry of one problem.
+    """Compare the strategy rankings of two entries of one problem in two modes.
 
     Args:
-        replay: The replay entry.
-        replay_final: Its complete runs, one row each: strategy, seed, val (final
+        tested: The tested entry (replay or surrogate).
+        tested_final: Its complete runs, one row each: strategy, seed, val (final
             validation value of the incumbent) and score (the reported final test score),
             as in :attr:`tunebench.reports.analysis.ProblemAnalysis.final`.
-        live: The live entry.
-        live_final: Its complete runs, the same columns.
+        reference: The reference entry (live, or replay for a surrogate).
+        reference_final: Its complete runs, the same columns.
 
     Returns:
         Medians, ranks and Kendall's tau-b over the strategies scored in both modes.
     """
-    sign = replay.sign
-    r_test, l_test = _summary(replay_final, "score"), _summary(live_final, "score")
-    common = sorted(set(r_test.index) & set(l_test.index))
-    r_test, l_test = r_test.reindex(common), l_test.reindex(common)
-    r_val = _summary(replay_final, "val")["median"].reindex(common)
-    l_val = _summary(live_final, "val")["median"].reindex(common)
+    sign = tested.sign
+    modes = (tested.mode, reference.mode)
+    t_test, r_test = _summary(tested_final, "score"), _summary(reference_final, "score")
+    common = sorted(set(t_test.index) & set(r_test.index))
+    t_test, r_test = t_test.reindex(common), r_test.reindex(common)
+    t_val = _summary(tested_final, "val")["median"].reindex(common)
+    r_val = _summary(reference_final, "val")["median"].reindex(common)
     table = pd.DataFrame(
         {
             "strategy": common,
-            "replay_runs": r_test["runs"].to_numpy(dtype=int),
-            "live_runs": l_test["runs"].to_numpy(dtype=int),
-            "replay_median": r_test["median"].to_numpy(dtype=float),
-            "live_median": l_test["median"].to_numpy(dtype=float),
-            "replay_q25": r_test["q25"].to_numpy(dtype=float),
-            "replay_q75": r_test["q75"].to_numpy(dtype=float),
-            "live_q25": l_test["q25"].to_numpy(dtype=float),
-            "live_q75": l_test["q75"].to_numpy(dtype=float),
-            "replay_rank": _ranks(r_test["median"], sign),
-            "live_rank": _ranks(l_test["median"], sign),
-            "replay_val_median": r_val.to_numpy(dtype=float),
-            "live_val_median": l_val.to_numpy(dtype=float),
+            "tested_runs": t_test["runs"].to_numpy(dtype=int),
+            "reference_runs": r_test["runs"].to_numpy(dtype=int),
+            "tested_median": t_test["median"].to_numpy(dtype=float),
+            "reference_median": r_test["median"].to_numpy(dtype=float),
+            "tested_q25": t_test["q25"].to_numpy(dtype=float),
+            "tested_q75": t_test["q75"].to_numpy(dtype=float),
+            "reference_q25": r_test["q25"].to_numpy(dtype=float),
+            "reference_q75": r_test["q75"].to_numpy(dtype=float),
+            "tested_rank": _ranks(t_test["median"], sign),
+            "reference_rank": _ranks(r_test["median"], sign),
+            "tested_val_median": t_val.to_numpy(dtype=float),
+            "reference_val_median": r_val.to_numpy(dtype=float),
         }
     )
     tau, p, note = _kendall(
-        table["replay_rank"].to_numpy(), table["live_rank"].to_numpy(), "final test score"
+        table["tested_rank"].to_numpy(),
+        table["reference_rank"].to_numpy(),
+        "final test score",
+        modes,
     )
     # validation ranks only over strategies with a validation value in both modes
-    has_val = table["replay_val_median"].notna() & table["live_val_median"].notna()
-    table["replay_val_rank"] = np.nan
-    table["live_val_rank"] = np.nan
-    table.loc[has_val, "replay_val_rank"] = _ranks(table.loc[has_val, "replay_val_median"], sign)
-    table.loc[has_val, "live_val_rank"] = _ranks(table.loc[has_val, "live_val_median"], sign)
-    val_tau, val_p, val_note = _kendall(
-        table.loc[has_val, "replay_val_rank"].to_numpy(),
-        table.loc[has_val, "live_val_rank"].to_numpy(),
-        "final validation value",
+    has_val = table["tested_val_median"].notna() & table["reference_val_median"].notna()
+    table["tested_val_rank"] = np.nan
+    table["reference_val_rank"] = np.nan
+    table.loc[has_val, "tested_val_rank"] = _ranks(table.loc[has_val, "tested_val_median"], sign)
+    table.loc[has_val, "reference_val_rank"] = _ranks(
+        table.loc[has_val, "reference_val_median"], sign
     )
-    seeds = {
-        mode: final.loc[final["strategy"].isin(common) & final["score"].notna(), "seed"].nunique()
-        for mode, final in (("replay", replay_final), ("live", live_final))
-    }
+    val_tau, val_p, val_note = _kendall(
+        table.loc[has_val, "tested_val_rank"].to_numpy(),
+        table.loc[has_val, "reference_val_rank"].to_numpy(),
+        "final validation value",
+        modes,
+    )
+    seeds = [
+        final.loc[final["strategy"].isin(common) & final["score"].notna(), "seed"].nunique()
+        for final in (tested_final, reference_final)
+    ]
     return FidelityResult(
-        problem=_problem_name(live),
-        replay=replay.name,
-        live=live.name,
-        metric=live.metric,
-        direction=live.direction,
-        max_epochs=live.max_epochs,
+        problem=_problem_name(reference),
+        tested=tested.name,
+        reference=reference.name,
+        metric=reference.metric,
+        direction=reference.direction,
+        max_epochs=reference.max_epochs,
         strategies=common,
-        replay_seeds=int(seeds["replay"]),
-        live_seeds=int(seeds["live"]),
+        tested_seeds=int(seeds[0]),
+        reference_seeds=int(seeds[1]),
         tau=tau,
         pvalue=p,
         val_tau=val_tau,
         val_pvalue=val_p,
         note="; ".join(dict.fromkeys(n for n in (note, val_note) if n)),
         table=table[TABLE_COLUMNS],
-        replay_backend=replay.backend,
-        live_backend=live.backend,
+        tested_backend=tested.backend,
+        reference_backend=reference.backend,
+        tested_mode=str(tested.mode),
+        reference_mode=str(reference.mode),
     )
 
 
 def fidelity(
     infos: Mapping[str, ProblemInfo], finals: Mapping[str, pd.DataFrame]
 ) -> list[FidelityResult]:
-    """Live-versus-replay fidelity of every problem that ran in both modes.
+    """Mode fidelity of every problem that ran in two comparable modes.
 
     Args:
         infos: Problem label -> its info, in matrix order.
         finals: Problem label -> its complete runs' final scores (see :func:`compare`).
 
     Returns:
-        One result per ``(replay, live)`` pair of :func:`pairs`; empty when no problem
-        ran in both modes.
+        One result per ``(tested, reference)`` pair of :func:`pairs`; empty when no
+        problem ran in two comparable modes.
     """
     return [
-        compare(replay, finals[replay.name], live, finals[live.name])
-        for replay, live in pairs(infos)
+        compare(tested, finals[tested.name], reference, finals[reference.name])
+        for tested, reference in pairs(infos)
     ]

@@ -599,30 +599,42 @@ def _early(a: Analysis, p: ProblemAnalysis, folder: Path) -> FigureFile | None:
 
 
 def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None:
-    """Replay median (x) against live median (y) of the final test score per strategy."""
+    """Tested-mode median (x) against reference-mode median (y) of the final test score."""
     from matplotlib.lines import Line2D
 
     t = r.table
     if t.empty:
         return None
-    stem = f"fidelity_{slug(r.live)}"
+    # the replay-live pair keeps its old name; the others name both entries
+    stem = (
+        f"fidelity_{slug(r.reference)}"
+        if (r.tested_mode, r.reference_mode) == ("replay", "live")
+        else f"fidelity_{slug(r.tested)}_vs_{slug(r.reference)}"
+    )
     labels = list(t["strategy"])
     ncols = 3 if max(len(_wrap(s)) for s in labels) <= 18 else 2
     side = WIDTH * 0.6
     fig = _figure(side, side + 0.3 * math.ceil((len(labels) + 1) / ncols))
     ax = fig.subplots()
     for row in t.itertuples(index=False):
-        x, y = float(row.replay_median), float(row.live_median)
+        x, y = float(row.tested_median), float(row.reference_median)
         ax.errorbar(
             x,
             y,
-            xerr=[[x - float(row.replay_q25)], [float(row.replay_q75) - x]],
-            yerr=[[y - float(row.live_q25)], [float(row.live_q75) - y]],
+            xerr=[[x - float(row.tested_q25)], [float(row.tested_q75) - x]],
+            yerr=[[y - float(row.reference_q25)], [float(row.reference_q75) - y]],
             color=a.palette[str(row.strategy)],
             ms=8,
             **_POINT,
         )
-    cols = ["replay_median", "live_median", "replay_q25", "replay_q75", "live_q25", "live_q75"]
+    cols = [
+        "tested_median",
+        "reference_median",
+        "tested_q25",
+        "tested_q75",
+        "reference_q25",
+        "reference_q75",
+    ]
     values = t[cols].to_numpy(dtype=float)
     values = values[np.isfinite(values)]
     lo, hi = float(values.min()), float(values.max())
@@ -634,8 +646,8 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
     ax.set_ylim(*ends)
     ax.set_aspect("equal", adjustable="box")
     better = "higher" if r.direction == "maximize" else "lower"
-    ax.set_xlabel(f"replay: median final test {r.metric} ({better} is better)")
-    ax.set_ylabel(f"live: median final test {r.metric}")
+    ax.set_xlabel(f"{r.tested_mode}: median final test {r.metric} ({better} is better)")
+    ax.set_ylabel(f"{r.reference_mode}: median final test {r.metric}")
     ax.set_title(
         f"{r.problem}: Kendall's tau-b = {r.tau:.2f}, p = {r.pvalue:.3g}, n = {r.n} strategies"
         if r.tau is not None and r.pvalue is not None
@@ -657,15 +669,21 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
     _save(fig, folder, stem)
     caption = (
         f"Median final test {r.metric} of each strategy on {r.problem} ({r.max_epochs} epochs "
-        f"per full evaluation), replayed from the learning-curve table ({r.replay}, "
-        f"{r.replay_seeds} seeds) against trained live ({r.live}, {r.live_seeds} seeds); "
+        f"per full evaluation), {_AS_MODE[r.tested_mode]} ({r.tested}, {r.tested_seeds} "
+        f"seeds) against {_AS_MODE[r.reference_mode]} ({r.reference}, {r.reference_seeds} "
+        "seeds); "
         "bars: interquartile range over seeds; dashed: y = x. Agreement of the two rankings "
         f"of the {r.n} strategies (two-sided test, scipy.stats.kendalltau): {r.tau_text()}."
     )
-    return FigureFile(
-        f"fidelity/{r.live}", stem, "Live versus replay: strategy ranking", caption, None
-    )
+    return FigureFile(f"fidelity/{r.key}", stem, f"{r.title}: strategy ranking", caption, None)
 
+
+#: How a fidelity caption names each mode.
+_AS_MODE = {
+    "replay": "replayed from the learning-curve table",
+    "surrogate": "served by the surrogate",
+    "live": "trained live",
+}
 
 #: Line style per concurrency level in the concurrency figure (the colour stays the strategy's).
 _LEVEL_STYLES = ("-", "--", ":", "-.")

@@ -179,25 +179,33 @@ def _early_sentence(a: Analysis) -> str:
 
 
 def _fidelity_sentence(a: Analysis) -> str:
-    """Kendall's tau between the live and replayed strategy rankings of each such problem."""
-    parts = []
-    for r in a.fidelity:
-        seeds = f"{r.live_seeds} live seeds, {r.replay_seeds} replayed"
-        if r.tau is None or r.pvalue is None:
-            parts.append(f"on {r.problem} the rankings are not compared ({r.note}; {seeds})")
-            continue
-        by_val = (
-            f", and by the incumbents' median validation {r.metric} with tau-b = "
-            f"{r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
-            if r.val_tau is not None and r.val_pvalue is not None
-            else ""
-        )
-        parts.append(
-            f"on {r.problem} the rankings of the {r.n} strategies by median final test "
-            f"{r.metric} correlate with Kendall's tau-b = {r.tau:.2f} (p = {r.pvalue:.3g}; "
-            f"{seeds}){by_val}"
-        )
-    return ("Live versus replay: " + "; ".join(parts) + ".") if parts else ""
+    """Kendall's tau between the strategy rankings of each compared pair of modes."""
+    from tunebench.reports.fidelity import MODE_NAMES
+
+    sentences = []
+    for title in dict.fromkeys(r.title for r in a.fidelity):
+        parts = []
+        for r in (r for r in a.fidelity if r.title == title):
+            seeds = (
+                f"{r.reference_seeds} {MODE_NAMES[r.reference_mode]} seeds, "
+                f"{r.tested_seeds} {MODE_NAMES[r.tested_mode]}"
+            )
+            if r.tau is None or r.pvalue is None:
+                parts.append(f"on {r.problem} the rankings are not compared ({r.note}; {seeds})")
+                continue
+            by_val = (
+                f", and by the incumbents' median validation {r.metric} with tau-b = "
+                f"{r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
+                if r.val_tau is not None and r.val_pvalue is not None
+                else ""
+            )
+            parts.append(
+                f"on {r.problem} the rankings of the {r.n} strategies by median final test "
+                f"{r.metric} correlate with Kendall's tau-b = {r.tau:.2f} (p = {r.pvalue:.3g}; "
+                f"{seeds}){by_val}"
+            )
+        sentences.append(f"{title}: " + "; ".join(parts) + ".")
+    return " ".join(sentences)
 
 
 def summary_paragraph(a: Analysis) -> str:

@@ -26,7 +26,10 @@ def _pinned_backend() -> None:
 
 @pytest.fixture
 def write_matrix(tmp_path: Path) -> Callable[..., Path]:
-    """Write a small live matrix file; keyword arguments override its parts."""
+    """Write a small live matrix file; keyword arguments override its parts.
+
+    ``backend`` sets ``[execution] backend`` (``None`` leaves it out).
+    """
 
     def write(
         name: str = "tiny",
@@ -36,6 +39,7 @@ def write_matrix(tmp_path: Path) -> Callable[..., Path]:
         subsample: int = 300,
         strategies: str = '[[strategies]]\nname = "random"\n',
         filename: str = "tiny.toml",
+        backend: str | None = "tensorflow",
     ) -> Path:
         text = textwrap.dedent(
             f"""\
@@ -51,7 +55,10 @@ def write_matrix(tmp_path: Path) -> Callable[..., Path]:
             """
         )
         path = tmp_path / filename
-        path.write_text(text + strategies, encoding="utf-8")
+        # this process runs Keras on TensorFlow, so runs can execute in it (stocks-mlp's
+        # own default is its sampled table's torch)
+        execution = "" if backend is None else f'[execution]\nbackend = "{backend}"\n'
+        path.write_text(text + strategies + execution, encoding="utf-8")
         return path
 
     return write

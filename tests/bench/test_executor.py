@@ -193,8 +193,7 @@ def test_a_live_run_on_another_backend_trains_in_a_child_process(
     tmp_path: Path, write_matrix: Callable[..., Path]
 ) -> None:
     # This process runs Keras on TensorFlow (conftest); a torch run cannot execute here.
-    path = write_matrix(seeds="1", budget="full_evaluations = 1", max_epochs=1)
-    path.write_text(path.read_text() + '[execution]\nbackend = "torch"\n')
+    path = write_matrix(seeds="1", budget="full_evaluations = 1", max_epochs=1, backend="torch")
     runner = MatrixRunner(load(path), tmp_path / "results", workers=1)
     assert run_all(runner) == ["complete"]
     record = read_json(runner.root / runner.runs[0].rel_dir / "run.json")

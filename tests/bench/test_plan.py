@@ -10,12 +10,14 @@ from tunebench.plan import (
     default_table,
     entry_backend,
     plan_runs,
+    shipped_table,
     table_backend,
 )
 from tunebench.strategies import available_strategies
 
 # The shipped sampled stocks table was recorded on torch, its grid table on TensorFlow.
-TORCH_TABLE = default_table("stocks-mlp").parent / "sampled" / "stocks-mlp.parquet"
+TORCH_TABLE = shipped_table("stocks-mlp", "sampled")
+GRID_TABLE = shipped_table("stocks-mlp", "grid")
 
 
 def parse(text: str) -> Matrix:
@@ -31,9 +33,16 @@ def parse(text: str) -> Matrix:
 
 def test_tables_record_their_backend() -> None:
     assert table_backend(TORCH_TABLE) == "torch"
-    assert table_backend(default_table("stocks-mlp")) == "tensorflow"
+    assert table_backend(GRID_TABLE) == "tensorflow"
     assert table_backend(Path("no-such-table.parquet")) is None
-    assert default_backend("stocks-mlp") == "tensorflow"  # its shipped default table's
+    assert default_backend("stocks-mlp") == "torch"  # its shipped default (sampled) table's
+
+
+def test_the_default_table_is_the_sampled_one_where_it_ships() -> None:
+    assert default_table("stocks-mlp") == TORCH_TABLE
+    # a problem with no shipped table at all falls back to the (missing) grid path,
+    # which the load-time checks refuse with the tabulate command
+    assert default_table("no-such-problem") == shipped_table("no-such-problem", "grid")
 
 
 def test_a_live_entry_trains_on_the_backend_of_the_table_its_matrix_replays() -> None:
@@ -74,14 +83,14 @@ def test_a_live_entry_alone_follows_its_problems_shipped_table() -> None:
 
 
 def test_a_matrix_names_the_shipped_grid_or_sampled_table() -> None:
-    from tunebench.plan import entry_table, shipped_table
+    from tunebench.plan import entry_table
 
     grid = parse('[[problems]]\nname = "stocks-mlp"\ntable = "grid"\n').problems[0]
     sampled = parse('[[problems]]\nname = "stocks-mlp"\ntable = "sampled"\n').problems[0]
     unnamed = parse('[[problems]]\nname = "stocks-mlp"\n').problems[0]
-    assert entry_table(grid, Path("/elsewhere")) == default_table("stocks-mlp")
+    assert entry_table(grid, Path("/elsewhere")) == GRID_TABLE
     assert entry_table(sampled, Path("/elsewhere")) == TORCH_TABLE
-    assert entry_table(unnamed) == default_table("stocks-mlp") == shipped_table("stocks-mlp")
+    assert entry_table(unnamed) == default_table("stocks-mlp") == TORCH_TABLE
     # the runs serve the named table, and a live sibling trains on its backend
     live = '[[problems]]\nname = "stocks-mlp"\nmode = "live"\nmax_epochs = 2\n'
     matrix = parse('[[problems]]\nname = "stocks-mlp"\ntable = "sampled"\n' + live)

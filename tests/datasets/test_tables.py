@@ -1,4 +1,4 @@
-"""The shipped learning-curve tables: one per problem, matching its current table space."""
+"""The shipped grid learning-curve tables: one per problem, matching its table space."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tunebench.datasets import available_problems
-from tunebench.plan import default_table
+from tunebench.plan import shipped_table
 from tunebench.table import LearningCurveTable
 
 PROBLEMS = sorted(available_problems())
@@ -16,7 +16,7 @@ PROBLEMS = sorted(available_problems())
 @pytest.mark.parametrize("name", PROBLEMS)
 def test_shipped_table_matches_the_problem(name: str) -> None:
     problem_cls = available_problems()[name]
-    path = default_table(name)
+    path = shipped_table(name, "grid")
     assert path.is_file(), f"no shipped table for {name}"
     meta = LearningCurveTable(path).meta
     problem = problem_cls(**meta["problem_params"])

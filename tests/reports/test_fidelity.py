@@ -1,4 +1,4 @@
-"""Live-versus-replay fidelity: pairing, ranks and Kendall's tau, and the report section."""
+"""Mode fidelity: pairing, ranks and Kendall's tau, and the report sections."""
 
 from __future__ import annotations
 
@@ -66,6 +66,34 @@ def test_pairs_live_with_replay_of_the_same_problem() -> None:
     assert pairs(infos) == [(REPLAY, LIVE)]
 
 
+def test_a_surrogate_entry_is_paired_with_the_table_and_with_live() -> None:
+    surrogate = _info("stocks-mlp@surrogate", "surrogate")
+    other = _info("mnist-cnn@surrogate", "surrogate", registered="mnist-cnn")
+    infos = {"stocks-mlp": REPLAY, "stocks-mlp@surrogate": surrogate, "stocks-mlp@live": LIVE}
+    assert pairs({**infos, "mnist-cnn@surrogate": other}) == [
+        (REPLAY, LIVE),
+        (surrogate, REPLAY),
+        (surrogate, LIVE),
+    ]
+    assert pairs({"stocks-mlp@surrogate": surrogate, "stocks-mlp@live": LIVE}) == [
+        (surrogate, LIVE)
+    ]
+    finals = {label: _final(SCORES) for label in infos}
+    results = fidelity(infos, finals)
+    assert [r.title for r in results] == [
+        "Live versus replay",
+        "Surrogate versus table",
+        "Surrogate versus live",
+    ]
+    assert [(r.tested_mode, r.reference_mode) for r in results] == [
+        ("replay", "live"),
+        ("surrogate", "replay"),
+        ("surrogate", "live"),
+    ]
+    assert len({r.key for r in results}) == 3  # one figure each
+    assert all(r.tau == pytest.approx(1.0) for r in results)
+
+
 def test_no_pair_without_both_modes_or_with_other_epochs() -> None:
     assert pairs({"stocks-mlp": REPLAY}) == []
     assert pairs({"stocks-mlp@live": LIVE}) == []
@@ -93,7 +121,7 @@ def test_pairs_fall_back_to_the_label_when_no_registered_name_is_recorded() -> N
     assert pair == (REPLAY, live)
     finals = {label: _final({"a": [1.0], "b": [2.0], "c": [3.0]}) for label in PAIR}
     (res,) = fidelity({"stocks-mlp": REPLAY, "stocks-mlp@live": live}, finals)
-    assert (res.problem, res.replay, res.live) == ("stocks-mlp", *PAIR)
+    assert (res.problem, res.tested, res.reference) == ("stocks-mlp", *PAIR)
 
 
 # --------------------------------------------------------------------------------------
@@ -110,14 +138,14 @@ def test_identical_rankings_give_tau_one() -> None:
     assert res.tau == pytest.approx(1.0) and res.val_tau == pytest.approx(1.0)
     assert res.pvalue is not None and res.pvalue < 0.1
     assert res.strategies == ["a", "b", "c", "d"] and res.n == 4
-    assert (res.replay_seeds, res.live_seeds) == (3, 2)
+    assert (res.tested_seeds, res.reference_seeds) == (3, 2)
     table = res.table.set_index("strategy")
     for s, values in SCORES.items():
-        assert table.loc[s, "replay_median"] == pytest.approx(np.median(values))
-        assert table.loc[s, "replay_runs"] == 3 and table.loc[s, "live_runs"] == 2
+        assert table.loc[s, "tested_median"] == pytest.approx(np.median(values))
+        assert table.loc[s, "tested_runs"] == 3 and table.loc[s, "reference_runs"] == 2
     # maximize: the largest median is rank 1
-    assert table["replay_rank"].to_dict() == {"a": 3.0, "b": 2.0, "c": 4.0, "d": 1.0}
-    assert (table["replay_rank"] == table["live_rank"]).all()
+    assert table["tested_rank"].to_dict() == {"a": 3.0, "b": 2.0, "c": 4.0, "d": 1.0}
+    assert (table["tested_rank"] == table["reference_rank"]).all()
     assert res.note == ""
 
 
@@ -126,7 +154,7 @@ def test_different_backends_are_flagged() -> None:
     same = compare(
         replay, _final(SCORES), dataclasses.replace(LIVE, backend="tensorflow"), _final(SCORES)
     )
-    assert same.backend_flag == "" and same.live_backend == "tensorflow"
+    assert same.backend_flag == "" and same.reference_backend == "tensorflow"
     other = compare(
         replay, _final(SCORES), dataclasses.replace(LIVE, backend="torch"), _final(SCORES)
     )
@@ -140,7 +168,7 @@ def test_reversed_rankings_give_tau_minus_one() -> None:
     res = compare(REPLAY, _final(SCORES), LIVE, _final(live))
     assert res.tau == pytest.approx(-1.0)
     table = res.table.set_index("strategy")
-    assert (table["replay_rank"] + table["live_rank"] == len(SCORES) + 1).all()
+    assert (table["tested_rank"] + table["reference_rank"] == len(SCORES) + 1).all()
 
 
 def test_minimize_ranks_the_lowest_first() -> None:
@@ -150,8 +178,8 @@ def test_minimize_ranks_the_lowest_first() -> None:
     live_final = _final({"a": [1.0], "b": [2.0], "c": [3.0], "d": [5.0], "e": [4.0]})
     res = compare(replay, replay_final, live, live_final)
     table = res.table.set_index("strategy")
-    assert table["replay_rank"].to_dict() == {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}
-    assert table["live_rank"].to_dict() == {"a": 1, "b": 2, "c": 3, "d": 5, "e": 4}
+    assert table["tested_rank"].to_dict() == {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}
+    assert table["reference_rank"].to_dict() == {"a": 1, "b": 2, "c": 3, "d": 5, "e": 4}
     # one discordant pair of 10: (9 - 1) / 10
     assert res.tau == pytest.approx(0.8)
     assert res.pvalue == pytest.approx(sps.kendalltau([1, 2, 3, 4, 5], [1, 2, 3, 5, 4]).pvalue)
@@ -161,7 +189,7 @@ def test_ties_share_the_mean_rank_and_use_tau_b() -> None:
     replay_final = _final({"a": [0.9], "b": [0.8], "c": [0.7], "d": [0.6]})
     live_final = _final({"a": [0.9], "b": [0.8], "c": [0.8], "d": [0.6]})
     res = compare(REPLAY, replay_final, LIVE, live_final)
-    assert res.table.set_index("strategy")["live_rank"].to_dict() == {
+    assert res.table.set_index("strategy")["reference_rank"].to_dict() == {
         "a": 1.0,
         "b": 2.5,
         "c": 2.5,
@@ -177,7 +205,7 @@ def test_only_strategies_scored_in_both_modes_are_compared() -> None:
     live_final = pd.concat([live_final, _final({"c": [0.6]})], ignore_index=True)
     res = compare(REPLAY, replay_final, LIVE, live_final)
     assert res.strategies == ["a", "b", "c"]
-    assert res.table.set_index("strategy").loc["c", "live_runs"] == 1
+    assert res.table.set_index("strategy").loc["c", "reference_runs"] == 1
     assert res.tau == pytest.approx(1.0)
 
 
@@ -257,11 +285,18 @@ def test_analysis_pairs_the_live_entry_with_the_replay_entry(
     a = analyze(load_results(fidelity_results))
     assert set(a.problems) == {"tiny-stocks", "tiny-stocks@live"}
     (res,) = a.fidelity
-    assert (res.problem, res.replay, res.live) == ("tiny-stocks", "tiny-stocks", "tiny-stocks@live")
-    assert (res.replay_seeds, res.live_seeds) == (REPLAY_SEEDS, LIVE_SEEDS)
+    assert (res.problem, res.tested, res.reference) == (
+        "tiny-stocks",
+        "tiny-stocks",
+        "tiny-stocks@live",
+    )
+    assert (res.tested_seeds, res.reference_seeds) == (REPLAY_SEEDS, LIVE_SEEDS)
     assert res.strategies == sorted(STRATEGIES)
     # the medians are those of the report's final test scores in each mode
-    for label, column in (("tiny-stocks", "replay_median"), ("tiny-stocks@live", "live_median")):
+    for label, column in (
+        ("tiny-stocks", "tested_median"),
+        ("tiny-stocks@live", "reference_median"),
+    ):
         expected = a.problems[label].final_table.set_index("strategy")["median"]
         got = res.table.set_index("strategy")[column]
         assert np.allclose(got.to_numpy(), expected.reindex(got.index).to_numpy())
@@ -276,7 +311,9 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
     html = (fidelity_report / "index.html").read_text()
     table = pd.read_csv(fidelity_report / "tables" / "fidelity.csv")
     assert list(table["strategy"]) == sorted(STRATEGIES)
-    assert set(table["live"]) == {"tiny-stocks@live"} and set(table["replay"]) == {"tiny-stocks"}
+    assert set(table["reference"]) == {"tiny-stocks@live"} and set(table["tested"]) == {
+        "tiny-stocks"
+    }
     summary = md.split("\n\n")[1]
     assert "Live versus replay: on tiny-stocks" in summary
     assert "### Live versus replay" in md and 'id="live-vs-replay"' in html
@@ -295,7 +332,7 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
     else:
         assert "not compared" in summary and "Kendall's tau not computed" in md
     # the live entry followed its table's backend, and the section says so
-    assert list(table[["replay_backend", "live_backend"]].iloc[0]) == ["tensorflow"] * 2
+    assert list(table[["tested_backend", "reference_backend"]].iloc[0]) == ["tensorflow"] * 2
     assert "Both modes' curves come from Keras on tensorflow." in md
 
 
