@@ -200,7 +200,12 @@ def surrogate_fit(
     out: Annotated[
         Path | None, typer.Option("--out", help="Surrogate file (default: the shipped one).")
     ] = None,
-    rounds: Annotated[int, typer.Option("--rounds", min=1, help="Boosting rounds.")] = 400,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            "--rounds", min=1, help="Boosting rounds of the value and test models (others: half)."
+        ),
+    ] = 200,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Held-out folds.")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds and models.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,

@@ -58,6 +58,10 @@ variants = {
         1000,
         True,
     ),
+    # fewer trees: the predict cost of a curve grows with the number of trees
+    "d6 e.1 r200": (dict(max_depth=6, eta=0.1, subsample=0.8), 200, False),
+    "d6 e.2 r100": (dict(max_depth=6, eta=0.2, subsample=0.8), 100, False),
+    "d8 e.1 r150": (dict(max_depth=8, eta=0.1, subsample=0.8), 150, False),
     "d4 e.03 r600 mcw5 log": (
         dict(max_depth=4, eta=0.03, subsample=0.8, min_child_weight=5),
         600,

@@ -180,6 +180,12 @@ def test_every_shipped_surrogate_fits_its_problem_and_table(path: Path) -> None:
     name = path.name.removesuffix(".json.gz")
     problem = available_problems()[name]()
     loaded = Surrogate.load(path, problem.space().fingerprint(), shipped_table(name, "sampled"))
-    assert loaded.meta["rounds"] == 400 and loaded.meta["fidelity"]["folds"] == 5
+    # shipped with the defaults of tunebench surrogate fit
+    assert loaded.meta["rounds"] == 200 and loaded.meta["fidelity"]["folds"] == 5
+    assert loaded.meta["models"]["value"] == {"rounds": 200, "eta": 0.1}
+    assert loaded.meta["models"]["noise"] == {"rounds": 100, "eta": 0.2}
+    assert all(b.num_boosted_rounds() == loaded.meta["models"][n]["rounds"]
+               for n, b in loaded.boosters.items())  # fmt: skip
     shown = CliRunner().invoke(app, ["surrogate", "show", name])
     assert shown.exit_code == 0 and "held out by config, 5 folds" in shown.stdout
+    assert "200 rounds (value, test value; 100 for the others)" in shown.stdout
