@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from tunebench.reports.analysis import Analysis, ProblemAnalysis
+from tunebench.reports.fidelity import TABLE_COLUMNS as FIDELITY_TABLE_COLUMNS
 from tunebench.reports.fidelity import FidelityResult
 from tunebench.reports.stats import FriedmanResult, nemenyi_runs
 
@@ -627,13 +628,11 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
             ms=8,
             **_POINT,
         )
+    # the plotted test medians and quartiles of both modes (not the validation columns)
     cols = [
-        "tested_median",
-        "reference_median",
-        "tested_q25",
-        "tested_q75",
-        "reference_q25",
-        "reference_q75",
+        c
+        for c in FIDELITY_TABLE_COLUMNS
+        if c.endswith(("_median", "_q25", "_q75")) and "_val_" not in c
     ]
     values = t[cols].to_numpy(dtype=float)
     values = values[np.isfinite(values)]
