@@ -62,7 +62,7 @@ from tunebench.strategies.base import (
     Wait,
 )
 from tunebench.strategies.convert import active_config, to_syne_tune
-from tunebench.strategies.space import SearchSpace
+from tunebench.strategies.space import Float, Int, SearchSpace
 
 __all__ = ["ASHA", "BOHB", "PopulationBasedTraining", "RegularizedEvolution", "SyneTuneStrategy"]
 
@@ -185,7 +185,7 @@ class SyneTuneStrategy(Strategy):
                 f"strategy {self.name!r}: syne-tune asked to continue trial "
                 f"{suggestion.checkpoint_trial_id}, which this adapter does not support"
             )
-        return {name: suggestion.config[name] for name in self.space.names}
+        return _into_range(self.space, {n: suggestion.config[n] for n in self.space.names})
 
     def _add_trial(self, trial_id: int, flat: dict[str, Any]) -> Any:
         from syne_tune.backend.trial_status import Trial
@@ -235,6 +235,26 @@ class SyneTuneStrategy(Strategy):
                 self._scheduler.on_trial_complete(trial, self._last[trial_id])
             else:  # failed, or cut short by the budget
                 self._scheduler.on_trial_error(trial)
+
+
+def _into_range(space: SearchSpace, flat: dict[str, Any]) -> dict[str, Any]:
+    """Numeric values put back inside their parameter's range (and onto its step).
+
+    syne-tune 0.16's KDE searcher (BOHB) decodes an integer from [0, 1] onto
+    ``[1, upper]``, not ``[lower, upper]``, so it can suggest ``units = 3`` where the
+    range starts at 4; such a value goes to the nearest allowed one. Correct
+    suggestions pass unchanged.
+    """
+    out = dict(flat)
+    for param in space:
+        value = out.get(param.name)
+        if isinstance(param, (Int, Float)) and isinstance(value, (int, float)):
+            clipped = min(max(value, param.low), param.high)
+            if isinstance(param, Int):
+                clipped = param.low + round((clipped - param.low) / param.step) * param.step
+                clipped = int(min(clipped, param.high))
+            out[param.name] = clipped
+    return out
 
 
 class _Halving(SyneTuneStrategy):

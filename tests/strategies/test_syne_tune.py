@@ -89,6 +89,22 @@ def test_the_global_numpy_generator_neither_drives_nor_sees_the_scheduler(cls: t
     assert np.random.random() == after  # the drives left the global generator alone
 
 
+def test_bohb_proposals_stay_inside_integer_ranges_that_start_above_one(tmp_path: Path) -> None:
+    # syne-tune 0.16's KDE decodes integers onto [1, upper]: on the sampled stocks-mlp
+    # table, seed 9 proposed units_2 = 3 (range [4, 128]) before the adapter clipped it
+    matrix = tmp_path / "b.toml"
+    matrix.write_text(
+        'name = "b"\nmode = "replay"\nseeds = [9]\n[budget]\nfull_evaluations = 50\n'
+        '[[problems]]\nname = "stocks-mlp"\nmax_epochs = 10\ntable = "sampled"\n'
+        '[[strategies]]\nname = "bohb"\n'
+    )
+    args = ["run", str(matrix), "--results", str(tmp_path / "r"), "--reports", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--workers", "1", "-q"])
+    assert result.exit_code == 0, result.output
+    run = read_json(tmp_path / "r" / "b" / "stocks-mlp" / "bohb" / "seed=9" / "run.json")
+    assert run["status"] == "complete"
+
+
 @pytest.mark.slow
 def test_syne_tune_strategies_run_live_and_replayed(tmp_path: Path) -> None:
     text = (
