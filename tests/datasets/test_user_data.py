@@ -41,6 +41,8 @@ def end_to_end(tmp_path: Path, problem: str, params: str, subsample: int) -> lis
         params = {params}
         [[strategies]]
         name = "random"
+        [execution]
+        backend = "tensorflow"
         """), encoding="utf-8")  # fmt: skip
     cli("run", str(live), "--results", str(tmp_path / "results"), "-q")
     table = tmp_path / "mine.parquet"
@@ -48,7 +50,8 @@ def end_to_end(tmp_path: Path, problem: str, params: str, subsample: int) -> lis
         a for kv in params.strip("{} ").split(", ") for a in ("--param", kv.replace(" = ", "="))
     ]
     cli("tabulate", problem, "--sample", "2", "--repeats", "1", "--epochs", "1",
-        "--subsample", str(subsample), *param_args, "--out", str(table), "-q")  # fmt: skip
+        "--subsample", str(subsample), *param_args, "--backend", "tensorflow",  # this process's
+        "--out", str(table), "-q")  # fmt: skip
     assert read_table_meta(table)["kind"] == "sampled"
     replay = tmp_path / "replay.toml"
     replay.write_text(
