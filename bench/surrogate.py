@@ -266,12 +266,6 @@ def target_rounds(name: str, rounds: int) -> tuple[int, float]:
     return max(1, rounds // 2), 2 * ETA
 
 
-def _model_meta(name: str, rounds: int) -> dict[str, float]:
-    """What one target's model was fitted with, for the file's metadata."""
-    n, eta = target_rounds(name, rounds)
-    return {"rounds": n, "eta": eta}
-
-
 def _train(x: np.ndarray, y: np.ndarray, name: str, rounds: int, seed: int) -> Any:
     import xgboost as xgb
 
@@ -379,7 +373,9 @@ def fit_surrogate(
         "setup_seconds": float(np.median([c.setup_seconds for c in table.curves.values()])),
         "features": [*space.names, "epoch"],
         "rounds": rounds,
-        "models": {n: _model_meta(n, rounds) for n in TARGETS},
+        "models": {
+            n: dict(zip(("rounds", "eta"), target_rounds(n, rounds), strict=True)) for n in TARGETS
+        },
         "seed": seed,
         "versions": {
             "xgboost": xgboost.__version__,

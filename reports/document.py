@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from tunebench.reports.analysis import Analysis, ProblemAnalysis
-from tunebench.reports.fidelity import MIN_STRATEGIES, FidelityResult
+from tunebench.reports.fidelity import MIN_STRATEGIES, MODE_PHRASES, FidelityResult
 from tunebench.reports.figures import FigureFile, slug
 from tunebench.reports.stats import ALPHA
 
@@ -451,14 +451,6 @@ def _problem_section(a: Analysis, p: ProblemAnalysis, figs: dict[str, FigureFile
     return sec
 
 
-#: How a pair's paragraph names each mode's entry ("replayed as X", "trained live as X").
-_AS_MODE = {
-    "replay": "replayed from its table as",
-    "surrogate": "served by its surrogate as",
-    "live": "trained live as",
-}
-
-
 def _fidelity_sections(a: Analysis, figs: dict[str, FigureFile]) -> list[Section]:
     """One section per kind of compared pair of modes, each pair's blocks in it.
 
@@ -489,8 +481,9 @@ def _fidelity_blocks(r: FidelityResult, figs: dict[str, FigureFile]) -> list[Any
     )
     blocks: list[Any] = [
         f"{r.problem} ({r.max_epochs} epochs per full evaluation) ran "
-        f"{_AS_MODE[r.tested_mode]} {r.tested} ({r.tested_seeds} seeds) and "
-        f"{_AS_MODE[r.reference_mode]} {r.reference} ({r.reference_seeds} seeds). Ranking "
+        f"{MODE_PHRASES[r.tested_mode]} as {r.tested} ({r.tested_seeds} seeds) and "
+        f"{MODE_PHRASES[r.reference_mode]} as {r.reference} ({r.reference_seeds} seeds). "
+        "Ranking "
         f"the {r.n} strategies with runs in both modes by median final test {r.metric} "
         f"(rank 1 = best, ties share the mean rank), {agree}. By median final validation "
         f"{r.metric}: {val}."

@@ -25,6 +25,7 @@ from tunebench.reports.data import ProblemInfo
 __all__ = [
     "MIN_STRATEGIES",
     "MODE_NAMES",
+    "MODE_PHRASES",
     "PAIR_MODES",
     "PAIR_TITLES",
     "TABLE_COLUMNS",
@@ -39,6 +40,12 @@ MIN_STRATEGIES = 3  # Kendall's tau of two or fewer items says nothing
 PAIR_MODES = (("replay", "live"), ("surrogate", "replay"), ("surrogate", "live"))
 #: How the report names each mode's runs ("3 live seeds, 30 replayed").
 MODE_NAMES = {"replay": "replayed", "surrogate": "surrogate", "live": "live"}
+#: How the report's text and captions name what each mode does ("trained live").
+MODE_PHRASES = {
+    "replay": "replayed from the learning-curve table",
+    "surrogate": "served by the surrogate",
+    "live": "trained live",
+}
 #: The report's heading of each kind of pair.
 PAIR_TITLES = {
     ("replay", "live"): "Live versus replay",
@@ -208,7 +215,7 @@ def _ranks(median: pd.Series, sign: float) -> np.ndarray:
 
 
 def _kendall(
-    a: np.ndarray, b: np.ndarray, what: str, modes: tuple[str, str] = ("replay", "live")
+    a: np.ndarray, b: np.ndarray, what: str, modes: tuple[str, str]
 ) -> tuple[float | None, float | None, str]:
     """Kendall's tau-b between two rankings (of ``modes``), or why there is none."""
     if len(a) < MIN_STRATEGIES:

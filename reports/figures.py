@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from tunebench.reports.analysis import Analysis, ProblemAnalysis
+from tunebench.reports.fidelity import MODE_PHRASES, FidelityResult
 from tunebench.reports.fidelity import TABLE_COLUMNS as FIDELITY_TABLE_COLUMNS
-from tunebench.reports.fidelity import FidelityResult
 from tunebench.reports.stats import FriedmanResult, nemenyi_runs
 
 __all__ = ["DPI", "FigureFile", "draw_figures", "slug"]
@@ -668,21 +668,14 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
     _save(fig, folder, stem)
     caption = (
         f"Median final test {r.metric} of each strategy on {r.problem} ({r.max_epochs} epochs "
-        f"per full evaluation), {_AS_MODE[r.tested_mode]} ({r.tested}, {r.tested_seeds} "
-        f"seeds) against {_AS_MODE[r.reference_mode]} ({r.reference}, {r.reference_seeds} "
+        f"per full evaluation), {MODE_PHRASES[r.tested_mode]} ({r.tested}, {r.tested_seeds} "
+        f"seeds) against {MODE_PHRASES[r.reference_mode]} ({r.reference}, {r.reference_seeds} "
         "seeds); "
         "bars: interquartile range over seeds; dashed: y = x. Agreement of the two rankings "
         f"of the {r.n} strategies (two-sided test, scipy.stats.kendalltau): {r.tau_text()}."
     )
     return FigureFile(f"fidelity/{r.key}", stem, f"{r.title}: strategy ranking", caption, None)
 
-
-#: How a fidelity caption names each mode.
-_AS_MODE = {
-    "replay": "replayed from the learning-curve table",
-    "surrogate": "served by the surrogate",
-    "live": "trained live",
-}
 
 #: Line style per concurrency level in the concurrency figure (the colour stays the strategy's).
 _LEVEL_STYLES = ("-", "--", ":", "-.")

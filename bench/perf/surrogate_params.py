@@ -39,34 +39,30 @@ fwd = (
     else (lambda v: np.log(np.clip(v, 1e-6, None)))
 )
 fold = np.random.default_rng(0).permutation(len(keys)) % 5
+
+
+def variant(
+    depth: int, eta: float, rounds: int, log: bool = False, mcw: int | None = None
+) -> tuple[dict[str, float], int, bool]:
+    """(XGBoost params, rounds, fit the log target) of one variant."""
+    params: dict[str, float] = {"max_depth": depth, "eta": eta, "subsample": 0.8}
+    if mcw is not None:
+        params["min_child_weight"] = mcw
+    return params, rounds, log
+
+
 variants = {
-    "old d6 e.05 r400": (dict(max_depth=6, eta=0.05, subsample=0.8), 400, False),
-    "d3 e.05 r400": (dict(max_depth=3, eta=0.05, subsample=0.8), 400, False),
-    "d3 e.05 r400 log": (dict(max_depth=3, eta=0.05, subsample=0.8), 400, True),
-    "d3 e.05 r400 mcw5 log": (
-        dict(max_depth=3, eta=0.05, subsample=0.8, min_child_weight=5),
-        400,
-        True,
-    ),
-    "d3 e.03 r600 mcw5 log": (
-        dict(max_depth=3, eta=0.03, subsample=0.8, min_child_weight=5),
-        600,
-        True,
-    ),
-    "d3 e.02 r1000 mcw5 log": (
-        dict(max_depth=3, eta=0.02, subsample=0.8, min_child_weight=5),
-        1000,
-        True,
-    ),
+    "old d6 e.05 r400": variant(6, 0.05, 400),
+    "d3 e.05 r400": variant(3, 0.05, 400),
+    "d3 e.05 r400 log": variant(3, 0.05, 400, log=True),
+    "d3 e.05 r400 mcw5 log": variant(3, 0.05, 400, log=True, mcw=5),
+    "d3 e.03 r600 mcw5 log": variant(3, 0.03, 600, log=True, mcw=5),
+    "d3 e.02 r1000 mcw5 log": variant(3, 0.02, 1000, log=True, mcw=5),
     # fewer trees: the predict cost of a curve grows with the number of trees
-    "d6 e.1 r200": (dict(max_depth=6, eta=0.1, subsample=0.8), 200, False),
-    "d6 e.2 r100": (dict(max_depth=6, eta=0.2, subsample=0.8), 100, False),
-    "d8 e.1 r150": (dict(max_depth=8, eta=0.1, subsample=0.8), 150, False),
-    "d4 e.03 r600 mcw5 log": (
-        dict(max_depth=4, eta=0.03, subsample=0.8, min_child_weight=5),
-        600,
-        True,
-    ),
+    "d6 e.1 r200": variant(6, 0.1, 200),
+    "d6 e.2 r100": variant(6, 0.2, 100),
+    "d8 e.1 r150": variant(8, 0.1, 150),
+    "d4 e.03 r600 mcw5 log": variant(4, 0.03, 600, log=True, mcw=5),
 }
 MEAN = len(sys.argv) > 3 and sys.argv[3] == "mean"
 only = sys.argv[2].split(",") if len(sys.argv) > 2 else None
