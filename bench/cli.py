@@ -208,6 +208,12 @@ def surrogate_fit(
     ] = 200,
     folds: Annotated[int, typer.Option("--folds", min=2, help="Held-out folds.")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds and models.")] = 0,
+    link: Annotated[
+        str | None,
+        typer.Option(
+            "--link", help="Fit values as identity, log or logit (default: by the metric)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Fit PROBLEM's surrogate (XGBoost) on a sampled table; print its held-out fidelity."""
@@ -224,7 +230,7 @@ def surrogate_fit(
     say = None if quiet else (lambda msg: typer.echo(f"{problem}: {msg}", err=True))
     try:
         fitted = fit_surrogate(problems[problem](), source, folds=folds, rounds=rounds,
-                               seed=seed, progress=say)  # fmt: skip
+                               seed=seed, link=link, progress=say)  # fmt: skip
     except (TableError, SurrogateError) as exc:
         raise _fail(str(exc)) from None
     fitted.save(target)

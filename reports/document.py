@@ -212,9 +212,11 @@ def _surrogate_section(a: Analysis) -> Section | None:
             f"{(data.get('versions') or {}).get('xgboost')}; measured on configs held out from "
             f"the fit ({fid['folds']} folds by config, {fid['configs']} configs). Validation "
             f"predictions outside the metric's range: {fid['out_of_range']:.2%}. Noise: the "
-            f"mean |repeat 0 - repeat 1| is {fid['noise']['recorded_mean_abs_diff']:.4g} in "
-            f"the table and {fid['noise']['predicted_mean_abs_diff']:.4g} predicted (ratio "
-            f"{fid['noise']['ratio']:.2f})."
+            f"median |repeat 0 - repeat 1| is {fid['noise']['recorded_median_abs_diff']:.4g} in "
+            f"the table and {fid['noise']['drawn_median_abs_diff']:.4g} between the "
+            f"surrogate's draws (ratio {fid['noise']['ratio']:.2f}); the means are "
+            f"{fid['noise']['recorded_mean_abs_diff']:.4g} and "
+            f"{fid['noise']['drawn_mean_abs_diff']:.4g}."
         )
         rows = [
             [str(e), _num(fid["value"][str(e)]["spearman"], 3), _num(fid["value"][str(e)]["r2"], 3),

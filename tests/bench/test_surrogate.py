@@ -49,6 +49,38 @@ def test_curves_are_whole_plausible_and_follow_the_draw(fitted: Surrogate) -> No
     assert np.array_equal(lucky.value, again.value)
 
 
+def test_curves_stay_inside_what_the_table_recorded(fitted: Surrogate) -> None:
+    import pandas as pd
+
+    from tunebench.strategies.sampling import sample_configs
+
+    space = MnistCNN().space()
+    rows = pd.read_parquet(TABLE, columns=["config_key", "repeat", "epoch", "value"])
+    by_epoch = rows.groupby("epoch")["value"]
+    means = rows.groupby(["epoch", "config_key"])["value"].mean().groupby("epoch")
+    configs = sample_configs(space, 300, seed=7)  # none of them recorded
+    mean = fitted.predict(space, configs, np.zeros(len(configs))).value
+    lucky = fitted.predict(space, configs, np.full(len(configs), 3.0)).value
+    # accuracy: no mean curve beats the table's best config, no draw its best repeat
+    assert np.all(mean <= means.max().to_numpy() + 1e-12)
+    assert np.all(lucky <= by_epoch.max().to_numpy() + 1e-12)
+    assert np.all(mean >= means.min().to_numpy() - 1e-12)
+    assert np.any(lucky > mean)  # the draw still moves curves inside the range
+    assert fitted.meta["link"] == "identity"
+    noise = fitted.meta["fidelity"]["noise"]
+    assert noise["recorded_median_abs_diff"] > 0 and noise["drawn_median_abs_diff"] > 0
+
+
+def test_links_round_trip_and_follow_the_metric() -> None:
+    from tunebench.surrogate import from_link, link_of, to_link
+
+    assert link_of("accuracy") == "identity" and link_of("mae") == "log"
+    values = np.array([0.01, 0.5, 0.97])
+    for link in ("identity", "logit", "log"):
+        assert np.allclose(from_link(link, to_link(link, values)), values)
+    assert np.isfinite(to_link("logit", np.array([0.0, 1.0]))).all()  # clipped, not infinite
+
+
 def test_the_file_round_trips_and_refuses_what_does_not_match(
     fitted: Surrogate, tmp_path: Path
 ) -> None:
