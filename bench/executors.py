@@ -157,6 +157,12 @@ class LocalExecutor:
             self._live_submitted[key] = self._live_submitted.get(key, 0) + 1
         return self._pools[key]
 
+    def _forget(self, pool: cf.ProcessPoolExecutor) -> None:
+        """Stop handing runs to a broken pool; the next run gets a fresh one."""
+        for pool_key, current in list(self._pools.items()):
+            if current is pool:
+                del self._pools[pool_key]
+
     def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
         """Keep ``workers`` runs in flight; yield outcomes as they finish."""
         reporters: dict[str, _ChargeReporter] = {}
@@ -186,7 +192,14 @@ class LocalExecutor:
                     reporters[str(task.spec.rel_dir)] = _ChargeReporter(progress, task.spec)
                     progress.run_started(task.spec)
                     pool = self._pool(task)
-                    fut = pool.submit(execute_task, task)
+                    try:
+                        fut = pool.submit(execute_task, task)
+                    except cf.process.BrokenProcessPool:
+                        # It broke after the last wait (a worker killed, e.g. out of
+                        # memory): its runs in flight come back broken and are retried.
+                        self._forget(pool)
+                        pool = self._pool(task)
+                        fut = pool.submit(execute_task, task)
                     in_flight[fut], pool_of[fut] = task, pool
                 done, _ = cf.wait(in_flight, return_when=cf.FIRST_COMPLETED)
                 broken: list[cf.ProcessPoolExecutor] = []
@@ -215,9 +228,7 @@ class LocalExecutor:
                             pending.append(task)
                             del in_flight[fut], pool_of[fut]
                     pool.shutdown(wait=False, cancel_futures=True)
-                    for pool_key, current in list(self._pools.items()):
-                        if current is pool:
-                            del self._pools[pool_key]
+                    self._forget(pool)
         finally:
             stop.set()
             drainer.join(timeout=2)

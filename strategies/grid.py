@@ -30,7 +30,15 @@ class GridSearch(Strategy):
     with the seed, so a budget that covers only part of the grid samples it without
     replacement and runs with different seeds see different parts. When every grid point
     was proposed the strategy is :class:`Exhausted`.
+
+    A grid of more than :attr:`MATERIALISE` points (mnist-cnn's full space has more than
+    10^12) is not built: each proposal draws every active parameter's grid value
+    uniformly, in space order, with the seed, and a point already proposed is drawn
+    again. Building it took one study worker past 23 GB before the OS killed it.
     """
+
+    #: The largest grid that is built and shuffled whole.
+    MATERIALISE = 100_000
 
     name = "grid"
 
@@ -42,16 +50,35 @@ class GridSearch(Strategy):
     ) -> None:
         """Build the grid and shuffle it with the seed."""
         super().setup(space, fidelity, direction, seed)
-        grid = space.grid()
-        order = np.random.default_rng(seed).permutation(len(grid))
-        self._todo: list[dict[str, Any]] = [grid[i] for i in order[::-1]]  # pop() from the end
-        self._size = len(grid)
+        self._size = space.grid_size()
+        self._rng = np.random.default_rng(seed)
+        self._seen: set[str] = set()
+        self._todo: list[dict[str, Any]] | None = None
+        if self._size <= self.MATERIALISE:
+            grid = space.grid()
+            order = self._rng.permutation(len(grid))
+            self._todo = [grid[i] for i in order[::-1]]  # pop() from the end
 
     def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
         """The next grid point, or Exhausted when the grid is done."""
+        if self._todo is None:
+            return Proposal(self.new_trial_id(), self._draw(), self.fidelity.max_epochs)
         if not self._todo:
             return Exhausted(f"all {self._size} grid points were proposed")
         return Proposal(self.new_trial_id(), self._todo.pop(), self.fidelity.max_epochs)
+
+    def _draw(self) -> dict[str, Any]:
+        """A grid point not proposed before, drawn parameter by parameter."""
+        while True:
+            config: dict[str, Any] = {}
+            for param in self.space.params:
+                if self.space.is_active(param.name, config):
+                    points = param.grid_values()
+                    config[param.name] = points[int(self._rng.integers(len(points)))]
+            key = self.space.config_key(config)
+            if key not in self._seen:
+                self._seen.add(key)
+                return config
 
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Nothing to learn: the order is fixed by the seed."""

@@ -33,3 +33,18 @@ def test_conditional_grid_configs_hold_only_active_parameters() -> None:
     for p in out.proposals:
         assert ("units_3" in p.config) == (p.config["n_layers"] == 3)
         assert p.config["learning_rate"] in (1e-4, 1e-3, 1e-2, 1e-1)
+
+
+def test_a_grid_too_large_to_build_is_drawn_point_by_point() -> None:
+    from tunebench.datasets.mnist import MnistCNN
+
+    space = MnistCNN().space()
+    assert space.grid_size() > GridSearch.MATERIALISE  # space.grid() would not fit in memory
+    runs = [drive(GridSearch(), space=space, seed=s, budget_epochs=40) for s in (0, 0, 1)]
+    configs = [[p.config for p in out.proposals] for out in runs]
+    assert len(configs[0]) == 10 and configs[0] == configs[1] != configs[2]
+    assert len({space.config_key(c) for c in configs[0]}) == 10
+    for config in configs[0]:
+        space.validate(config)
+        for name, value in config.items():
+            assert value in space[name].grid_values()
