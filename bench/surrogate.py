@@ -7,13 +7,15 @@ repeat-to-repeat difference gives each epoch's spread, and one normal draw per t
 (seeded by the caller) shifts the curve by that many spreads, as a repeat shifts a
 whole recorded curve.
 
-Two guards keep a surrogate from being better than its table. The spread is fitted on
+Three guards keep a surrogate from being better than its table. An error metric is
+fitted on its log (:func:`link_of`). The spread is fitted on
 ``log |repeat 0 - repeat 1|`` (a geometric mean, robust to the few unstable configs whose
 repeats differ wildly and which would otherwise inflate every config's spread), and
 each epoch's predictions are kept inside what the table recorded at that epoch (the
 mean curve within the range of the configs' mean curves, a drawn curve within the range
 of the single repeats). Without them the events-mlp surrogate put 7.3% of fresh configs
-below the table's best config, where about 0.1% belong (``bench/perf/surrogate_noise.py``).
+below the table's best config, where about 0.1% belong; ``bench/perf/surrogate_noise.py``
+measures what is left.
 
 Fit with :func:`fit_surrogate`, which also measures the fidelity on configs held out
 from the fit (by config, never by row), and store it with :meth:`Surrogate.save`: a
@@ -166,6 +168,12 @@ class Surrogate:
     def __init__(self, meta: dict[str, Any], boosters: dict[str, Any]) -> None:
         self.meta = meta
         self.boosters = boosters
+        # per epoch (low, high) arrays, built once: predict() runs once per trial
+        self._bounds = {
+            name: tuple(np.asarray(meta["ranges"][name][kind], float).T
+                        for kind in ("mean", "repeat"))
+            for name in CLIPPED_TARGETS
+        }  # fmt: skip
         for booster in boosters.values():
             booster.set_param({"nthread": 1})
 
@@ -191,11 +199,10 @@ class Surrogate:
         # pool cost more than the trees (263 ms a curve against 10 ms, measured)
         pred = {n: self.boosters[n].inplace_predict(rows).reshape(shape) for n in TARGETS}
         shift = sigma_of(pred["noise"]) * np.asarray(draws, float)[:, None]
-        ranges, link = self.meta["ranges"], str(self.meta["link"])
+        link = str(self.meta["link"])
         served = {}
         for name in CLIPPED_TARGETS:
-            mean_lo, mean_hi = np.asarray(ranges[name]["mean"], float).T
-            rep_lo, rep_hi = np.asarray(ranges[name]["repeat"], float).T
+            (mean_lo, mean_hi), (rep_lo, rep_hi) = self._bounds[name]
             mean = np.clip(from_link(link, pred[name]), mean_lo, mean_hi)
             served[name] = np.clip(mean + shift, rep_lo, rep_hi)
         return Curves(
@@ -258,7 +265,11 @@ class Surrogate:
                 f"{str(meta.get('table_sha256'))[:12]}, the file's is "
                 f"{actual[:12]}); refit it with tunebench surrogate fit"
             )
-        return cls(meta, boosters)
+        try:
+            return cls(meta, boosters)
+        except (KeyError, TypeError, ValueError) as exc:
+            why = _why(exc)
+            raise SurrogateError(f"{path}: corrupt surrogate metadata ({why})") from None
 
 
 @dataclass
