@@ -23,7 +23,7 @@ from tunebench.reports.fidelity import MIN_STRATEGIES, MODE_PHRASES, FidelityRes
 from tunebench.reports.figures import FigureFile, slug
 from tunebench.reports.stats import ALPHA
 
-__all__ = ["Section", "Table", "build_document", "walk"]
+__all__ = ["Section", "Table", "build_document", "opening", "walk"]
 
 
 @dataclass
@@ -148,6 +148,61 @@ def _leaderboard_section(a: Analysis) -> Section | None:
         )
         sec.blocks.append(sub)
     return sec
+
+
+def _names(strategies: list[str]) -> str:
+    return ", ".join(strategies) if strategies else "none"
+
+
+def opening(a: Analysis) -> list[Any]:
+    """The answer a report opens with, above its summary: which strategies differ, per budget.
+
+    One row per leaderboard budget: the Friedman p-value, how many pairs differ
+    (Wilcoxon-Holm), the first strategy, the strategies the Nemenyi test cannot tell
+    from it (its group letter), those no strategy beats significantly, and the last one.
+
+    Returns:
+        A lead paragraph and a table, or an empty list when the report has no leaderboard.
+    """
+    if not a.leaderboard:
+        return []
+    first = a.leaderboard[0]
+    rows = []
+    for cp in a.leaderboard:
+        recs = cp.table.to_dict("records")
+        top, last = recs[0], recs[-1]
+        letter = str(top["group"])[:1]
+        tied = [str(r["strategy"]) for r in recs[1:] if letter and letter in str(r["group"])]
+        unbeaten = [str(r["strategy"]) for r in recs if int(r["losses"]) == 0]
+        rows.append(
+            [
+                cp.label,
+                f"{cp.friedman.pvalue:.3g}" if cp.friedman.applicable else "not run",
+                f"{cp.n_significant} of {len(cp.wilcoxon)}",
+                f"{top['strategy']} ({top['mean_rank']:.2f})",
+                _names(tied),
+                _names(unbeaten),
+                f"{last['strategy']} ({last['mean_rank']:.2f})",
+            ]
+        )
+    lead = (
+        f"Which strategies differ, per budget, over {first.n_blocks} blocks "
+        "(ranked by normalized validation regret; the leaderboard below has every "
+        f"strategy's rank, regret interval and group; alpha = {ALPHA}):"
+    )
+    table = Table(
+        [
+            "budget",
+            "Friedman p",
+            "pairs that differ (Wilcoxon-Holm)",
+            "first (mean rank)",
+            "not different from the first (Nemenyi)",
+            "beaten by none (Wilcoxon-Holm)",
+            "last (mean rank)",
+        ],
+        rows,
+    )
+    return [lead, table]
 
 
 def _setup_section(a: Analysis) -> Section:

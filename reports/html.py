@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tunebench.reports.analysis import Analysis
-from tunebench.reports.document import Section, Table, build_document
+from tunebench.reports.document import Section, Table, build_document, opening
 from tunebench.reports.figures import DPI, FigureFile
 
 __all__ = ["render_html"]
@@ -114,6 +114,7 @@ def render_html(a: Analysis, figures: list[FigureFile], summary: str, fig_dir: P
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
+        *_html_blocks(opening(a), fig_dir),
         f'<p class="summary" id="summary">{html.escape(summary)}</p>',
         _toc_html(sections),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tunebench.reports.analysis import Analysis
-from tunebench.reports.document import Section, Table, build_document, walk
+from tunebench.reports.document import Section, Table, build_document, opening, walk
 from tunebench.reports.figures import FigureFile
 
 __all__ = ["render_markdown"]
@@ -59,6 +59,7 @@ def render_markdown(a: Analysis, figures: list[FigureFile], summary: str) -> str
             anchor = f"{anchor}-{n}"
         indent = "  " * (s.level - 2)
         toc.append(f"{indent}- [{s.title}](#{anchor})")
-    parts = [f"# tunebench report: {a.data.matrix_name}", summary, "## Contents", "\n".join(toc)]
+    parts = [f"# tunebench report: {a.data.matrix_name}", *_md_blocks(opening(a))]
+    parts += [summary, "## Contents", "\n".join(toc)]
     parts += _md_blocks(list(sections))
     return "\n\n".join(parts) + "\n"

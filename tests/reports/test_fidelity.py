@@ -314,7 +314,7 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
     assert set(table["reference"]) == {"tiny-stocks@live"} and set(table["tested"]) == {
         "tiny-stocks"
     }
-    summary = md.split("\n\n")[1]
+    summary = next(p for p in md.split("\n\n") if p.startswith("Matrix "))
     assert "Live versus replay: on tiny-stocks" in summary
     assert "### Live versus replay" in md and 'id="live-vs-replay"' in html
     assert "](figures/fidelity_tiny-stocks_live.png)" in md

@@ -82,10 +82,31 @@ def test_report_has_every_part(report_dir: Path) -> None:
     assert np.isfinite(whole["regret_high"]).all()  # every run has an incumbent by then
 
 
+def test_report_opens_with_the_answer_table(report_dir: Path) -> None:
+    """Above the summary paragraph: one row per budget, from the leaderboard's numbers."""
+    md = (report_dir / "report.md").read_text()
+    head = md[: md.index("Matrix rep: ")]
+    assert head.startswith("# tunebench report: rep\n\nWhich strategies differ, per budget")
+    rows = [line for line in head.splitlines() if line.startswith("| ")][1:]  # no header
+    board = pd.read_csv(report_dir / "tables" / "leaderboard.csv")
+    assert len(rows) == board["budget"].nunique() >= 1
+    for row, (label, part) in zip(rows, board.groupby("budget", sort=False), strict=True):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        first, last = part.iloc[0], part.iloc[-1]
+        assert cells[0] == label
+        assert cells[2] == f"{part['significant_pairs'].iloc[0]} of {part['pairs'].iloc[0]}"
+        assert cells[3] == f"{first['strategy']} ({first['mean_rank']:.2f})"
+        assert cells[6] == f"{last['strategy']} ({last['mean_rank']:.2f})"
+        unbeaten = part[part["losses"] == 0]["strategy"].tolist()
+        assert cells[5] == (", ".join(unbeaten) or "none")
+    html = (report_dir / "index.html").read_text()
+    assert html.index("Which strategies differ, per budget") < html.index('id="summary"')
+
+
 def test_summary_paragraph_states_numbers(report_dir: Path) -> None:
     md = (report_dir / "report.md").read_text()
-    summary = md.split("\n\n")[1]
-    assert summary.startswith("Matrix rep: ")
+    summary = next(p for p in md.split("\n\n") if p.startswith("Matrix rep: "))
+    assert md.index(summary) < md.index("## Contents")
     assert "On tiny-stocks," in summary and "best median final test accuracy" in summary
     assert re.search(r"\d\.\d{3}", summary)  # scores with numbers
     assert "Friedman test" in summary and "alpha = 0.05" in summary
