@@ -97,6 +97,9 @@ def test_report_opens_with_the_answer_table(report_dir: Path) -> None:
         assert cells[2] == f"{part['significant_pairs'].iloc[0]} of {part['pairs'].iloc[0]}"
         assert cells[3] == f"{first['strategy']} ({first['mean_rank']:.2f})"
         assert cells[6] == f"{last['strategy']} ({last['mean_rank']:.2f})"
+        letter = str(first["group"])[0]
+        tied = [str(r.strategy) for r in part.iloc[1:].itertuples() if letter in str(r.group)]
+        assert cells[4] == (", ".join(tied) or "none")
         unbeaten = part[part["losses"] == 0]["strategy"].tolist()
         assert cells[5] == (", ".join(unbeaten) or "none")
     html = (report_dir / "index.html").read_text()
