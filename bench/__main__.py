@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from tunebench.cli import main
+from tunebench.cli.commands import main
 
 main()

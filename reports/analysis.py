@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from tunebench.matrix import SIMULATED_MODES
+from tunebench.curves.table import TableError
+from tunebench.matrix.schema import SIMULATED_MODES
 from tunebench.reports import anytime, early, importance, stats
 from tunebench.reports.anytime import Normalizer, Trace
 from tunebench.reports.data import ProblemInfo, ReportData
@@ -25,7 +26,6 @@ from tunebench.reports.leaderboard import Checkpoint, ProblemRuns, leaderboard
 from tunebench.reports.optimum import TableOptimum, table_optimum
 from tunebench.reports.palette import Dash, Palette, line_styles, strategy_palette
 from tunebench.reports.stats import FriedmanResult
-from tunebench.table import TableError
 
 __all__ = ["Analysis", "ProblemAnalysis", "analyze"]
 

@@ -1,7 +1,7 @@
 """Anytime performance: each run's incumbent over budget and time, regret, ranks, speedup.
 
 The incumbent of a run at budget ``b`` is the trial the harness would pick if the run
-ended there (the rule of :mod:`tunebench.incumbent`): the best last validation value
+ended there (the rule of :mod:`tunebench.run.incumbent`): the best last validation value
 among trials trained to ``max_epochs`` by then. Values of shorter trials are not
 comparable and do not count, unless the run never trained any trial to ``max_epochs``
 (then, as the harness does, the last values of its shorter trials count). A run has no
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tunebench.incumbent import Trace, incumbent_trace
 from tunebench.reports.data import ProblemInfo
+from tunebench.run.incumbent import Trace, incumbent_trace
 
 __all__ = [
     "BEST_RUN",

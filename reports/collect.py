@@ -31,10 +31,10 @@ from typing import Any
 
 import pandas as pd
 
-from tunebench.events import Epoch, TrialEnd, TrialStart
-from tunebench.records import RUN_FILE, TRIALS_FILE, read_events
-from tunebench.results_dir import run_folders, run_key
-from tunebench.run_record import FailedRun, RunRecord, read_run_record
+from tunebench.records.events import Epoch, TrialEnd, TrialStart
+from tunebench.records.layout import run_folders, run_key
+from tunebench.records.run_record import FailedRun, RunRecord, read_run_record
+from tunebench.records.storage import RUN_FILE, TRIALS_FILE, read_events
 
 __all__ = ["TABLES", "collect", "write_tables"]
 

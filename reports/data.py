@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from tunebench.errors import TunebenchError
-from tunebench.matrix import SIMULATED_MODES
-from tunebench.plan import table_backend
-from tunebench.records import RUN_FILE, TRIALS_FILE
+from tunebench.matrix.plan import table_backend
+from tunebench.matrix.schema import SIMULATED_MODES
+from tunebench.records.layout import run_folders
+from tunebench.records.storage import RUN_FILE, TRIALS_FILE
 from tunebench.reports.collect import TABLES, collect
-from tunebench.results_dir import run_folders
 
 __all__ = [
     "NoResultsError",
@@ -31,7 +31,7 @@ __all__ = [
     "load_results",
 ]
 
-MATRIX_FILE = "matrix.json"  # written by tunebench.executor.MatrixRunner
+MATRIX_FILE = "matrix.json"  # written by tunebench.execution.matrix_runner.MatrixRunner
 # Columns of the runs table added after its first release: stored tables without them
 # were collected by an older version and are collected again.
 _NEWER_RUN_COLUMNS = ("table",)
@@ -171,11 +171,11 @@ def _planned(
 ) -> tuple[list[str], list[str], dict[str, list[int]], dict[str, Any]]:
     """Problem labels, strategy labels, seeds per problem and problem entries of a matrix.
 
-    From the plan (:func:`tunebench.plan.run_keys`): a problem's label is its folder
+    From the plan (:func:`tunebench.matrix.plan.run_keys`): a problem's label is its folder
     name (``name``, or ``name@mode`` / ``name@c<N>``), and an entry may have its own seeds.
     """
-    from tunebench.matrix import Matrix
-    from tunebench.plan import run_keys
+    from tunebench.matrix.plan import run_keys
+    from tunebench.matrix.schema import Matrix
 
     keys = run_keys(Matrix.model_validate(matrix))
     problems = list(dict.fromkeys(_label(p) for p, _, _ in keys))

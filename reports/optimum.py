@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tunebench.table import TableError, read_table_meta
+from tunebench.curves.table import TableError, read_table_meta
 
 __all__ = ["TableOptimum", "table_optimum"]
 

@@ -1,7 +1,7 @@
 """The one strategy protocol: ``setup``, ``ask``, ``report``, ``tell``.
 
 A strategy decides *what* to train and *when to stop*; it never trains anything
-itself. The harness (``tunebench.runner``) asks for a proposal, trains it epoch
+itself. The harness (``tunebench.run.execute``) asks for a proposal, trains it epoch
 by epoch, charges every epoch to the budget ledger, reports each validation
 value back (the strategy may answer :attr:`Decision.STOP`), and finally tells
 the strategy how the trial ended.

@@ -19,7 +19,7 @@ or one pytest case per check::
         CHECKS[check](MyStrategy, None)
 
 The checks drive the strategy with :func:`drive`: the harness's own run loop
-(:class:`tunebench.loop.RunLoop`, the loop of every ``tunebench run``) over a
+(:class:`tunebench.run.loop.RunLoop`, the loop of every ``tunebench run``) over a
 synthetic trial backend (:class:`SyntheticTrainer`) instead of training. The
 validation value is a fixed smooth function of the config and the epoch
 (:func:`fake_value`), failed trials (NaN loss) are injected on request, budget
@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tunebench.backends.live import EpochOutcome, Snapshot, fit_by_steps
 from tunebench.strategies.base import (
     Direction,
     Exhausted,
@@ -58,7 +59,6 @@ from tunebench.strategies.space import (
     Int,
     SearchSpace,
 )
-from tunebench.trainer import EpochOutcome, Snapshot, fit_by_steps
 
 __all__ = [
     "CHECKS",
@@ -290,7 +290,7 @@ def drive(
 ) -> DriveResult:
     """Set the strategy up and run it in the harness's own loop, on the synthetic backend.
 
-    This is :class:`tunebench.loop.RunLoop`, the loop of every ``tunebench run``,
+    This is :class:`tunebench.run.loop.RunLoop`, the loop of every ``tunebench run``,
     over :class:`SyntheticTrainer`: every protocol rule a run enforces is enforced
     here, the ledger charges and cuts trials exactly as in a run, and with
     ``concurrency > 1`` trials run on simulated workers, so ``Wait`` is exercised.
@@ -318,10 +318,10 @@ def drive(
     Raises:
         ConformanceError: The strategy broke a protocol rule.
     """
-    from tunebench.events import TrialStart
-    from tunebench.ledger import Ledger
-    from tunebench.loop import Limits, MemoryLog, ProtocolError, RunLoop
-    from tunebench.trainer import SnapshotStore
+    from tunebench.backends.live import SnapshotStore
+    from tunebench.records.events import TrialStart
+    from tunebench.run.ledger import Ledger
+    from tunebench.run.loop import Limits, MemoryLog, ProtocolError, RunLoop
 
     space = mlp_like_space() if space is None else space
     label = f"strategy {type(strategy).__name__} ({strategy.name!r})"

@@ -9,17 +9,17 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import tunebench.tabulate as tabulate_mod
+import tunebench.execution.tabulate as tabulate_mod
 from tunebench.datasets import available_problems
 from tunebench.datasets.stocks import StocksMLP
+from tunebench.execution.tabulate import TabulateJob, tabulate
 from tunebench.strategies.space import Categorical, SearchSpace
-from tunebench.tabulate import TabulateJob, tabulate
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _pinned_backend() -> None:
     """One TensorFlow thread, op determinism on, as the harness does."""
-    from tunebench.backend import configure
+    from tunebench.execution.keras_env import configure
 
     configure("tensorflow", threads=1)
 

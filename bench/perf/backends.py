@@ -79,12 +79,12 @@ def _batches(space: Any, config: dict[str, Any]) -> list[Any]:
 def worker(backend: str, problems: list[str], epochs: int, seeds: int, agree_epochs: int,
            threads: int) -> dict[str, Any]:  # fmt: skip
     """Every measurement of one backend, in this process."""
-    from tunebench.backend import configure
+    from tunebench.execution.keras_env import configure
 
     t0 = time.perf_counter()
     configure(backend, threads)
+    from tunebench.backends.live import EpochOutcome, LiveTrainer
     from tunebench.datasets import available_problems
-    from tunebench.trainer import EpochOutcome, LiveTrainer
 
     import_seconds = time.perf_counter() - t0
     out: dict[str, Any] = {"backend": backend, "import_seconds": import_seconds, "problems": {}}

@@ -11,7 +11,7 @@ Usage::
 Runs the same live ``stocks-mlp`` x ``evolutionary-pruning`` matrix (many short trials,
 so many models built) on a Dask LocalCluster of 2 workers, twice per repeat, in
 alternation: once as the harness does (each live run trains in a child process of its
-worker, :mod:`tunebench.child`) and once with the workers training every run
+worker, :mod:`tunebench.execution.child_process`) and once with the workers training every run
 themselves. A sampler reads the resident memory of every process below this one every
 0.2 s. Prints, for each way, the peak RSS of the largest process, the peak of their sum
 and the wall time, and the ratios between the two ways.
@@ -31,9 +31,9 @@ from pathlib import Path
 import psutil
 
 from tunebench.datasets import available_problems
-from tunebench.executor import DaskExecutor, MatrixRunner
-from tunebench.matrix import load_matrix
-from tunebench.progress import LineProgress
+from tunebench.execution.matrix_runner import DaskExecutor, MatrixRunner
+from tunebench.execution.progress import LineProgress
+from tunebench.matrix.schema import load_matrix
 from tunebench.strategies import available_strategies
 
 MIB = 2**20

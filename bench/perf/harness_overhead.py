@@ -24,14 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tunebench.backend import configure
+from tunebench.backends.live import EpochOutcome, LiveTrainer
 from tunebench.datasets import available_problems
-from tunebench.events import TrialStart
-from tunebench.records import read_events
-from tunebench.run_record import RunRecord
-from tunebench.runner import RunSpec, execute_run
+from tunebench.execution.keras_env import configure
+from tunebench.records.events import TrialStart
+from tunebench.records.run_record import RunRecord
+from tunebench.records.storage import read_events
+from tunebench.run.execute import RunSpec, execute_run
 from tunebench.strategies import RandomSearch
-from tunebench.trainer import EpochOutcome, LiveTrainer
 
 
 def main() -> None:

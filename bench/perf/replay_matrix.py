@@ -26,13 +26,13 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
-from tunebench.plan import default_table
-from tunebench.records import RUN_FILE
-from tunebench.results_dir import matrix_folders, run_folders
-from tunebench.run_record import RunRecord, read_run_record
+from tunebench.matrix.plan import default_table
+from tunebench.records.layout import matrix_folders, run_folders
+from tunebench.records.run_record import RunRecord, read_run_record
+from tunebench.records.storage import RUN_FILE
 from tunebench.strategies import available_strategies
-from tunebench.table import LearningCurveTable
 
 
 def _matrix(problems: list[str], strategies: list[str], seeds: int, budget: int) -> str:

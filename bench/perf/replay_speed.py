@@ -24,14 +24,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tunebench.backend import configure
+from tunebench.backends.registry import problem_data
+from tunebench.curves.table import LearningCurveTable, TableError
 from tunebench.datasets import available_problems
-from tunebench.plan import default_table
-from tunebench.run_record import RunRecord
-from tunebench.runner import RunSpec, execute_run
+from tunebench.execution.keras_env import configure
+from tunebench.matrix.plan import default_table
+from tunebench.records.run_record import RunRecord
+from tunebench.run.execute import RunSpec, execute_run
 from tunebench.strategies import available_strategies
-from tunebench.table import LearningCurveTable, TableError
-from tunebench.trial_backends import problem_data
 
 
 def _run(

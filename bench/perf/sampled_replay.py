@@ -22,11 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from tunebench.curves.table import LearningCurveTable, table_space
 from tunebench.datasets import available_problems
-from tunebench.plan import default_table
-from tunebench.runner import RunSpec, execute_run
+from tunebench.matrix.plan import default_table
+from tunebench.run.execute import RunSpec, execute_run
 from tunebench.strategies import RandomSearch
-from tunebench.table import LearningCurveTable, table_space
 
 SAMPLED = Path(__file__).resolve().parents[2] / "datasets" / "tables" / "sampled"
 

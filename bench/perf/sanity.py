@@ -29,12 +29,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tunebench.backend import configure
 from tunebench.datasets.covertype import CovertypeMLP
 from tunebench.datasets.events import EventsMLP
 from tunebench.datasets.mnist import MnistCNN
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.datasets.stocks import TICKERS, StocksMLP
+from tunebench.execution.keras_env import configure
 
 PROBLEMS = ("mnist", "covertype", "events", "stocks")
 

@@ -18,7 +18,7 @@ of things to propose (``one-at-a-time``) says so.
 
 Evolutionary strategies get ``population = 200`` for N > 250 so that their plan has N
 trials (the default population of 50 ends after about 250 trials at 10 epochs).
-Threads are pinned as in the harness (``tunebench.backend.configure``), which also keeps
+Threads are pinned as in the harness (``tunebench.execution.keras_env.configure``), which also keeps
 PyTorch, used by ``gp``, to one thread.
 """
 
@@ -28,8 +28,8 @@ import argparse
 import time
 from typing import Any
 
-from tunebench.backend import configure
 from tunebench.datasets import available_problems
+from tunebench.execution.keras_env import configure
 from tunebench.strategies import Fidelity, available_strategies
 from tunebench.strategies.testing import drive
 

@@ -32,10 +32,10 @@ import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.metrics import r2_score
 
+from tunebench.curves.surrogate import encode, metric_range
 from tunebench.datasets import available_problems
-from tunebench.plan import shipped_table
+from tunebench.matrix.plan import shipped_table
 from tunebench.strategies.space import SearchSpace
-from tunebench.surrogate import encode, metric_range
 
 
 def features(space: SearchSpace, table: pd.DataFrame) -> pd.DataFrame:

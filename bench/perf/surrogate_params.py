@@ -20,10 +20,10 @@ import numpy as np
 import xgboost as xgb
 from scipy.stats import spearmanr
 
+from tunebench.curves.surrogate import _by_config, _rows
+from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
-from tunebench.plan import shipped_table
-from tunebench.surrogate import _by_config, _rows
-from tunebench.table import LearningCurveTable
+from tunebench.matrix.plan import shipped_table
 
 prob = sys.argv[1]
 p = available_problems()[prob]()

@@ -22,13 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from tunebench.curves.surrogate import Surrogate, SurrogateTrainer
+from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
-from tunebench.plan import shipped_surrogate, shipped_table
-from tunebench.runner import RunSpec, execute_run
+from tunebench.matrix.plan import shipped_surrogate, shipped_table
+from tunebench.run.execute import RunSpec, execute_run
 from tunebench.strategies import RandomSearch
 from tunebench.strategies.sampling import sample_configs
-from tunebench.surrogate import Surrogate, SurrogateTrainer
-from tunebench.table import LearningCurveTable
 
 
 def main() -> None:

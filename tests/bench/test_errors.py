@@ -2,18 +2,18 @@ from __future__ import annotations
 
 import pytest
 
-import tunebench.cli as cli
-from tunebench.backend import BackendError
+import tunebench.cli.commands as cli
+from tunebench.curves.table import TableError
 from tunebench.datasets.files import DatasetError
 from tunebench.errors import TunebenchError, describe_exception
-from tunebench.executor import ResultsMismatchError
-from tunebench.ledger import BudgetExceeded
-from tunebench.matrix import MatrixError
+from tunebench.execution.keras_env import BackendError
+from tunebench.execution.matrix_runner import ResultsMismatchError
+from tunebench.matrix.schema import MatrixError
+from tunebench.records.layout import ResultsFolderError
 from tunebench.reports.data import NoResultsError, ReportError
-from tunebench.results_dir import ResultsFolderError
-from tunebench.runner import ProtocolError
+from tunebench.run.execute import ProtocolError
+from tunebench.run.ledger import BudgetExceeded
 from tunebench.strategies.space import InvalidConfigError
-from tunebench.table import TableError
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 import tunebench.datasets.problem_files as problem_files
-from tunebench.cli import app
-from tunebench.run_record import RunRecord, read_run_record
+from tunebench.cli.commands import app
+from tunebench.records.run_record import RunRecord, read_run_record
 
 PROBLEM_FILE = '''\
 """stocks-mlp under another name, with a smaller space: a user's own problem."""

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
-from tunebench.plan import shipped_table
-from tunebench.table import LearningCurveTable
+from tunebench.matrix.plan import shipped_table
 
 PROBLEMS = sorted(available_problems())
 

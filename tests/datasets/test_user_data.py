@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
-from tunebench.cli import app
+from tunebench.cli.commands import app
+from tunebench.curves.table import read_table_meta
 from tunebench.datasets import stocks
 from tunebench.datasets.events import FEATURES, simulate_events
-from tunebench.run_record import RunRecord, read_run_record
-from tunebench.table import read_table_meta
+from tunebench.records.run_record import RunRecord, read_run_record
 
 
 def cli(*args: str) -> None:

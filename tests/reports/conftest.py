@@ -14,12 +14,12 @@ from typing import Any
 import optuna
 import pytest
 
+import tunebench.backends.registry as backends_mod
 import tunebench.datasets as datasets_mod
-import tunebench.task as task_mod
-import tunebench.trial_backends as backends_mod
-from tunebench.executor import MatrixRunner
-from tunebench.matrix import Matrix, parse_matrix
-from tunebench.progress import LineProgress
+import tunebench.execution.task as task_mod
+from tunebench.execution.matrix_runner import MatrixRunner
+from tunebench.execution.progress import LineProgress
+from tunebench.matrix.schema import Matrix, parse_matrix
 from tunebench.reports.report import build_report
 from tunebench.strategies import RandomSearch, available_strategies
 

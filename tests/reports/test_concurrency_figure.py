@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tunebench.matrix import Matrix, parse_matrix
+from tunebench.matrix.schema import Matrix, parse_matrix
 from tunebench.reports.analysis import analyze
 from tunebench.reports.data import load_results
 from tunebench.reports.figures import concurrency_groups

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from tunebench.matrix import Matrix, parse_matrix
+from tunebench.matrix.schema import Matrix, parse_matrix
 from tunebench.reports.analysis import analyze
 from tunebench.reports.data import ProblemInfo, load_results
 from tunebench.reports.fidelity import compare, fidelity, pairs

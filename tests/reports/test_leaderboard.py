@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from tunebench.incumbent import Trace
 from tunebench.reports.anytime import Normalizer
 from tunebench.reports.leaderboard import ProblemRuns, leaderboard, nemenyi_groups
+from tunebench.run.incumbent import Trace
 
 SEEDS = range(12)
 

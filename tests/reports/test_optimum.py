@@ -14,13 +14,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from tunebench.curves.table import COLUMNS, META_KEY, LearningCurveTable, TableError
 from tunebench.reports import optimum as optimum_mod
 from tunebench.reports.analysis import analyze
 from tunebench.reports.anytime import BEST_RUN, normalizer
 from tunebench.reports.collect import write_tables
 from tunebench.reports.data import load_results
 from tunebench.reports.optimum import table_optimum
-from tunebench.table import COLUMNS, META_KEY, LearningCurveTable, TableError
 
 NAN = math.nan
 

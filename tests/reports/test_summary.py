@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from tunebench.reports.summary import load_runs, write_summary
-from tunebench.run_record import (
+from tunebench.records.run_record import (
     FailedRun,
     LedgerTotals,
     MetricInfo,
@@ -14,6 +13,7 @@ from tunebench.run_record import (
     Timings,
     write_run_record,
 )
+from tunebench.reports.summary import load_runs, write_summary
 from tunebench.runspec import RunSpec
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tunebench.cli import app
+from tunebench.cli.commands import app
 from tunebench.strategies import available_strategies
 
 EVO = "evolutionary-pruning"

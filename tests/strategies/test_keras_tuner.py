@@ -19,8 +19,8 @@ import pytest
 
 from tunebench.datasets.problem import Splits
 from tunebench.datasets.stocks import StocksMLP, mlp_space
-from tunebench.records import read_trials
-from tunebench.runner import RunSpec, execute_run
+from tunebench.records.storage import read_trials
+from tunebench.run.execute import RunSpec, execute_run
 from tunebench.strategies.base import (
     BudgetView,
     Decision,

@@ -15,8 +15,8 @@ import pytest
 
 from tunebench.datasets.problem import Splits
 from tunebench.datasets.stocks import StocksMLP
-from tunebench.records import read_trials
-from tunebench.runner import RunSpec, execute_run
+from tunebench.records.storage import read_trials
+from tunebench.run.execute import RunSpec, execute_run
 from tunebench.strategies import available_strategies
 from tunebench.strategies.optuna_samplers import torch_available
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from tunebench.cli import app
-from tunebench.records import read_json
+from tunebench.cli.commands import app
+from tunebench.records.storage import read_json
 from tunebench.strategies import SMACHyperband
 from tunebench.strategies.testing import FIDELITY, drive
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from tunebench.cli import app
-from tunebench.records import read_json
+from tunebench.cli.commands import app
+from tunebench.records.storage import read_json
 from tunebench.strategies import ASHA, BOHB, PopulationBasedTraining, RegularizedEvolution
 from tunebench.strategies.base import Fidelity, TrialStatus
 from tunebench.strategies.testing import FIDELITY, drive, mlp_like_space

@@ -8,6 +8,6 @@ import pytest
 @pytest.fixture(scope="session", autouse=True)
 def _pinned_backend() -> None:
     """One TensorFlow thread with op determinism, as the harness runs."""
-    from tunebench.backend import configure
+    from tunebench.execution.keras_env import configure
 
     configure("tensorflow", threads=1)

@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
+from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
-from tunebench.events import Epoch, TrialStart
-from tunebench.ledger import Cost
-from tunebench.plan import default_table
-from tunebench.records import TrialLog, read_events
-from tunebench.run_record import RunRecord
-from tunebench.runner import RunSpec, execute_run
+from tunebench.matrix.plan import default_table
+from tunebench.records.events import Epoch, TrialStart
+from tunebench.records.run_record import RunRecord
+from tunebench.records.storage import TrialLog, read_events
+from tunebench.run.execute import RunSpec, execute_run
+from tunebench.run.ledger import Cost
 from tunebench.strategies import RandomSearch, available_strategies
 from tunebench.strategies.testing import drive
-from tunebench.table import LearningCurveTable
 
 STRATEGIES = sorted(available_strategies())
 # Model-based samplers cost about a second per trial once their model is fitted

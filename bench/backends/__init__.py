@@ -1,0 +1,1 @@
+"""How a trial gets its epochs: live training, k-fold, replay and surrogate serving."""

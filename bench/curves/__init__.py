@@ -1,0 +1,1 @@
+"""Learning-curve artefacts: recorded tables, nearest-config serving, surrogate models."""

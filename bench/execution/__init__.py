@@ -1,0 +1,4 @@
+"""Where runs execute: tasks, child processes, executors (inline, local, Dask).
+
+Also progress, table recording and the Keras environment of a worker.
+"""

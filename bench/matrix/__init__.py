@@ -1,0 +1,1 @@
+"""What to run: the matrix file's schema and messages, the plan, what is refused before a run."""

@@ -1,0 +1,648 @@
+"""The benchmark matrix file: a TOML file naming problems x strategies x seeds, and a budget.
+
+A matrix file looks like this::
+
+    name = "smoke"
+    mode = "live"
+    seeds = 3                      # or a list of non-negative ints, e.g. [0, 1, 7]
+
+    [budget]
+    full_evaluations = 10          # or: seconds = 600   (exactly one of the two; > 0)
+
+    [[problems]]
+    name = "stocks-mlp"
+    max_epochs = 5                 # optional, int >= 1
+    subsample = 2000               # optional, int >= 1 (rows of the training split)
+    params = {}                    # optional problem options
+
+    [[strategies]]
+    name = "random"
+    params = {}                    # optional constructor keyword arguments
+
+    [execution]                    # optional
+    threads = 1                    # optional int >= 1 (default: the harness decides)
+    backend = "torch"              # optional: "tensorflow" | "torch" | "jax" for every live
+                                   # run (default: each problem's table's backend)
+
+:func:`load_matrix` / :func:`parse_matrix` turn such a file into a frozen :class:`Matrix`.
+Every problem with the file is reported as one :class:`MatrixError` whose text is a single
+line ``<file>:<line>: <key path>: <message>`` naming what is allowed: the messages are
+made in :mod:`tunebench.matrix.messages`, the line numbers found by
+:mod:`tunebench.matrix.toml_lines`. This module holds the schema.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Collection, Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from tunebench.matrix.messages import MatrixError, fail, first_error, locate, show, toml_error
+from tunebench.matrix.toml_lines import LineLocator, Loc
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised only on Python 3.10
+    import tomli as tomllib
+
+__all__ = [
+    "BACKENDS",
+    "MAX_SEEDS",
+    "MODES",
+    "SIMULATED_MODES",
+    "Backend",
+    "Budget",
+    "Execution",
+    "Final",
+    "Loc",
+    "Matrix",
+    "MatrixError",
+    "Mode",
+    "ProblemEntry",
+    "StrategyEntry",
+    "load_matrix",
+    "locate",
+    "parse_evaluation",
+    "parse_matrix",
+]
+
+Mode = Literal["live", "replay", "surrogate"]
+"""How runs are executed: ``"live"`` (really train), ``"replay"`` (serve a table) or
+``"surrogate"`` (serve a surrogate's predicted curves, :mod:`tunebench.curves.surrogate`)."""
+
+Backend = Literal["tensorflow", "torch", "jax"]
+"""Keras backend the runs use."""
+
+MODES: tuple[str, ...] = get_args(Mode)
+#: Modes whose epochs are served, not trained: their costs run on a simulated clock.
+SIMULATED_MODES: tuple[str, ...] = ("replay", "surrogate")
+"""All allowed values of ``Matrix.mode``."""
+
+BACKENDS: tuple[str, ...] = get_args(Backend)
+"""All allowed values of ``Execution.backend``."""
+
+MAX_SEEDS = 10_000
+"""Upper bound for ``seeds = N`` (guards against a typo allocating a huge list)."""
+
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_SEEDS_EXPECTED = "must be a positive integer or a list of non-negative integers"
+
+
+_KFOLD = re.compile(r"kfold:(\d+)")
+
+
+def parse_evaluation(text: str) -> int | None:
+    """Folds of an ``evaluation`` setting: ``None`` for ``"holdout"``, K for ``"kfold:K"``.
+
+    Raises:
+        ValueError: Anything else, or K < 2.
+    """
+    if text == "holdout":
+        return None
+    match = _KFOLD.fullmatch(text)
+    if match is None:
+        raise ValueError(f"evaluation {text!r}: allowed: 'holdout' or 'kfold:K' (K >= 2)")
+    k = int(match.group(1))
+    if k < 2:
+        raise ValueError(f"evaluation {text!r}: K must be at least 2")
+    return k
+
+
+def _check_plain_value(value: object, *sub_loc: str | int) -> None:
+    """Reject parameter values that have no canonical JSON form (dates, NaN, infinities).
+
+    Args:
+        value: A value from a ``params`` table.
+        *sub_loc: Path of ``value`` below the ``params`` field, for the error location.
+
+    Raises:
+        PydanticCustomError: If ``value`` (or anything nested in it) is not a string,
+            integer, finite float, boolean, list or table.
+    """
+    if isinstance(value, (str, bool, int)):
+        return
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise fail(f"must be a finite number, got {show(value)}", *sub_loc)
+        return
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_plain_value(item, *sub_loc, index)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_plain_value(item, *sub_loc, key)
+        return
+    raise fail(f"must be a string, number, boolean, list or table, got {show(value)}", *sub_loc)
+
+
+def _label_value(value: object) -> str:
+    """Render one parameter value inside a strategy label."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _strategy_parameters(cls: Callable[..., object]) -> list[str] | None:
+    """Keyword parameters a strategy constructor accepts, or None when it accepts any.
+
+    Args:
+        cls: The strategy class (or any constructor).
+
+    Returns:
+        Sorted parameter names that can be passed by keyword; None if the constructor takes
+        ``**kwargs`` or its signature cannot be inspected.
+    """
+    try:
+        signature = inspect.signature(cls)
+    except (TypeError, ValueError):
+        return None
+    names: list[str] = []
+    for parameter in signature.parameters.values():
+        if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+            return None
+        if parameter.kind in (
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            inspect.Parameter.KEYWORD_ONLY,
+        ):
+            names.append(parameter.name)
+    return sorted(names)
+
+
+# --------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------
+
+_MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _expand_seeds(value: object) -> object:
+    """``seeds = N`` -> ``[0..N-1]``; a list must hold unique non-negative integers."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            raise fail(f"{_SEEDS_EXPECTED}, got {value}")
+        if value > MAX_SEEDS:
+            raise fail(f"must be at most {MAX_SEEDS}, got {value}")
+        return list(range(value))
+    if isinstance(value, list):
+        if not value:
+            raise fail(f"{_SEEDS_EXPECTED}, got an empty list")
+        first_index: dict[int, int] = {}
+        for index, seed in enumerate(value):
+            if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+                raise fail(f"must be a non-negative integer, got {show(seed)}", index)
+            if seed in first_index:
+                raise fail(
+                    f"duplicate seed {seed} (also seeds[{first_index[seed]}]); "
+                    "seeds must be unique",
+                    index,
+                )
+            first_index[seed] = index
+        return value
+    raise fail(f"{_SEEDS_EXPECTED}, got {show(value)}")
+
+
+class Budget(BaseModel):
+    """Per-run search budget: exactly one of a number of full evaluations or wall seconds.
+
+    Attributes:
+        full_evaluations: Number of full-fidelity model evaluations a run may spend.
+        seconds: Wall-clock seconds a run may spend (int or float in the file).
+        concurrency: Trials of a run in flight at once (replay: simulated workers on
+            the simulated clock; live: trials training in threads). Part of the
+            matrix's identity: it changes results.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    full_evaluations: int | None = Field(default=None, gt=0)
+    seconds: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    concurrency: int = Field(default=1, ge=1)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Budget:
+        if (self.full_evaluations is None) == (self.seconds is None):
+            got = "neither" if self.full_evaluations is None else "both"
+            raise fail(f"set exactly one of full_evaluations, seconds; got {got}")
+        return self
+
+
+class ProblemEntry(BaseModel):
+    """One problem of the matrix.
+
+    Attributes:
+        name: Registered problem name.
+        mode: Overrides the matrix's mode for this entry (e.g. a small live part in a
+            replay matrix); the entry's runs then live under ``<name>@<mode>/``.
+        seeds: Overrides the matrix's seeds for this entry.
+        max_epochs: Epoch cap for a full evaluation; None means the problem's own default.
+        subsample: Number of training-split rows to use; None means all of them.
+        table: Replay mode: the learning-curve table (relative paths are relative to
+            the matrix file); ``"grid"`` or ``"sampled"`` names the problem's shipped
+            grid or sampled table; None means its default shipped table.
+        surrogate: Surrogate mode: the surrogate file (relative to the matrix file);
+            None means the problem's shipped surrogate.
+        params: Problem options, passed through to the problem.
+        evaluation: How a trial is scored in live mode: ``"holdout"`` (the problem's
+            validation split) or ``"kfold:K"`` (K-fold cross-validation over the pooled
+            training and validation rows; see :mod:`tunebench.backends.kfold`).
+        concurrency: Overrides ``[budget] concurrency`` for this entry.
+        module: A Python file (relative to the matrix file) defining the problem ``name``
+            (:mod:`tunebench.datasets.problem_files`); None for a registered problem.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    name: str
+    mode: Mode | None = None
+    seeds: list[int] | None = None
+    max_epochs: int | None = Field(default=None, ge=1)
+    subsample: int | None = Field(default=None, ge=1)
+    table: str | None = None
+    surrogate: str | None = None
+    params: dict[str, Any] = Field(default_factory=dict)
+    evaluation: str = "holdout"
+    concurrency: int | None = Field(default=None, ge=1)
+    module: str | None = None
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _expand_seeds(cls, value: object) -> object:
+        return None if value is None else _expand_seeds(value)
+
+    @property
+    def label(self) -> str:
+        """Folder name: ``name``, plus ``@<mode>`` / ``@c<N>`` for its own mode / concurrency.
+
+        For example ``stocks-mlp@live`` or ``stocks-mlp@c4``.
+        """
+        label = self.name if self.mode is None else f"{self.name}@{self.mode}"
+        return label if self.concurrency is None else f"{label}@c{self.concurrency}"
+
+    @field_validator("name")
+    @classmethod
+    def _known_problem(cls, value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("problems")
+        if known is not None and value not in known:
+            allowed = ", ".join(sorted(known)) or "(none registered)"
+            raise fail(f"unknown problem {value!r}; allowed: {allowed}")
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _plain_params(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _check_plain_value(value)
+        return value
+
+    @field_validator("evaluation")
+    @classmethod
+    def _known_evaluation(cls, value: str) -> str:
+        try:
+            parse_evaluation(value)
+        except ValueError:
+            raise fail(
+                f"unknown evaluation {value!r}; allowed: 'holdout' or 'kfold:K' with K >= 2"
+            ) from None
+        return value
+
+
+class StrategyEntry(BaseModel):
+    """One strategy of the matrix.
+
+    Attributes:
+        name: Registered strategy name.
+        params: Keyword arguments for the strategy's constructor.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _known_strategy(cls, value: str, info: ValidationInfo) -> str:
+        known = (info.context or {}).get("strategies")
+        if known is not None and value not in known:
+            allowed = ", ".join(sorted(known)) or "(none registered)"
+            raise fail(f"unknown strategy {value!r}; allowed: {allowed}")
+        return value
+
+    @field_validator("params")
+    @classmethod
+    def _known_params(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        _check_plain_value(value)
+        known = (info.context or {}).get("strategies")
+        name = info.data.get("name")  # absent when the name itself failed validation
+        if known is None or name not in known:
+            return value
+        allowed = _strategy_parameters(known[name])
+        if allowed is None:
+            return value
+        for key in value:
+            if key not in allowed:
+                hint = f"allowed: {', '.join(allowed)}" if allowed else "it takes no parameters"
+                raise fail(f"unknown parameter {key!r} for strategy {name!r}; {hint}", key)
+        return value
+
+    @property
+    def label(self) -> str:
+        """Display name: ``name`` or, with params, ``name[k=v,...]`` with sorted keys."""
+        if not self.params:
+            return self.name
+        inner = ",".join(f"{key}={_label_value(self.params[key])}" for key in sorted(self.params))
+        return f"{self.name}[{inner}]"
+
+
+class Execution(BaseModel):
+    """How runs are executed; not part of the matrix fingerprint.
+
+    Attributes:
+        workers: Runs executed in parallel (worker processes); None lets the harness decide.
+        threads: Threads per worker; None lets the harness decide.
+        backend: Keras backend of every live run; ``None`` (the default) lets each live
+            entry train on the backend its problem's learning-curve table was recorded
+            with, so that live runs confirm a table on the table's own backend (see
+            :func:`tunebench.matrix.plan.entry_backend`).
+    """
+
+    model_config = _MODEL_CONFIG
+
+    workers: int | None = Field(default=None, ge=1)
+    threads: int | None = Field(default=None, ge=1)
+    backend: Backend | None = None
+
+
+class Final(BaseModel):
+    """Final evaluation of each run's incumbent.
+
+    Attributes:
+        retrain_repeats: The incumbent config is retrained this many times from scratch
+            with fresh training seeds and scored on the test split, so every reported test
+            score comes with its training noise. Not charged to the search budget.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    retrain_repeats: int = Field(default=0, ge=0, le=100)
+
+
+class Matrix(BaseModel):
+    """A validated benchmark matrix.
+
+    Attributes:
+        name: Matrix name; used as a folder name, so ``^[A-Za-z0-9][A-Za-z0-9_.-]*$``.
+        mode: ``"live"`` (train), ``"replay"`` (serve recorded learning curves) or
+            ``"surrogate"`` (serve a surrogate's predicted curves).
+        seeds: Seeds to run; ``seeds = N`` in the file means ``list(range(N))``.
+        budget: Per-run budget.
+        problems: Problems, at least one, with unique names.
+        strategies: Strategies, at least one, with unique labels.
+        final: Final evaluation of each run's incumbent.
+        execution: Execution settings.
+    """
+
+    model_config = _MODEL_CONFIG
+
+    name: str
+    mode: Mode
+    seeds: list[int]
+    budget: Budget
+    problems: list[ProblemEntry] = Field(min_length=1)
+    strategies: list[StrategyEntry] = Field(min_length=1)
+    final: Final = Field(default_factory=Final)
+    execution: Execution = Field(default_factory=Execution)
+
+    @field_validator("name")
+    @classmethod
+    def _folder_safe_name(cls, value: str) -> str:
+        if not _NAME_RE.fullmatch(value):
+            raise fail(
+                "must start with a letter or digit and contain only letters, digits, '_', '.'"
+                f" and '-' (it becomes a folder name), got {show(value)}"
+            )
+        return value
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _expand_seeds(cls, value: object) -> object:
+        return _expand_seeds(value)
+
+    @field_validator("problems")
+    @classmethod
+    def _unique_problems(cls, value: list[ProblemEntry]) -> list[ProblemEntry]:
+        first_index: dict[str, int] = {}
+        for index, problem in enumerate(value):
+            if problem.label in first_index:
+                first = first_index[problem.label]
+                raise fail(
+                    f"duplicate problem {problem.label!r} (also problems[{first}]); "
+                    "the same problem may repeat only with another mode or concurrency",
+                    index,
+                    "name",
+                )
+            first_index[problem.label] = index
+        return value
+
+    @model_validator(mode="after")
+    def _kfold_is_live(self) -> Matrix:
+        for index, problem in enumerate(self.problems):
+            mode = problem.mode or self.mode
+            if problem.evaluation != "holdout" and mode != "live":
+                raise fail(
+                    f"evaluation {problem.evaluation!r} needs live mode: {mode} serves "
+                    "recorded holdout scores",
+                    "problems",
+                    index,
+                    "evaluation",
+                )
+        return self
+
+    @field_validator("strategies")
+    @classmethod
+    def _unique_labels(cls, value: list[StrategyEntry]) -> list[StrategyEntry]:
+        first_index: dict[str, int] = {}
+        for index, strategy in enumerate(value):
+            label = strategy.label
+            if label in first_index:
+                raise fail(
+                    f"duplicate strategy {label!r} (also strategies[{first_index[label]}]); "
+                    "a strategy may repeat only with different params",
+                    index,
+                )
+            first_index[label] = index
+        return value
+
+    @property
+    def n_runs(self) -> int:
+        """Number of runs (:func:`~tunebench.matrix.plan.run_keys`)."""
+        from tunebench.matrix.plan import run_keys  # the plan module builds on this one
+
+        return len(run_keys(self))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the matrix as JSON-able data (seeds expanded, defaults filled in).
+
+        Returns:
+            A dict that ``Matrix.model_validate`` accepts back.
+        """
+        return self.model_dump(mode="json")
+
+    def fingerprint(self) -> str:
+        """Identify what is measured, ignoring how it is executed.
+
+        Returns:
+            SHA-256 hex digest of the canonical JSON of everything except ``execution``, so
+            that e.g. a different thread count does not make a different matrix.
+        """
+        data = self.model_dump(mode="json", exclude={"execution"})
+        for problem in data["problems"]:
+            # Holdout is the default since before the key existed: keep old fingerprints.
+            if problem.get("evaluation") == "holdout":
+                del problem["evaluation"]
+            if problem.get("concurrency") is None:  # likewise for concurrency
+                problem.pop("concurrency", None)
+            if problem.get("module") is None:  # and for problems from a file
+                problem.pop("module", None)
+        if data["budget"].get("concurrency") == 1:
+            del data["budget"]["concurrency"]
+        canonical = json.dumps(
+            data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------------------
+# Entry points
+# --------------------------------------------------------------------------------------
+
+
+def _load_modules(data: Any, text: str, source: str, base_dir: Path | None) -> set[str]:
+    """Import the problem files that entries name in ``module``; the problem names they add.
+
+    Raises:
+        MatrixError: A file that does not exist, does not import, defines no problem, or
+            not the entry's ``name`` (one line, at the entry's ``module`` key).
+    """
+    from tunebench.datasets.problem_files import ProblemFileError, load_problem_file
+
+    entries = data.get("problems") if isinstance(data, dict) else None
+    names: set[str] = set()
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        module = entry.get("module") if isinstance(entry, dict) else None
+        if not isinstance(module, str):
+            continue  # absent, or the wrong type: the schema reports it
+        path = Path(module)
+        path = path if path.is_absolute() else (base_dir or Path.cwd()) / path
+        try:
+            found = load_problem_file(path)
+        except ProblemFileError as exc:
+            raise locate(source, text, ("problems", i, "module"), str(exc)) from None
+        name = entry.get("name")
+        if isinstance(name, str) and name not in found:
+            raise locate(
+                source, text, ("problems", i, "name"),
+                f"{module} defines the problems {', '.join(sorted(found))}, not {name!r}",
+            )  # fmt: skip
+        names |= set(found)
+    return names
+
+
+def parse_matrix(
+    text: str,
+    *,
+    source: str,
+    problems: Collection[str],
+    strategies: Mapping[str, Callable[..., object]],
+    base_dir: Path | None = None,
+) -> Matrix:
+    """Parse and validate the text of a matrix file.
+
+    Args:
+        text: TOML text.
+        source: File name used in error messages.
+        problems: Known problem names.
+        strategies: Known strategy names mapped to their class; constructor signatures are
+            used to check each strategy's ``params`` (skipped for ``**kwargs`` constructors).
+        base_dir: Folder that an entry's ``module`` path is relative to (the matrix
+            file's); default the working directory.
+
+    Returns:
+        The validated matrix.
+
+    Raises:
+        MatrixError: On the first problem in file order, as one line naming file, line, key
+            path and what is allowed.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise toml_error(exc, source, text) from exc
+    known = set(problems) | _load_modules(data, text, source, base_dir)
+    try:
+        return Matrix.model_validate(data, context={"problems": known, "strategies": strategies})
+    except ValidationError as exc:
+        raise first_error(exc, source, LineLocator(text), Matrix) from exc
+
+
+def load_matrix(
+    path: str | os.PathLike[str],
+    *,
+    problems: Collection[str],
+    strategies: Mapping[str, Callable[..., object]],
+) -> Matrix:
+    """Read, parse and validate a matrix file.
+
+    Args:
+        path: The TOML file; error messages name it as given.
+        problems: Known problem names.
+        strategies: Known strategy names mapped to their class.
+
+    Returns:
+        The validated matrix.
+
+    Raises:
+        MatrixError: If the file cannot be read, is not UTF-8 TOML, or is not a valid matrix.
+    """
+    source = os.fspath(path)
+    try:
+        raw = Path(source).read_bytes()
+    except FileNotFoundError:
+        raise MatrixError(source, None, "", "file not found") from None
+    except IsADirectoryError:
+        raise MatrixError(source, None, "", "is a directory, not a file") from None
+    except OSError as exc:
+        raise MatrixError(source, None, "", f"cannot read file: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise MatrixError(source, line, "", "invalid TOML: not valid UTF-8 text") from exc
+    return parse_matrix(
+        text,
+        source=source,
+        problems=problems,
+        strategies=strategies,
+        base_dir=Path(source).resolve().parent,
+    )

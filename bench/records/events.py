@@ -1,0 +1,184 @@
+"""The trial log's events as types: one frozen dataclass per event kind.
+
+The run loop writes these (through :class:`tunebench.records.storage.TrialLog`, the one
+writer) and :func:`tunebench.records.storage.read_events` reads them back (the one
+reader), so every line
+of ``trials.jsonl`` has a declared shape. README.md's event table lists the
+same fields (a test checks that it does).
+
+On disk each event is one JSON object: ``event`` (its kind), ``t`` (seconds
+since the run started: the simulated clock in replay), then its fields in
+declaration order. Fields marked optional (``worker``, ``start``, ``end``: only
+with trials in flight) are left out when ``None``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from tunebench.run.ledger import Cost
+
+__all__ = [
+    "EVENT_TYPES",
+    "Charge",
+    "Epoch",
+    "Event",
+    "Final",
+    "Served",
+    "TrialEnd",
+    "TrialStart",
+    "event_fields",
+    "from_record",
+    "to_record",
+]
+
+
+def _optional() -> Any:
+    return field(default=None, metadata={"optional": True})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every event: ``t`` is set by the log that wrote it (0 before)."""
+
+    kind: ClassVar[str] = ""
+    t: float = 0.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialStart(Event):
+    """A proposal accepted: the trial opens (``start_epoch`` > 0 when it resumes)."""
+
+    kind: ClassVar[str] = "trial_start"
+    trial: int
+    config: dict[str, Any]
+    target_epochs: int
+    resume_from: int | None
+    start_epoch: int
+    worker: int | None = _optional()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Served(Event):
+    """Replay on a sampled table: which recorded config serves the trial, and how far it is."""
+
+    kind: ClassVar[str] = "served"
+    trial: int
+    config_key: str
+    distance: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Charge(Event):
+    """A cost that is not an epoch's result: ``setup`` (model build) or ``over_cap``."""
+
+    kind: ClassVar[str] = "charge"
+    trial: int
+    kind_: str = field(metadata={"name": "kind"})
+    cost: Cost
+    budget_used: float
+    worker: int | None = _optional()
+    start: float | None = _optional()
+    end: float | None = _optional()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Epoch(Event):
+    """One trained (or served) epoch: its validation value, loss and what it cost."""
+
+    kind: ClassVar[str] = "epoch"
+    trial: int
+    epoch: int
+    value: float | None
+    loss: float | None
+    cost: Cost
+    budget_used: float
+    worker: int | None = _optional()
+    start: float | None = _optional()
+    end: float | None = _optional()
+
+
+@dataclass(frozen=True, kw_only=True)
+class TrialEnd(Event):
+    """A trial's end: ``complete``, ``stopped`` (by the strategy or the budget) or ``failed``."""
+
+    kind: ClassVar[str] = "trial_end"
+    trial: int
+    status: str
+    reason: str
+    epochs: int
+    test_value: float | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Final(Event):
+    """One retrain of the incumbent from scratch, after the search (not charged)."""
+
+    kind: ClassVar[str] = "final"
+    trial: int
+    repeat: int
+    seed: int
+    epochs: int
+    value: float | None
+    test_value: float | None
+    reason: str
+
+
+#: Event kind -> its type.
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.kind: cls for cls in (TrialStart, Served, Charge, Epoch, TrialEnd, Final)
+}
+
+
+def _name(f: dataclasses.Field[Any]) -> str:
+    return str(f.metadata.get("name", f.name))
+
+
+def event_fields(cls: type[Event]) -> list[tuple[str, bool]]:
+    """The on-disk field names of an event type, in order, with whether each is optional."""
+    return [
+        (_name(f), bool(f.metadata.get("optional")))
+        for f in dataclasses.fields(cls)
+        if f.name != "t"
+    ]
+
+
+def to_record(event: Event, t: float) -> dict[str, Any]:
+    """The JSON object of an event, as the trial log writes it."""
+    record: dict[str, Any] = {"event": event.kind, "t": t}
+    for f in dataclasses.fields(event):
+        if f.name == "t":
+            continue
+        value = getattr(event, f.name)
+        if value is None and f.metadata.get("optional"):
+            continue
+        record[_name(f)] = value.to_dict() if isinstance(value, Cost) else value
+    return record
+
+
+def from_record(record: dict[str, Any]) -> Event:
+    """An event from its JSON object (unknown extra keys are an error).
+
+    Raises:
+        ValueError: Unknown event kind, or fields that do not match its type.
+    """
+    kind = record.get("event")
+    cls = EVENT_TYPES.get(str(kind))
+    if cls is None:
+        raise ValueError(f"unknown event {kind!r}; known: {', '.join(EVENT_TYPES)}")
+    names = {_name(f): f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "event":
+            continue
+        if key not in names:
+            raise ValueError(f"event {kind!r} has no field {key!r}")
+        if key == "cost" and isinstance(value, dict):
+            value = Cost(int(value["epochs"]), float(value["seconds"]), float(value["flops"]))
+        values[names[key]] = value
+    try:
+        return cls(**values)
+    except TypeError as exc:
+        raise ValueError(f"event {kind!r}: {exc}") from None

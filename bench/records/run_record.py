@@ -1,0 +1,194 @@
+"""``run.json`` as types: the record of a finished run, or of one that failed.
+
+:func:`write_run_record` is the one writer (atomic, see
+:func:`tunebench.records.storage.write_json_atomic`) and :func:`read_run_record` the one
+reader; the executor, the progress lines and the reports' ``collect`` use these
+types, never the JSON's string keys.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tunebench.records.storage import RUN_FILE, read_json, write_json_atomic
+from tunebench.runspec import RunSpec
+
+__all__ = [
+    "FailedRun",
+    "LedgerTotals",
+    "MetricInfo",
+    "RunRecord",
+    "RunResult",
+    "Timings",
+    "read_run_record",
+    "record_from_dict",
+    "write_run_record",
+]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunResult:
+    """What a run found: its incumbent, its trials, why it ended."""
+
+    best_trial: int | None
+    best_config: dict[str, Any] | None
+    best_value: float | None
+    best_epochs: int | None
+    test_value: float | None
+    budget_used: float
+    n_trials: int
+    n_complete: int
+    n_stopped: int
+    n_failed: int
+    end_reason: str
+    retrain_test_values: list[float] = field(default_factory=list)
+    retrain_test_mean: float | None = None
+    retrain_test_std: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricInfo:
+    """The problem's metric and its direction."""
+
+    name: str
+    direction: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LedgerTotals:
+    """Everything the ledger charged (see :meth:`tunebench.run.ledger.Ledger.totals`)."""
+
+    epochs: int
+    full_evaluations: float
+    train_seconds: float
+    setup_seconds: float
+    strategy_seconds: float
+    flops: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Timings:
+    """Wall seconds of the whole run and of what is not charged to the budget.
+
+    ``test_evaluations`` counts the trials scored on test (those that could still become
+    the incumbent when they ended); ``None`` in records written before it was counted.
+    """
+
+    wall_seconds: float
+    test_eval_seconds: float
+    retrain_seconds: float
+    test_evaluations: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRecord:
+    """A complete run (``status = "complete"``).
+
+    Attributes:
+        spec: The run.
+        result: What it found.
+        metric: The metric it was scored on.
+        ledger: What was charged.
+        timings: Wall seconds.
+        strategy_params: The strategy's ``get_params()``.
+        provenance: Package versions, CPU, git commit, seeds, data source, backend...
+    """
+
+    spec: RunSpec
+    result: RunResult
+    metric: MetricInfo
+    ledger: LedgerTotals
+    timings: Timings
+    strategy_params: dict[str, Any]
+    provenance: dict[str, Any]
+    status: str = "complete"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form written to ``run.json``."""
+        data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        data["spec"] = self.spec.to_dict()
+        for key in ("result", "metric", "ledger", "timings"):
+            data[key] = dataclasses.asdict(data[key])
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailedRun:
+    """A run that raised (or whose data conflicted): recorded, and rerun next time.
+
+    Attributes:
+        spec: The run.
+        error: One line: what went wrong.
+        traceback: The traceback, when there was one.
+        worker: ``host:pid`` of the worker, when known.
+    """
+
+    spec: RunSpec
+    error: str
+    traceback: str = ""
+    worker: str = ""
+    status: str = "failed"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form written to ``run.json``."""
+        return {
+            "status": self.status,
+            "spec": self.spec.to_dict(),
+            "error": self.error,
+            "traceback": self.traceback,
+            "worker": self.worker,
+        }
+
+
+def _known(cls: type[Any], data: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+def record_from_dict(data: dict[str, Any]) -> RunRecord | FailedRun:
+    """A record from its JSON form (keys a later version adds are ignored).
+
+    Raises:
+        ValueError: Not a run record (missing parts, or an unknown status).
+    """
+    try:
+        spec = RunSpec(**_known(RunSpec, data["spec"]))
+        if data.get("status") == "failed":
+            return FailedRun(**{**_known(FailedRun, data), "spec": spec})
+        if data.get("status") != "complete":
+            raise ValueError(f"status {data.get('status')!r}")
+        return RunRecord(
+            spec=spec,
+            result=RunResult(**_known(RunResult, data["result"])),
+            metric=MetricInfo(**_known(MetricInfo, data["metric"])),
+            ledger=LedgerTotals(**_known(LedgerTotals, data["ledger"])),
+            timings=Timings(**_known(Timings, data.get("timings") or {
+                "wall_seconds": 0.0, "test_eval_seconds": 0.0, "retrain_seconds": 0.0})),
+            strategy_params=dict(data.get("strategy_params") or {}),
+            provenance=dict(data.get("provenance") or {}),
+        )  # fmt: skip
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"not a run record: {exc}") from None
+
+
+def write_run_record(run_dir: Path, record: RunRecord | FailedRun) -> None:
+    """Write ``run.json`` atomically (readers see the old file or the whole new one)."""
+    write_json_atomic(run_dir / RUN_FILE, record.to_dict())
+
+
+def read_run_record(run_dir: Path) -> RunRecord | FailedRun | None:
+    """The run's record; ``None`` when it has none yet (in flight, or killed).
+
+    Raises:
+        ValueError: ``run.json`` exists but is not a run record (names the file).
+    """
+    path = run_dir / RUN_FILE
+    if not path.is_file():
+        return None
+    try:
+        return record_from_dict(read_json(path))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None

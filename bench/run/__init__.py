@@ -1,0 +1,1 @@
+"""One run: the loop and its protocol rules, trials in flight, the ledger, the incumbent."""

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from tunebench.curves.nearest import NearestConfig
+from tunebench.strategies.space import Categorical, Condition, Float, Int, SearchSpace
+
+SPACE = SearchSpace(
+    [
+        Int("n_layers", 1, 2),
+        Int("units_2", 4, 128, log=True, condition=Condition("n_layers", (2,))),
+        Categorical("optimizer", ("adam", "sgd")),
+        Float("learning_rate", 1e-4, 1e-1, log=True),
+        Float("dropout", 0.0, 0.5),
+    ]
+)
+RECORDED = [
+    {"n_layers": 1, "optimizer": "adam", "learning_rate": 1e-3, "dropout": 0.0},
+    {"n_layers": 2, "units_2": 8, "optimizer": "adam", "learning_rate": 1e-3, "dropout": 0.0},
+    {"n_layers": 1, "optimizer": "sgd", "learning_rate": 1e-1, "dropout": 0.5},
+]
+KEYS = [SPACE.config_key(c) for c in RECORDED]
+
+
+def test_exact_configs_are_served_themselves() -> None:
+    nearest = NearestConfig(SPACE, KEYS, RECORDED)
+    for key, config in zip(KEYS, RECORDED, strict=True):
+        assert nearest.nearest(config) == (key, 0.0)
+
+
+def test_distance_scales_log_ranges_and_counts_conditions_and_categories() -> None:
+    nearest = NearestConfig(SPACE, KEYS, RECORDED)
+    # learning rate 1e-2 is a third of the log range away from 1e-3
+    key, distance = nearest.nearest({**RECORDED[0], "learning_rate": 1e-2})
+    assert key == KEYS[0] and distance == pytest.approx(1 / 3)
+    # an active units_2 that the first config lacks counts 1, so the 2-layer one is nearer
+    key, distance = nearest.nearest({**RECORDED[1], "units_2": 128})
+    assert key == KEYS[1]
+    assert distance == pytest.approx((math.log(128) - math.log(8)) / (math.log(128) - math.log(4)))
+    # a different optimizer alone counts 1
+    key, distance = nearest.nearest({**RECORDED[2], "optimizer": "adam"})
+    assert key == KEYS[2] and distance == pytest.approx(1.0)
+
+
+def test_ties_go_to_the_first_key() -> None:
+    # two recorded copies of one config: every query is exactly as far from both
+    nearest = NearestConfig(SPACE, ["a", "b"], [RECORDED[0], RECORDED[0]])
+    assert nearest.nearest({**RECORDED[0], "learning_rate": 1e-2})[0] == "a"

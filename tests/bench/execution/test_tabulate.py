@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+import tunebench.execution.tabulate as tabulate_mod
+from tunebench.curves.table import META_KEY, LearningCurveTable
+from tunebench.execution.tabulate import TabulateJob, tabulate
+from tunebench.strategies.sampling import sample_configs
+
+
+def test_sampled_table_covers_the_full_space(
+    tmp_path: Path, tiny_stocks: type, tiny_registry: dict[str, type],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    monkeypatch.setattr(tabulate_mod, "available_problems", lambda: tiny_registry)
+    job = TabulateJob("tiny-stocks", {}, epochs=2, repeats=2, subsample=200, data_dir=None,
+                      backend="tensorflow", threads=1, sample=3, sample_seed=5)  # fmt: skip
+    out = tabulate(job, tmp_path / "sampled.parquet")
+    space = tiny_stocks().space()  # the full space, not the 4-config table grid
+    meta = json.loads(pq.read_schema(out).metadata[META_KEY])
+    assert meta["kind"] == "sampled" and meta["sample"] == 3 and meta["sample_seed"] == 5
+    assert meta["space_fingerprint"] == space.fingerprint()
+    table = LearningCurveTable(out, expected_fingerprint=space.fingerprint())
+    want = {space.config_key(c) for c in sample_configs(space, 3, seed=5)}
+    assert set(table.config_keys) == want
+    assert all(table.curve(k, r).epochs == 2 for k in want for r in (0, 1))
+
+
+def test_sample_below_one_is_refused_in_one_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tunebench.cli.commands import app
+
+    out = tmp_path / "t.parquet"
+    result = CliRunner().invoke(app, ["tabulate", "stocks-mlp", "--sample", "0", "--out", str(out)])
+    assert result.exit_code == 2
+    want = "tunebench: error: --sample must be at least 1, got 0"
+    assert result.stderr.strip() == want, result.stderr
+    assert not out.exists() and not out.with_name("t.parquet.parts").exists()
+
+
+def test_shards_are_merged_into_chunks_and_a_killed_run_resumes(
+    tmp_path: Path, tiny_registry: dict[str, type], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tabulate_mod, "available_problems", lambda: tiny_registry)
+    monkeypatch.setattr(tabulate_mod, "CHUNK_UNITS", 2)
+    job = TabulateJob("tiny-stocks", {}, epochs=1, repeats=1, subsample=200, data_dir=None,
+                      backend="tensorflow", threads=1)  # fmt: skip
+    out = tmp_path / "t.parquet"
+    parts = out.with_name("t.parquet.parts")
+
+    def kill_after_three(done: int, total: int) -> None:
+        if done == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        tabulate(job, out, on_unit=kill_after_three)
+    # two units merged into a chunk, the third still a loose shard
+    assert [p.name for p in sorted(parts.glob("*.parquet"))] == [
+        "000002-000.parquet",
+        "chunk-00000.parquet",
+    ]
+    before = pq.read_table(parts / "chunk-00000.parquet").to_pandas()
+    seen: list[int] = []
+    tabulate(job, out, on_unit=lambda done, total: seen.append(done))
+    assert seen[0] == 3  # nothing recorded was trained again
+    assert not parts.exists()
+    table = pq.read_table(out).to_pandas()
+    assert len(table) == 4 and table["config_key"].is_unique
+    merged = table.merge(before[["config_key", "seconds"]], on="config_key")
+    assert len(merged) == 2 and (merged["seconds_x"] == merged["seconds_y"]).all()
