@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RunSpec"]
+from tunebench.compat import RUN_SPEC_DEFAULTS, drop_defaults
+
+__all__ = ["RunSpec", "parse_evaluation"]
+
+_KFOLD = re.compile(r"kfold:(\d+)")
+
+
+def parse_evaluation(text: str) -> int | None:
+    """Folds of an ``evaluation`` setting: ``None`` for ``"holdout"``, K for ``"kfold:K"``.
+
+    Raises:
+        ValueError: Anything else, or K < 2.
+    """
+    if text == "holdout":
+        return None
+    match = _KFOLD.fullmatch(text)
+    if match is None:
+        raise ValueError(f"evaluation {text!r}: allowed: 'holdout' or 'kfold:K' (K >= 2)")
+    k = int(match.group(1))
+    if k < 2:
+        raise ValueError(f"evaluation {text!r}: K must be at least 2")
+    return k
 
 
 @dataclass(frozen=True)
@@ -73,12 +95,5 @@ class RunSpec:
         data = asdict(self)
         data["problem_params"] = dict(self.problem_params)
         data["strategy_params"] = dict(self.strategy_params)
-        if self.concurrency == 1:  # runs of one trial at a time keep their old records
-            del data["concurrency"]
-        if self.problem_module is None:  # and runs of registered problems
-            del data["problem_module"]
-        if self.backend is None:
-            del data["backend"]
-        if self.surrogate is None:
-            del data["surrogate"]
+        drop_defaults(data, RUN_SPEC_DEFAULTS)  # keys added since: as before at defaults
         return data

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tunebench.reports.collect import collect, write_tables
-from tunebench.reports.data import NoResultsError, ReportError
+from tunebench.reports.inputs.collect import collect, write_tables
+from tunebench.reports.inputs.load import NoResultsError, ReportError
 from tunebench.reports.report import build_figures, build_report
 from tunebench.reports.summary import load_runs, summarize, write_summary
 

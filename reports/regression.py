@@ -29,11 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tunebench.records.events import Event
+from tunebench.records.events import Cost, Event
 from tunebench.records.layout import run_folders
 from tunebench.records.storage import TRIALS_FILE, read_events, write_json_atomic
-from tunebench.reports.collect import collect
-from tunebench.run.ledger import Cost
+from tunebench.reports.inputs.collect import collect
 
 __all__ = [
     "Finding",

@@ -9,7 +9,7 @@
 
 ``build_figures(results, out)`` rewrites ``out/figures`` only. Both read stored records
 only; nothing is trained. A partial results folder gives a report of what is there with
-a "Missing" section; an empty one raises :class:`~tunebench.reports.data.NoResultsError`.
+a "Missing" section; an empty one raises :class:`~tunebench.reports.inputs.load.NoResultsError`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from tunebench.reports.analysis import Analysis, analyze
-from tunebench.reports.csv_tables import write_csv_tables
-from tunebench.reports.data import NoResultsError, ReportError, load_results
-from tunebench.reports.figures import draw_figures
-from tunebench.reports.html import render_html
-from tunebench.reports.markdown import render_markdown
-from tunebench.reports.narrative import summary_paragraph
+from tunebench.reports.analysis.analyze import Analysis, analyze
+from tunebench.reports.document.narrative import summary_paragraph
+from tunebench.reports.figures.draw import draw_figures
+from tunebench.reports.inputs.load import NoResultsError, ReportError, load_results
+from tunebench.reports.render.csv_tables import write_csv_tables
+from tunebench.reports.render.html import render_html
+from tunebench.reports.render.markdown import render_markdown
 
 __all__ = ["NoResultsError", "ReportError", "build_figures", "build_report", "default_out"]
 
@@ -79,4 +79,4 @@ def build_figures(results: Path, out: Path | None = None) -> list[Path]:
     out = Path(out) if out is not None else default_out(results)
     folder = out / "figures"
     figures = draw_figures(analysis, folder)
-    return [folder / f"{f.stem}.{ext}" for f in figures for ext in ("png", "svg")]
+    return [folder / f"{f.stem}.{ext}" for f in figures.files() for ext in ("png", "svg")]

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from tunebench.reports.collect import collect
+from tunebench.reports.inputs.collect import collect
 
 __all__ = ["load_runs", "summarize", "write_summary"]
 
 
 def load_runs(results: Path) -> pd.DataFrame:
-    """One row per run folder under ``results`` (see :mod:`tunebench.reports.collect`).
+    """One row per run folder under ``results`` (see :mod:`tunebench.reports.inputs.collect`).
 
     Raises:
         FileNotFoundError: ``results`` holds no run records.

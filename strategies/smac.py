@@ -42,8 +42,8 @@ from tunebench.strategies.base import (
     TrialStatus,
     Wait,
 )
-from tunebench.strategies.convert import active_config, to_configspace
 from tunebench.strategies.space import SearchSpace
+from tunebench.strategies.space.convert import active_config, to_configspace
 
 __all__ = ["SMACHyperband", "SMACSearch"]
 

@@ -61,8 +61,8 @@ from tunebench.strategies.base import (
     TrialStatus,
     Wait,
 )
-from tunebench.strategies.convert import active_config, to_syne_tune
 from tunebench.strategies.space import Float, Int, SearchSpace
+from tunebench.strategies.space.convert import active_config, to_syne_tune
 
 __all__ = ["ASHA", "BOHB", "PopulationBasedTraining", "RegularizedEvolution", "SyneTuneStrategy"]
 

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tunebench.backends.live import EpochOutcome, Snapshot, fit_by_steps
+from tunebench.backends.session import EpochOutcome, Snapshot, fit_by_steps
 from tunebench.strategies.base import (
     Direction,
     Exhausted,
@@ -203,6 +203,7 @@ class SyntheticSession:
         self.start_epoch = start
         self.epochs = start
         self.setup_seconds = 0.0
+        self.served: tuple[str, float] | None = None  # trained (or made) as proposed
         self._last = math.nan
         # A config's epochs take 1..1.5 simulated seconds, so trials in flight interleave.
         self._seconds = 1.0 + 0.5 * (zlib.crc32(key.encode()) % 1000) / 1000
@@ -318,7 +319,7 @@ def drive(
     Raises:
         ConformanceError: The strategy broke a protocol rule.
     """
-    from tunebench.backends.live import SnapshotStore
+    from tunebench.backends.session import SnapshotStore
     from tunebench.records.events import TrialStart
     from tunebench.run.ledger import Ledger
     from tunebench.run.loop import Limits, MemoryLog, ProtocolError, RunLoop

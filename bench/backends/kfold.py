@@ -30,9 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from tunebench.backends.live import EpochOutcome, LiveTrainer, Snapshot, TrialSession
+from tunebench.backends.keras_training import LiveTrainer, TrialSession
+from tunebench.backends.session import EpochOutcome, Snapshot
 from tunebench.datasets import Problem, Splits
-from tunebench.matrix.schema import parse_evaluation
+from tunebench.runspec import parse_evaluation
 from tunebench.seeding import seed_for
 
 __all__ = ["FOLD_SEED", "KFoldSession", "KFoldTrainer", "fold_splits", "parse_evaluation"]
@@ -96,6 +97,7 @@ class KFoldSession:
         self.start_epoch = sessions[0].start_epoch
         self.epochs = sessions[0].epochs
         self.setup_seconds = sum(s.setup_seconds for s in sessions)
+        self.served: tuple[str, float] | None = None  # trained (or made) as proposed
         self.fold_values: list[list[float]] = []  # per epoch trained here, per fold
 
     def fit(self, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]) -> None:

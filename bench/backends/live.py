@@ -1,455 +1,214 @@
-"""Live training: real Keras models, trained epoch by epoch.
+"""The live mode: trials trained as real Keras models (holdout, or k-fold).
 
-The trainer knows nothing about budgets or strategies. It builds a model for a
-config, runs ``model.fit`` for one segment of epochs (one ``fit`` call, so the
-compiled train function is traced once per trial), and hands each finished
-epoch to a callback that decides whether to go on. The runner supplies that
-callback: it charges the ledger, writes the record and asks the strategy.
-
-Weights of ended trials can be snapshotted (weights and optimizer state, as
-NumPy arrays) so a later trial continues exactly where the old one stopped;
-snapshots live in memory and spill to ``.npz`` files past a memory limit.
+:class:`LiveBackend` trains each trial on the problem's training split and scores it
+on validation; with ``evaluation = "kfold:K"`` its :class:`KFoldBackend` variant scores
+a config as the mean over K folds (retrains still train on the training split). The
+problems' data is loaded once per process and kept for later runs (:func:`problem_data`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
-import random
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
-import numpy as np
+from tunebench.backends.base import (
+    CheckContext,
+    Entry,
+    EntryError,
+    EntryPlan,
+    PlanContext,
+    TrialBackend,
+    resolve_path,
+)
+from tunebench.backends.keras_training import LiveTrainer
+from tunebench.backends.kfold import KFoldTrainer
+from tunebench.curves.shipped import DEFAULT_BACKEND, default_backend
+from tunebench.datasets import Problem, Splits, available_problems
+from tunebench.datasets.problem_files import load_problem_file
+from tunebench.runspec import RunSpec, parse_evaluation
 
-if TYPE_CHECKING:
-    import keras
+__all__ = ["BACKEND_INSTALL", "KFoldBackend", "LiveBackend", "entry_module", "problem_data"]
 
-    from tunebench.datasets.problem import Problem, Splits
+#: How to install each Keras backend tunebench can run on.
+BACKEND_INSTALL = {
+    "tensorflow": "pip install tensorflow-cpu",
+    "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
+    "jax": "pip install jax",
+}
 
-__all__ = [
-    "EpochOutcome",
-    "LiveTrainer",
-    "Session",
-    "Snapshot",
-    "SnapshotStore",
-    "Trainer",
-    "TrialSession",
-]
+# Per process: problems' data, loaded once and kept for every run.
+_DATA: dict[tuple[str, str, int | None, str | None], tuple[Problem, Splits]] = {}
 
 
-@dataclass(frozen=True)
-class EpochOutcome:
-    """One finished epoch, as measured by the trainer.
+def problem_data(
+    name: str,
+    params: Mapping[str, Any],
+    subsample: int | None,
+    data_dir: str | None,
+    problems: Mapping[str, type[Problem]] | None = None,
+    module: str | None = None,
+) -> tuple[Problem, Splits]:
+    """A problem and its loaded data, loaded once per process and kept for later runs.
 
-    Attributes:
-        epoch: 1-based epoch number (total epochs these weights have seen).
-        value: Validation metric after the epoch (NaN if it could not be computed).
-        loss: Mean training loss over the epoch.
-        seconds: Wall seconds of the epoch, validation included.
-        flops: Estimated training FLOPs of the epoch.
-        weights_finite: Whether every trainable weight is finite. Checked
-            separately because Keras' clipped cross-entropy reports a finite
-            loss (about 0.693) for a model whose weights went NaN.
+    ``problems`` is the registry to look ``name`` up in (default: every known problem);
+    ``module`` a problem file to load first (a worker process has not seen it yet).
     """
-
-    epoch: int
-    value: float
-    loss: float
-    seconds: float
-    flops: float
-    weights_finite: bool = True
-
-    @property
-    def finite(self) -> bool:
-        """Whether the loss, the validation value and the weights are all finite."""
-        return self.weights_finite and math.isfinite(self.loss) and math.isfinite(self.value)
-
-    def why_not_finite(self) -> str:
-        """What went non-finite, for the trial's failure reason."""
-        if not self.weights_finite:
-            return f"non-finite weights at epoch {self.epoch} (loss {self.loss:.4g})"
-        if not math.isfinite(self.loss):
-            return f"non-finite loss ({self.loss}) at epoch {self.epoch}"
-        return f"non-finite validation value ({self.value}) at epoch {self.epoch}"
+    if module is not None:
+        load_problem_file(Path(module))
+    key = (name, repr(sorted(params.items())), subsample, data_dir)
+    if key not in _DATA:
+        problem = (problems or available_problems())[name](**params)
+        _DATA[key] = (
+            problem,
+            problem.load(None if data_dir is None else Path(data_dir), subsample),
+        )
+    return _DATA[key]
 
 
-@dataclass
-class Snapshot:
-    """Weights and optimizer state of a trial after ``epochs`` epochs."""
-
-    config_key: str
-    epochs: int
-    weights: list[np.ndarray]
-    optimizer: list[np.ndarray]
-
-    @property
-    def nbytes(self) -> int:
-        """Memory held by the arrays."""
-        return sum(a.nbytes for a in self.weights) + sum(a.nbytes for a in self.optimizer)
+def entry_module(entry: Entry, base_dir: Path | None = None) -> str | None:
+    """The resolved path of the file defining the entry's problem, if it names one."""
+    if entry.module is None:
+        return None
+    return str(resolve_path(Path(entry.module), base_dir).resolve())
 
 
-class SnapshotStore:
-    """Snapshots by trial id, in memory up to ``memory_limit`` bytes, then on disk.
-
-    Args:
-        spill_dir: Where spilled snapshots go (the run's scratch folder).
-        memory_limit: Bytes kept in memory before the oldest snapshots spill.
-    """
-
-    def __init__(self, spill_dir: Path, memory_limit: int = 512 * 2**20) -> None:
-        self.spill_dir = spill_dir
-        self.memory_limit = memory_limit
-        self._memory: OrderedDict[int, Snapshot] = OrderedDict()
-        self._spilled: dict[int, tuple[Path, str, int, int]] = {}
-
-    def __contains__(self, trial_id: int) -> bool:
-        return trial_id in self._memory or trial_id in self._spilled
-
-    def put(self, trial_id: int, snap: Snapshot) -> None:
-        """Keep a snapshot, spilling the oldest ones if memory is over the limit."""
-        self._memory[trial_id] = snap
-        while len(self._memory) > 1 and self._bytes() > self.memory_limit:
-            old_id, _ = next(iter(self._memory.items()))
-            self.spill(old_id)
-
-    def spill(self, trial_id: int) -> Path:
-        """Write one in-memory snapshot to disk and drop it from memory."""
-        snap = self._memory.pop(trial_id)
-        self.spill_dir.mkdir(parents=True, exist_ok=True)
-        path = self.spill_dir / f"trial-{trial_id}.npz"
-        arrays = {f"w{i}": a for i, a in enumerate(snap.weights)}
-        arrays.update({f"o{i}": a for i, a in enumerate(snap.optimizer)})
-        np.savez(path, **arrays)  # type: ignore[arg-type]
-        self._spilled[trial_id] = (path, snap.config_key, snap.epochs, len(snap.weights))
-        return path
-
-    def get(self, trial_id: int) -> Snapshot:
-        """Return a snapshot (loading it back from disk if it was spilled).
-
-        Raises:
-            KeyError: No snapshot was kept for this trial.
-        """
-        if trial_id in self._memory:
-            return self._memory[trial_id]
-        if trial_id not in self._spilled:
-            raise KeyError(f"no weights kept for trial {trial_id}")
-        path, key, epochs, n_weights = self._spilled[trial_id]
-        with np.load(path) as data:
-            n_opt = len(data.files) - n_weights
-            weights = [data[f"w{i}"] for i in range(n_weights)]
-            optimizer = [data[f"o{i}"] for i in range(n_opt)]
-        return Snapshot(key, epochs, weights, optimizer)
-
-    def discard(self, trial_id: int) -> None:
-        """Forget a snapshot (and delete its file)."""
-        self._memory.pop(trial_id, None)
-        spilled = self._spilled.pop(trial_id, None)
-        if spilled is not None:
-            spilled[0].unlink(missing_ok=True)
-
-    def clear(self) -> None:
-        """Forget every snapshot."""
-        for trial_id in list(self._spilled):
-            self.discard(trial_id)
-        self._memory.clear()
-
-    def _bytes(self) -> int:
-        return sum(s.nbytes for s in self._memory.values())
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
-@contextlib.contextmanager
-def private_python_rng(rng: random.Random) -> Iterator[None]:
-    """Make Keras draw its default seeds from ``rng`` instead of Python's global ``random``.
+class LiveBackend(TrialBackend):
+    """Live training on the holdout split (see the module docstring)."""
 
-    Keras seeds every unseeded initializer and seed generator with
-    ``random.randint`` on the global generator, which other threads of the
-    process share: under a Dask worker the event-loop thread draws from it too,
-    so two identical runs built different models (measured). Swapping in a
-    private, per-trial generator makes the draws depend on the trial seed only.
-    Falls back to seeding the global generator if Keras' internals move.
-    """
-    try:
-        from keras.src.random import seed_generator
-    except ImportError:  # pragma: no cover - Keras layout changed
-        random.seed(rng.random())
-        yield
-        return
-    saved = seed_generator.python_random
-    seed_generator.python_random = rng
-    try:
-        yield
-    finally:
-        seed_generator.python_random = saved
+    mode = "live"
+    simulated = False
+    trains = True
+    curves_are = "trained"
+    supports_kfold = True
 
+    @classmethod
+    def build(
+        cls, spec: RunSpec, problem: Problem, *, splits: Any = None, table: Any = None
+    ) -> TrialBackend:
+        """The run's backend on the problem's loaded ``splits`` (k-fold where it asks)."""
+        if splits is None:
+            raise ValueError("live mode needs the problem's splits")
+        live = LiveTrainer(problem, splits)
+        folds = parse_evaluation(spec.evaluation)
+        prov = {"mode": "live", "data": splits.source}
+        if folds is None:
+            return cls(
+                problem, live, live, problem.space(),
+                {**prov, "split_sizes": splits.sizes()},
+            )  # fmt: skip
+        kfold = KFoldTrainer(problem, splits, folds)
+        return KFoldBackend(
+            problem, kfold, live, problem.space(),
+            {**prov, "split_sizes": {**splits.sizes(), "folds": folds}},
+        )  # fmt: skip
 
-def fit_by_steps(
-    session: Any, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]
-) -> None:
-    """``Session.fit`` for sessions that serve one epoch per ``step()`` (replay, synthetic)."""
-    while session.epochs < target_epochs:
-        if not on_epoch(session.step()):
-            return
-
-
-class Session(Protocol):
-    """What the runner needs of one trial's training (live or replayed)."""
-
-    start_epoch: int
-    epochs: int
-    setup_seconds: float
-
-    def fit(self, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]) -> None:
-        """Train up to ``target_epochs``, calling ``on_epoch`` after every epoch."""
-
-    def evaluate_test(self) -> float:
-        """The metric on the test split."""
-        ...  # pragma: no cover
-
-    def snapshot(self) -> Snapshot:
-        """State to resume from."""
-        ...  # pragma: no cover
-
-    def close(self) -> None:
-        """Release the model."""
-
-
-class Trainer(Protocol):
-    """Opens sessions: :class:`LiveTrainer` or ``tunebench.backends.replay.ReplayTrainer``."""
-
+    @classmethod
     def open(
-        self,
-        config: Mapping[str, Any],
-        config_key: str,
-        seed: int,
-        resume: Snapshot | None = None,
-    ) -> Session:
-        """A session for ``config``, continuing ``resume`` if given."""
-        ...  # pragma: no cover
+        cls, spec: RunSpec, data_dir: str | None, problems: Mapping[str, type[Problem]]
+    ) -> TrialBackend:
+        """Load the problem's data (once per process) and build the run's backend."""
+        problem, splits = problem_data(
+            spec.problem, spec.problem_params, spec.subsample, data_dir, problems,
+            module=spec.problem_module,
+        )  # fmt: skip
+        return cls.build(spec, problem, splits=splits)
 
+    @classmethod
+    def keras_backend(cls, entry: Entry, ctx: PlanContext) -> str:
+        """The Keras backend a live entry trains on.
 
-# Live sessions open in this process (more than one with live trials in flight); they
-# are opened and closed by the run loop's thread only.
-_OPEN_SESSIONS = 0
-
-
-class TrialSession:
-    """One model being trained for one trial. Created by :meth:`LiveTrainer.open`.
-
-    Attributes:
-        start_epoch: Epochs the weights had already seen when the session opened.
-        epochs: Epochs the weights have seen now.
-        setup_seconds: Wall seconds spent building (and restoring) the model.
-    """
-
-    def __init__(
-        self,
-        trainer: LiveTrainer,
-        model: keras.Model,
-        config_key: str,
-        start_epoch: int,
-        batch_size: int,
-        setup_seconds: float,
-        flops_per_epoch: float,
-        rng: random.Random | None = None,
-    ) -> None:
-        self._rng = rng or random.Random(0)
-        self._trainer = trainer
-        self.model = model
-        self.config_key = config_key
-        self.start_epoch = start_epoch
-        self.epochs = start_epoch
-        self.batch_size = batch_size
-        self.setup_seconds = setup_seconds
-        self.flops_per_epoch = flops_per_epoch
-
-    def fit(self, target_epochs: int, on_epoch: Callable[[EpochOutcome], bool]) -> None:
-        """Train up to ``target_epochs``, calling ``on_epoch`` after every epoch.
-
-        Training stops early when ``on_epoch`` returns ``False``. ``on_epoch``
-        sees every epoch, including one whose loss went NaN (it decides).
+        In order: the matrix's ``[execution] backend``; else the backend of the table that
+        a replay entry of the same problem (same options preferred) in this matrix serves,
+        so the live runs that confirm a table train on the table's own backend; else the
+        backend of the problem's shipped table (:func:`~tunebench.curves.shipped.default_backend`).
         """
-        import keras
+        if ctx.execution_backend is not None:
+            return ctx.execution_backend
+        for backend in ctx.sibling_backends():
+            return backend
+        return DEFAULT_BACKEND if entry.module is not None else default_backend(entry.name)
 
-        if target_epochs <= self.epochs:
-            return
-        splits = self._trainer.splits
-        metric_key = f"val_{self._trainer.problem.metric}"
-        session = self
+    @classmethod
+    def entry_plan(cls, entry: Entry, ctx: PlanContext) -> EntryPlan:
+        """The entry's epochs (its own, else the problem's) and its Keras backend."""
+        max_epochs = entry.max_epochs or ctx.problems[entry.name].max_epochs
+        return EntryPlan(max_epochs=max_epochs, backend=cls.keras_backend(entry, ctx))
 
-        class _EpochHook(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-                self._t0 = time.perf_counter()
+    @classmethod
+    def check_entry(cls, entry: Entry, problem: Problem, ctx: CheckContext) -> None:
+        """The Keras backend is installed, the data present and verified, a plug-in sound.
 
-            def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
-                seconds = time.perf_counter() - self._t0
-                logs = logs or {}
-                session.epochs = epoch + 1
-                outcome = EpochOutcome(
-                    epoch=epoch + 1,
-                    value=float(logs.get(metric_key, math.nan)),
-                    loss=float(logs.get("loss", math.nan)),
-                    seconds=seconds,
-                    flops=session.flops_per_epoch,
-                    weights_finite=session.weights_finite(),
-                )
-                if not on_epoch(outcome):
-                    self.model.stop_training = True
-
-        with private_python_rng(self._rng):
-            self.model.fit(
-                splits.x_train,
-                splits.y_train,
-                batch_size=self.batch_size,
-                epochs=target_epochs,
-                initial_epoch=self.epochs,
-                validation_data=(splits.x_val, splits.y_val),
-                shuffle=True,
-                verbose=0,
-                callbacks=[_EpochHook()],
+        A plug-in problem must pass the problem kit's run checks.
+        """
+        backend = ctx.plan.backend or DEFAULT_BACKEND
+        if importlib.util.find_spec(backend) is None:
+            raise EntryError(
+                (),
+                f"live entry {entry.label!r} trains with Keras on {backend!r}, which is not "
+                f"installed; {BACKEND_INSTALL.get(backend, f'pip install {backend}')}",
+                at=ctx.backend_at,
             )
+        if ctx.load_data is None:
+            return
+        from tunebench.datasets.files import DatasetError
 
-    def weights_finite(self) -> bool:
-        """Whether every trainable weight is a finite number."""
-        import keras
-
-        return all(
-            bool(keras.ops.all(keras.ops.isfinite(v))) for v in self.model.trainable_variables
-        )
-
-    def evaluate_test(self) -> float:
-        """The metric on the test split (never shown to strategies)."""
-        scores = self._trainer.evaluate_test(self.model)
-        return float(scores[self._trainer.problem.metric])
-
-    def snapshot(self) -> Snapshot:
-        """Copy the weights and optimizer state so a later trial can continue them."""
-        import keras
-
-        return Snapshot(
-            config_key=self.config_key,
-            epochs=self.epochs,
-            weights=[np.array(w, copy=True) for w in self.model.get_weights()],
-            optimizer=[keras.ops.convert_to_numpy(v) for v in self.model.optimizer.variables],
-        )
-
-    def close(self) -> None:
-        """Drop the model and clear Keras' global state.
-
-        ``free_memory=False`` skips Keras' forced full garbage collection: it
-        cost about 0.2 s per trial here and did not reduce memory growth
-        (measured over 60 trials; Python's own collector still runs). The
-        growth that remains, about 7 MB per model, is TensorFlow's own and
-        happens with a bare ``model.fit`` loop too (keras-team/keras#17458);
-        only a fresh process returns it.
-
-        With several trials training at once (live ``concurrency``), Keras' global
-        state is cleared only when the last open session closes, so a model still
-        training in another thread keeps its state.
-        """
-        import keras
-
-        del self.model
-        global _OPEN_SESSIONS
-        _OPEN_SESSIONS -= 1
-        if _OPEN_SESSIONS == 0:
-            keras.backend.clear_session(free_memory=False)
+        data_dir = None if ctx.data_dir is None else str(ctx.data_dir)
+        try:
+            ctx.load_data(entry.name, dict(entry.params), entry.subsample, data_dir)
+        except (DatasetError, OSError, ValueError) as exc:
+            raise EntryError((), f"data: {_one_line(exc)}") from None
+        _check_plugin_problem(entry, ctx.data_dir, ctx.base_dir, backend)
 
 
-#: Batch size of test evaluations (the same batches, so the same sums, for every trial).
-TEST_BATCH = 1024
+class KFoldBackend(LiveBackend):
+    """Live k-fold: a trial's value is the mean over K folds; retrains stay holdout."""
+
+    @property
+    def kind(self) -> str:
+        """``kfold``, as ``run.json`` names it."""
+        return "kfold"
 
 
-class LiveTrainer:
-    """Builds and trains real Keras models for one problem's data.
+def _check_plugin_problem(
+    entry: Entry, data_dir: Path | None, base_dir: Path, backend: str
+) -> None:
+    """A live entry's plug-in problem must pass the run-time checks of the problem kit.
 
-    Args:
-        problem: The problem (model builder, metric).
-        splits: Its loaded data; loaded once and shared by every trial.
+    Plug-ins are problems of the ``tunebench.problems`` entry points and of ``module``
+    files. The checks run in a process of their own, on the entry's ``backend``, so this
+    one never imports Keras for them.
     """
+    from tunebench.datasets.testing import RUN_CHECKS
+    from tunebench.plugins import load_registry
 
-    def __init__(self, problem: Problem, splits: Splits) -> None:
-        self.problem = problem
-        self.splits = splits
-        self._test_dataset: Any = None
-        self._test_lock = threading.Lock()
-
-    def evaluate_test(self, model: keras.Model) -> dict[str, float]:
-        """``model.evaluate`` on the test split, in batches of :data:`TEST_BATCH`.
-
-        On TensorFlow the split goes in as a ``tf.data.Dataset`` built once for every
-        trial: given numpy arrays, ``evaluate`` converts them into one on every call,
-        which took 97 ms per trial of stocks-mlp against 19 ms this way, with the same
-        scores (the same batches). Other backends take the arrays (4 ms on torch).
-        """
-        import keras
-
-        splits = self.splits
-        if keras.backend.backend() != "tensorflow":
-            return dict(model.evaluate(
-                splits.x_test, splits.y_test, batch_size=TEST_BATCH, verbose=0, return_dict=True
-            ))  # fmt: skip
-        with self._test_lock:
-            if self._test_dataset is None:
-                import tensorflow as tf
-
-                pairs = tf.data.Dataset.from_tensor_slices((splits.x_test, splits.y_test))
-                self._test_dataset = pairs.batch(TEST_BATCH)
-        return dict(model.evaluate(self._test_dataset, verbose=0, return_dict=True))
-
-    def open(
-        self,
-        config: Mapping[str, Any],
-        config_key: str,
-        seed: int,
-        resume: Snapshot | None = None,
-    ) -> TrialSession:
-        """Build a fresh model for ``config`` (or restore ``resume`` into it).
-
-        A ``resume`` taken with another config (one that differs in the space's
-        continuable parameters only, as the run loop checks) gives its weights to the
-        new model, which keeps the fresh optimizer that its own config built: the
-        optimizer's settings are what changed, and its state (momenta) belonged to the
-        old ones.
-
-        Args:
-            config: The hyperparameters.
-            config_key: Canonical key of the config.
-            seed: Seeds weight initialisation and shuffling of this trial.
-            resume: Weights and optimizer state to continue from.
-
-        Raises:
-            ValueError: ``resume``'s weights do not fit the model of ``config``.
-        """
-        import keras
-
-        t0 = time.perf_counter()
-        keras.utils.set_random_seed(seed)
-        rng = random.Random(seed)
-        with private_python_rng(rng):
-            model = self.problem.build_model(config, self.splits)
-        start_epoch = 0
-        if resume is not None:
-            model.set_weights(resume.weights)
-            if resume.config_key == config_key:
-                model.optimizer.build(model.trainable_variables)
-                for var, value in zip(model.optimizer.variables, resume.optimizer, strict=True):
-                    var.assign(value)
-            start_epoch = resume.epochs
-        flops = self.problem.flops_per_example(model) * len(self.splits.x_train)
-        global _OPEN_SESSIONS
-        _OPEN_SESSIONS += 1
-        return TrialSession(
-            self,
-            model,
-            config_key,
-            start_epoch,
-            self.problem.batch_size(config),
-            time.perf_counter() - t0,
-            flops,
-            rng,
+    module = entry_module(entry, base_dir)
+    if module is None and entry.name not in load_registry("tunebench.problems", {}, Problem):
+        return  # a built-in: the test suite runs the whole kit on it
+    cmd = [sys.executable, "-m", "tunebench.datasets.testing", entry.name,
+           "--params", json.dumps(dict(entry.params))]  # fmt: skip
+    if module is not None:
+        cmd += ["--module", module]
+    if data_dir is not None:
+        cmd += ["--data-dir", str(data_dir)]
+    env = {**os.environ, "KERAS_BACKEND": backend,
+           "TF_CPP_MIN_LOG_LEVEL": "3"}  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        finding = " ".join((lines[-1] if lines else f"exit status {done.returncode}").split())
+        raise EntryError(
+            (),
+            f"problem {entry.name!r} fails the problem kit's run checks "
+            f"({', '.join(RUN_CHECKS)}): {finding}",
         )

@@ -1,4 +1,4 @@
-"""Replay: serve recorded learning curves instead of training.
+"""The replay mode: serve recorded learning curves instead of training.
 
 :class:`ReplayTrainer` has the live trainer's interface (``open`` a session,
 ``fit`` it epoch by epoch, ``evaluate_test``, ``snapshot``, ``close``), so the
@@ -13,14 +13,45 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from tunebench.backends.live import EpochOutcome, Snapshot
-from tunebench.curves.nearest import NearestConfig
-from tunebench.curves.table import Curve, LearningCurveTable, TableError
+from tunebench.backends.base import (
+    CheckContext,
+    Entry,
+    EntryError,
+    EntryPlan,
+    PlanContext,
+    TrialBackend,
+    check_recorded_for,
+    resolve_path,
+)
+from tunebench.backends.session import EpochOutcome, Snapshot
+from tunebench.curves.nearest import SERVING_RULE, NearestConfig
+from tunebench.curves.shipped import SHIPPED_TABLES, default_table, shipped_table, table_backend
+from tunebench.curves.table import (
+    Curve,
+    LearningCurveTable,
+    TableError,
+    read_table_meta,
+    table_space,
+)
+from tunebench.datasets import available_problems
+from tunebench.datasets.problem_files import load_problem_file
 from tunebench.seeding import seed_for
 
-__all__ = ["ReplaySession", "ReplayTrainer"]
+if TYPE_CHECKING:
+    from tunebench.datasets import Problem
+    from tunebench.runspec import RunSpec
+
+__all__ = [
+    "ReplayBackend",
+    "ReplaySession",
+    "ReplayTrainer",
+    "entry_table",
+    "problem_table",
+    "replay_epochs",
+]
 
 
 class ReplaySession:
@@ -128,3 +159,155 @@ class ReplayTrainer:
         curve = self.table.curve(key, self.repeat_for(key))
         start = 0 if resume is None else resume.epochs
         return ReplaySession(curve, key, start, served)
+
+
+def entry_table(entry: Entry, base_dir: Path | None = None) -> Path:
+    """The table a replay entry serves: its ``table``, else the one shipped for it.
+
+    ``table = "grid"`` or ``"sampled"`` names the problem's shipped grid or sampled
+    table. Another relative ``table`` is relative to ``base_dir`` (the matrix file's
+    folder; default the working directory).
+    """
+    if entry.table in SHIPPED_TABLES:
+        return shipped_table(entry.name, entry.table)
+    return resolve_path(Path(entry.table) if entry.table else default_table(entry.name), base_dir)
+
+
+def replay_epochs(
+    entry: Entry, table: Path, problems: Mapping[str, type[Problem]] | None = None
+) -> int:
+    """A replay entry's epochs of a full evaluation: its ``max_epochs``, else the table's.
+
+    An unreadable table falls back to the problem's default; the load-time checks
+    (:mod:`tunebench.matrix.preflight`) refuse such a matrix before anything runs.
+    """
+    if entry.max_epochs is not None:
+        return entry.max_epochs
+    try:
+        return int(read_table_meta(table)["epochs"])
+    except (TableError, KeyError, ValueError):
+        return int((problems or available_problems())[entry.name].max_epochs)
+
+
+# Per process: tables, loaded once and kept for every run.
+_TABLES: dict[tuple[str, str], tuple[Problem, LearningCurveTable]] = {}
+
+
+def problem_table(
+    spec: RunSpec, problems: Mapping[str, type[Problem]] | None = None
+) -> tuple[Problem, LearningCurveTable]:
+    """A replay run's problem and table, loaded once per process."""
+    if spec.table is None:
+        raise ValueError(f"replay run {spec.rel_dir} names no table")
+    if spec.problem_module is not None:
+        load_problem_file(Path(spec.problem_module))
+    key = (spec.table, repr(sorted(spec.problem_params.items())))
+    if key not in _TABLES:
+        problem = (problems or available_problems())[spec.problem](**spec.problem_params)
+        path = Path(spec.table)
+        expected = table_space(problem, read_table_meta(path)).fingerprint()
+        _TABLES[key] = (problem, LearningCurveTable(path, expected))
+    return _TABLES[key]
+
+
+class ReplayBackend(TrialBackend):
+    """Recorded curves on a simulated clock.
+
+    A grid table serves its grid exactly; a sampled table serves any config of the full
+    space from its nearest recorded config (:mod:`tunebench.curves.nearest`).
+    """
+
+    mode = "replay"
+    simulated = True
+    curves_are = "recorded"
+
+    @classmethod
+    def build(
+        cls, spec: RunSpec, problem: Problem, *, splits: Any = None, table: Any = None
+    ) -> TrialBackend:
+        """The run's backend on its loaded learning-curve ``table``.
+
+        Raises:
+            ValueError: No table was given.
+            TableError: The table holds fewer epochs than the run asks for.
+        """
+        if table is None:
+            raise ValueError(f"replay run {spec.rel_dir} needs its learning-curve table")
+        if spec.max_epochs > table.epochs:
+            raise TableError(
+                f"{table.path}: holds {table.epochs} epochs; max_epochs = {spec.max_epochs}"
+            )
+        space = problem.space() if table.sampled else problem.table_space().with_grid()
+        nearest = table.nearest_configs(space) if table.sampled else None
+        replay = ReplayTrainer(table, spec.seed, nearest)
+        data: dict[str, Any] = {"table": str(table.path), **table.meta.get("data", {})}
+        if table.sampled:  # grid tables' provenance stays as it was
+            data["serving"] = SERVING_RULE
+        sizes = table.meta.get("split_sizes", {})
+        return cls(
+            problem, replay, replay, space,
+            {"mode": "replay", "data": data, "split_sizes": sizes},
+        )  # fmt: skip
+
+    @classmethod
+    def open(
+        cls, spec: RunSpec, data_dir: str | None, problems: Mapping[str, type[Problem]]
+    ) -> TrialBackend:
+        """Load the run's table (once per process) and build its backend."""
+        problem, table = problem_table(spec, problems)
+        return cls.build(spec, problem, table=table)
+
+    @classmethod
+    def served_table(cls, entry: Entry, base_dir: Path | None) -> Path | None:
+        """The entry's table (:func:`entry_table`)."""
+        return entry_table(entry, base_dir)
+
+    @classmethod
+    def entry_plan(cls, entry: Entry, ctx: PlanContext) -> EntryPlan:
+        """The entry's table, its epochs, and the backend that recorded it."""
+        path = entry_table(entry, ctx.base_dir)
+        return EntryPlan(
+            max_epochs=replay_epochs(entry, path, ctx.problems),
+            backend=table_backend(path),  # what recorded the curves it serves
+            table=str(path),
+        )
+
+    @classmethod
+    def check_entry(cls, entry: Entry, problem: Problem, ctx: CheckContext) -> None:
+        """The table is readable and fits the entry; ``max_epochs`` is within it.
+
+        It must exist, be a tunebench table, and have been recorded for this problem, its
+        current space, and the entry's options and subsample.
+        """
+        path = entry_table(entry, ctx.base_dir)
+        key: tuple[str, ...] = ("table",) if entry.table else ()
+        shown = entry.table or str(path)
+        try:
+            meta = read_table_meta(path)
+        except TableError as exc:
+            reason = str(exc).removeprefix(f"{path}: ")
+            raise EntryError(key, f"table {shown}: {reason}") from None
+        check_recorded_for(
+            entry, key, meta, table_space(problem, meta).fingerprint(), f"table {shown}",
+            "recorded", "re-record it with tunebench tabulate",
+            lambda epochs: f"table {shown} holds; leave max_epochs out to replay all {epochs}",
+        )  # fmt: skip
+        try:
+            recorded = type(problem)(**(meta.get("problem_params") or {})).get_params()
+        except (TypeError, ValueError):
+            recorded = dict(meta.get("problem_params") or {})
+        mine = problem.get_params()
+        for name in entry.params:  # only what the entry sets: the rest follows the table
+            if mine.get(name) != recorded.get(name):
+                raise EntryError(
+                    ("params", name),
+                    f"{mine.get(name)!r} differs from the {recorded.get(name)!r} table {shown} "
+                    "was recorded with; replay serves that training, so record a table with "
+                    "these params",
+                )
+        if entry.subsample is not None and entry.subsample != meta.get("subsample"):
+            raise EntryError(
+                ("subsample",),
+                f"{entry.subsample} differs from the subsample table {shown} was recorded with "
+                f"({meta.get('subsample')}); leave it out in replay",
+            )

@@ -222,7 +222,8 @@ def surrogate_fit(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
     """Fit PROBLEM's surrogate (XGBoost) on a sampled table; print its held-out fidelity."""
-    from tunebench.curves.surrogate import SurrogateError, describe, fit_surrogate
+    from tunebench.curves.surrogate import SurrogateError, describe
+    from tunebench.curves.surrogate_fit import fit_surrogate
     from tunebench.curves.table import TableError
     from tunebench.datasets import available_problems
     from tunebench.matrix.plan import shipped_surrogate, shipped_table
@@ -479,7 +480,7 @@ def collect(
     ] = None,
 ) -> None:
     """Collect a results folder into Parquet tables: runs, trials, epochs."""
-    from tunebench.reports.collect import write_tables
+    from tunebench.reports.inputs.collect import write_tables
 
     results = _results(results)
     try:

@@ -11,54 +11,65 @@ start multiprocessing children.
 
 from __future__ import annotations
 
+import importlib
 import os
 import pickle
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from tunebench.errors import TunebenchError
 
-if TYPE_CHECKING:
-    from tunebench.execution.task import RunOutcome, RunTask
-
-__all__ = ["ChildRunError", "execute_in_child"]
+__all__ = ["ChildRunError", "call_in_child"]
 
 #: The last characters of a dead child's stderr kept in the failed run's record.
 _STDERR_TAIL = 4000
 
 
 class ChildRunError(TunebenchError, RuntimeError):
-    """The child process of a run exited without an outcome (killed, crashed)."""
+    """The child process of a run exited without an outcome (killed, crashed).
+
+    Attributes:
+        status: The child's exit status.
+        stderr_tail: The last characters the child wrote to stderr.
+    """
+
+    def __init__(self, message: str, status: int = 0, stderr_tail: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.stderr_tail = stderr_tail
 
 
-def execute_in_child(task: RunTask, env: Mapping[str, str] | None = None) -> RunOutcome:
-    """Execute ``task`` in a fresh interpreter and return its outcome.
+def call_in_child(function: str, argument: Any, env: Mapping[str, str] | None = None) -> Any:
+    """Call ``function(argument)`` in a fresh interpreter and return what it returns.
 
-    The child reads the task from and writes the outcome to files in a temporary
+    The child reads the argument from and writes the result to files in a temporary
     folder (pickles of tunebench's own dataclasses, between processes of one
-    installation). A child that dies gives a failed outcome naming its exit status.
+    installation). The function is named, not imported here, so this module depends on
+    nothing it runs.
 
     Args:
-        task: The run.
+        function: ``"package.module:name"`` of a module-level function.
+        argument: Its one argument (picklable).
         env: Environment variables to set in the child, beside this process's.
-    """
-    from tunebench.execution.task import RunOutcome, failure
 
+    Raises:
+        ChildRunError: The child exited without a result (its status and stderr kept).
+    """
     with tempfile.TemporaryDirectory(prefix="tunebench-child-") as tmp:
-        task_file, outcome_file = Path(tmp) / "task.pkl", Path(tmp) / "outcome.pkl"
-        task_file.write_bytes(pickle.dumps(replace(task, isolate=False)))
+        arg_file, result_file = Path(tmp) / "task.pkl", Path(tmp) / "outcome.pkl"
+        arg_file.write_bytes(pickle.dumps(argument))
         proc = subprocess.run(
             [
                 sys.executable,
                 "-m",
                 "tunebench.execution.child_process",
-                str(task_file),
-                str(outcome_file),
+                function,
+                str(arg_file),
+                str(result_file),
             ],
             env={**os.environ, **(env or {})},
             stdout=subprocess.DEVNULL,
@@ -66,24 +77,22 @@ def execute_in_child(task: RunTask, env: Mapping[str, str] | None = None) -> Run
             text=True,
             check=False,
         )
-        if proc.returncode == 0 and outcome_file.is_file():
-            outcome: RunOutcome = pickle.loads(outcome_file.read_bytes())
-            return outcome
-        error = ChildRunError(
-            f"the child process of run {task.spec.rel_dir} exited with status "
-            f"{proc.returncode} and no outcome (killed or crashed)"
+        if proc.returncode == 0 and result_file.is_file():
+            return pickle.loads(result_file.read_bytes())
+        raise ChildRunError(
+            f"the child process exited with status {proc.returncode} and no outcome",
+            proc.returncode,
+            proc.stderr[-_STDERR_TAIL:],
         )
-        tail = proc.stderr[-_STDERR_TAIL:]
-        return RunOutcome(task.spec, "failed", failure(task.spec, error, tail))
 
 
-def _main(task_file: str, outcome_file: str) -> None:
-    from tunebench.execution.task import execute_task
-
-    task = pickle.loads(Path(task_file).read_bytes())
-    outcome = execute_task(task)
-    Path(outcome_file).write_bytes(pickle.dumps(outcome))
+def _main(function: str, arg_file: str, result_file: str) -> None:
+    module, name = function.split(":")
+    result = getattr(importlib.import_module(module), name)(
+        pickle.loads(Path(arg_file).read_bytes())
+    )
+    Path(result_file).write_bytes(pickle.dumps(result))
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1], sys.argv[2])
+    _main(sys.argv[1], sys.argv[2], sys.argv[3])

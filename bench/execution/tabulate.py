@@ -2,7 +2,7 @@
 
 The configs are the problem's table grid (``table_space().grid()``), or with
 ``TabulateJob.sample`` a seeded Sobol sample of its full ``space()``
-(:func:`tunebench.strategies.sampling.sample_configs`).
+(:func:`tunebench.strategies.space.sampling.sample_configs`).
 
 Each (config, repeat) is one unit of work: a fresh model trained epoch by
 epoch with its own seed, the validation and test metric read after every
@@ -30,15 +30,16 @@ from typing import Any
 
 import pandas as pd
 
-from tunebench.backends.live import EpochOutcome, LiveTrainer
+from tunebench.backends.keras_training import LiveTrainer
 from tunebench.backends.registry import problem_data
+from tunebench.backends.session import EpochOutcome
 from tunebench.curves.table import COLUMNS, META_KEY, TableError
 from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.execution.keras_env import configure
 from tunebench.provenance import cpu_model, package_versions
 from tunebench.seeding import seed_for
-from tunebench.strategies.sampling import sample_configs
 from tunebench.strategies.space import SearchSpace
+from tunebench.strategies.space.sampling import sample_configs
 
 __all__ = [
     "CHUNK_UNITS",

@@ -14,14 +14,14 @@ import socket
 import sys
 import tempfile
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from tunebench.backends.registry import needs_keras, open_backend
 from tunebench.errors import describe_exception
-from tunebench.execution.child_process import execute_in_child
+from tunebench.execution.child_process import ChildRunError, call_in_child
 from tunebench.execution.keras_env import configure, keras_on_other_backend, limit_threads
 from tunebench.matrix.plan import DEFAULT_BACKEND
 from tunebench.records.run_record import FailedRun, RunRecord, write_run_record
@@ -115,6 +115,28 @@ def needs_fixed_hash_seed(spec: RunSpec) -> bool:
 def task_backend(spec: RunSpec) -> str:
     """The Keras backend a run's task carries: the spec's, else the default."""
     return spec.backend or DEFAULT_BACKEND
+
+
+def execute_in_child(task: RunTask, env: Mapping[str, str] | None = None) -> RunOutcome:
+    """Execute ``task`` in a fresh interpreter; a child that dies gives a failed outcome.
+
+    Args:
+        task: The run.
+        env: Environment variables to set in the child, beside this process's.
+    """
+    try:
+        outcome: RunOutcome = call_in_child(
+            "tunebench.execution.task:execute_task", replace(task, isolate=False), env
+        )
+    except ChildRunError as died:
+        error = ChildRunError(
+            f"the child process of run {task.spec.rel_dir} exited with status "
+            f"{died.status} and no outcome (killed or crashed)",
+            died.status,
+            died.stderr_tail,
+        )
+        return RunOutcome(task.spec, "failed", failure(task.spec, error, died.stderr_tail))
+    return outcome
 
 
 def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None) -> RunOutcome:

@@ -54,8 +54,10 @@ from pydantic import (
     model_validator,
 )
 
+from tunebench.compat import BUDGET_DEFAULTS, PROBLEM_ENTRY_DEFAULTS, drop_defaults
 from tunebench.matrix.messages import MatrixError, fail, first_error, locate, show, toml_error
 from tunebench.matrix.toml_lines import LineLocator, Loc
+from tunebench.runspec import parse_evaluation
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -103,26 +105,6 @@ MAX_SEEDS = 10_000
 
 _NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _SEEDS_EXPECTED = "must be a positive integer or a list of non-negative integers"
-
-
-_KFOLD = re.compile(r"kfold:(\d+)")
-
-
-def parse_evaluation(text: str) -> int | None:
-    """Folds of an ``evaluation`` setting: ``None`` for ``"holdout"``, K for ``"kfold:K"``.
-
-    Raises:
-        ValueError: Anything else, or K < 2.
-    """
-    if text == "holdout":
-        return None
-    match = _KFOLD.fullmatch(text)
-    if match is None:
-        raise ValueError(f"evaluation {text!r}: allowed: 'holdout' or 'kfold:K' (K >= 2)")
-    k = int(match.group(1))
-    if k < 2:
-        raise ValueError(f"evaluation {text!r}: K must be at least 2")
-    return k
 
 
 def _check_plain_value(value: object, *sub_loc: str | int) -> None:
@@ -494,13 +476,6 @@ class Matrix(BaseModel):
             first_index[label] = index
         return value
 
-    @property
-    def n_runs(self) -> int:
-        """Number of runs (:func:`~tunebench.matrix.plan.run_keys`)."""
-        from tunebench.matrix.plan import run_keys  # the plan module builds on this one
-
-        return len(run_keys(self))
-
     def to_dict(self) -> dict[str, Any]:
         """Return the matrix as JSON-able data (seeds expanded, defaults filled in).
 
@@ -517,16 +492,9 @@ class Matrix(BaseModel):
             that e.g. a different thread count does not make a different matrix.
         """
         data = self.model_dump(mode="json", exclude={"execution"})
-        for problem in data["problems"]:
-            # Holdout is the default since before the key existed: keep old fingerprints.
-            if problem.get("evaluation") == "holdout":
-                del problem["evaluation"]
-            if problem.get("concurrency") is None:  # likewise for concurrency
-                problem.pop("concurrency", None)
-            if problem.get("module") is None:  # and for problems from a file
-                problem.pop("module", None)
-        if data["budget"].get("concurrency") == 1:
-            del data["budget"]["concurrency"]
+        for problem in data["problems"]:  # keys added since: as before at their defaults
+            drop_defaults(problem, PROBLEM_ENTRY_DEFAULTS)
+        drop_defaults(data["budget"], BUDGET_DEFAULTS)
         canonical = json.dumps(
             data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )

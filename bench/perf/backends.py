@@ -83,7 +83,8 @@ def worker(backend: str, problems: list[str], epochs: int, seeds: int, agree_epo
 
     t0 = time.perf_counter()
     configure(backend, threads)
-    from tunebench.backends.live import EpochOutcome, LiveTrainer
+    from tunebench.backends.keras_training import LiveTrainer
+    from tunebench.backends.session import EpochOutcome
     from tunebench.datasets import available_problems
 
     import_seconds = time.perf_counter() - t0

@@ -24,7 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tunebench.backends.live import EpochOutcome, LiveTrainer
+from tunebench.backends.keras_training import LiveTrainer
+from tunebench.backends.session import EpochOutcome
 from tunebench.datasets import available_problems
 from tunebench.execution.keras_env import configure
 from tunebench.records.events import TrialStart

@@ -34,7 +34,7 @@ from tunebench.curves.surrogate import Surrogate, encode, sigma_of, with_epochs
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
 from tunebench.matrix.plan import shipped_surrogate, shipped_table
-from tunebench.strategies.sampling import sample_configs
+from tunebench.strategies.space.sampling import sample_configs
 
 QUANTILES = (0.001, 0.01, 0.05, 0.25, 0.5)
 

@@ -20,7 +20,7 @@ import numpy as np
 import xgboost as xgb
 from scipy.stats import spearmanr
 
-from tunebench.curves.surrogate import _by_config, _rows
+from tunebench.curves.surrogate_fit import _by_config, _rows
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
 from tunebench.matrix.plan import shipped_table

@@ -22,13 +22,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tunebench.curves.surrogate import Surrogate, SurrogateTrainer
+from tunebench.backends.surrogate import SurrogateTrainer
+from tunebench.curves.surrogate import Surrogate
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
 from tunebench.matrix.plan import shipped_surrogate, shipped_table
 from tunebench.run.execute import RunSpec, execute_run
 from tunebench.strategies import RandomSearch
-from tunebench.strategies.sampling import sample_configs
+from tunebench.strategies.space.sampling import sample_configs
 
 
 def main() -> None:

@@ -18,11 +18,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from tunebench.run.ledger import Cost
-
 __all__ = [
     "EVENT_TYPES",
     "Charge",
+    "Cost",
     "Epoch",
     "Event",
     "Final",
@@ -37,6 +36,19 @@ __all__ = [
 
 def _optional() -> Any:
     return field(default=None, metadata={"optional": True})
+
+
+@dataclass(frozen=True)
+class Cost:
+    """What one charge cost."""
+
+    epochs: int
+    seconds: float
+    flops: float
+
+    def to_dict(self) -> dict[str, float]:
+        """JSON form, as written to ``trials.jsonl``."""
+        return {"epochs": self.epochs, "seconds": self.seconds, "flops": self.flops}
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from tunebench.backends.live import EpochOutcome, SnapshotStore, Trainer
-from tunebench.backends.registry import TrialBackend, backend_for
+from tunebench.backends.base import TrialBackend
+from tunebench.backends.registry import backend_for
+from tunebench.backends.session import EpochOutcome, SnapshotStore, Trainer
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.provenance import provenance

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from tunebench.backends.live import EpochOutcome, Session
+from tunebench.backends.session import EpochOutcome, Session
 
 if TYPE_CHECKING:
     from tunebench.run.incumbent import TrialRecord

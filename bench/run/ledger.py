@@ -19,28 +19,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from tunebench.errors import TunebenchError
+from tunebench.records.events import Cost
 from tunebench.strategies.base import BudgetView
 
-__all__ = ["BudgetExceeded", "Charge", "Cost", "Ledger"]
+__all__ = ["BudgetExceeded", "Charge", "Ledger"]
 
 
 class BudgetExceeded(TunebenchError, RuntimeError):
     """An epoch was charged when the ledger had nothing left (a harness bug)."""
 
     exit_code = 1
-
-
-@dataclass(frozen=True)
-class Cost:
-    """What one charge cost."""
-
-    epochs: int
-    seconds: float
-    flops: float
-
-    def to_dict(self) -> dict[str, float]:
-        """JSON form, as written to ``trials.jsonl``."""
-        return {"epochs": self.epochs, "seconds": self.seconds, "flops": self.flops}
 
 
 @dataclass(frozen=True)

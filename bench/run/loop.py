@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from tunebench.backends.live import EpochOutcome, SnapshotStore, Trainer
+from tunebench.backends.session import EpochOutcome, SnapshotStore, Trainer
 from tunebench.errors import TunebenchError, describe_exception
 from tunebench.records.events import Charge, Epoch, Event, Served, TrialEnd, TrialStart
 from tunebench.run.in_flight import Active, SimulatedWorkers, ThreadWorkers, Workers
@@ -293,7 +293,7 @@ class RunLoop:
             rec.status, rec.reason = TrialStatus.FAILED, describe_exception(exc)
             self.end_trial(rec, log)
             return None
-        served = getattr(session, "served", None)
+        served = session.served
         if served is not None:
             log.write(Served(trial=trial_id, config_key=served[0], distance=served[1]))
         cost = self.ledger.charge_setup(session.setup_seconds)

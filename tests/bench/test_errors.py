@@ -10,7 +10,7 @@ from tunebench.execution.keras_env import BackendError
 from tunebench.execution.matrix_runner import ResultsMismatchError
 from tunebench.matrix.schema import MatrixError
 from tunebench.records.layout import ResultsFolderError
-from tunebench.reports.data import NoResultsError, ReportError
+from tunebench.reports.inputs.load import NoResultsError, ReportError
 from tunebench.run.execute import ProtocolError
 from tunebench.run.ledger import BudgetExceeded
 from tunebench.strategies.space import InvalidConfigError

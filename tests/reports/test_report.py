@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tunebench.reports.analysis import analyze
-from tunebench.reports.anytime import run_traces
-from tunebench.reports.data import NoResultsError, ReportError, load_results
+from tunebench.reports.analysis.analyze import analyze
+from tunebench.reports.analysis.anytime import run_traces
+from tunebench.reports.inputs.load import NoResultsError, ReportError, load_results
 from tunebench.reports.report import build_figures, build_report
 
 PROBLEMS = ("tiny-stocks", "tiny-stocks-b")

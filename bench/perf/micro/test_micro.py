@@ -17,11 +17,10 @@ import pytest
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets import available_problems
 from tunebench.matrix.plan import default_table
-from tunebench.records.events import Epoch, TrialStart
+from tunebench.records.events import Cost, Epoch, TrialStart
 from tunebench.records.run_record import RunRecord
 from tunebench.records.storage import TrialLog, read_events
 from tunebench.run.execute import RunSpec, execute_run
-from tunebench.run.ledger import Cost
 from tunebench.strategies import RandomSearch, available_strategies
 from tunebench.strategies.testing import drive
 

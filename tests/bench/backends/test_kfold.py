@@ -8,13 +8,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from tunebench.backends.keras_training import LiveTrainer
 from tunebench.backends.kfold import KFoldTrainer, fold_splits
-from tunebench.backends.live import EpochOutcome, LiveTrainer
+from tunebench.backends.session import EpochOutcome
 from tunebench.datasets.problem import Splits
 from tunebench.datasets.stocks import StocksMLP
-from tunebench.matrix.schema import parse_evaluation
 from tunebench.records.storage import read_trials
 from tunebench.run.execute import RunSpec, execute_run
+from tunebench.runspec import parse_evaluation
 from tunebench.strategies import RandomSearch
 
 CONFIG = {"n_layers": 1, "units_1": 8, "optimizer": "adam", "learning_rate": 0.01, "batch_size": 64}

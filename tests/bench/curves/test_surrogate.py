@@ -11,7 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from tunebench.cli.commands import app
-from tunebench.curves.surrogate import Surrogate, SurrogateError, fit_surrogate
+from tunebench.curves.surrogate import Surrogate, SurrogateError
+from tunebench.curves.surrogate_fit import fit_surrogate
 from tunebench.datasets.mnist import MnistCNN
 from tunebench.matrix.plan import shipped_table
 
@@ -52,7 +53,7 @@ def test_curves_are_whole_plausible_and_follow_the_draw(fitted: Surrogate) -> No
 def test_curves_stay_inside_what_the_table_recorded(fitted: Surrogate) -> None:
     import pandas as pd
 
-    from tunebench.strategies.sampling import sample_configs
+    from tunebench.strategies.space.sampling import sample_configs
 
     space = MnistCNN().space()
     rows = pd.read_parquet(TABLE, columns=["config_key", "repeat", "epoch", "value"])
@@ -179,7 +180,7 @@ def test_surrogate_mode_serves_any_config_like_replay_and_repeats_itself(
     seeds = logs[0]
     assert seeds[0] != seeds[1]  # another seed, another run
     # each epoch is the surrogate's prediction for that config, shifted by the run's draw
-    from tunebench.curves.surrogate import SurrogateTrainer
+    from tunebench.backends.surrogate import SurrogateTrainer
 
     space = MnistCNN().space()
     trainer = SurrogateTrainer(fitted, space, run_seed=0)

@@ -17,7 +17,7 @@ from tunebench.execution.matrix_runner import DaskExecutor, InlineExecutor, Matr
 from tunebench.execution.progress import LineProgress
 from tunebench.matrix.schema import load_matrix
 from tunebench.records.storage import is_complete, read_json
-from tunebench.reports.collect import collect, write_tables
+from tunebench.reports.inputs.collect import collect, write_tables
 from tunebench.strategies import RandomSearch, Strategy, available_strategies
 
 

@@ -9,7 +9,7 @@ import pytest
 import tunebench.execution.tabulate as tabulate_mod
 from tunebench.curves.table import META_KEY, LearningCurveTable
 from tunebench.execution.tabulate import TabulateJob, tabulate
-from tunebench.strategies.sampling import sample_configs
+from tunebench.strategies.space.sampling import sample_configs
 
 
 def test_sampled_table_covers_the_full_space(

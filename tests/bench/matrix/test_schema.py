@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tunebench.matrix.plan import run_keys
 from tunebench.matrix.schema import (
     Budget,
     Execution,
@@ -125,7 +126,7 @@ def test_valid_file_round_trips(tmp_path: Path) -> None:
     assert matrix.execution == Execution()
     assert matrix.execution.threads is None
     assert matrix.execution.backend is None  # each live entry follows its table
-    assert matrix.n_runs == 2 * 3 * 3
+    assert len(run_keys(matrix)) == 2 * 3 * 3
 
     data = matrix.to_dict()
     assert json.loads(json.dumps(data)) == data
@@ -167,7 +168,7 @@ def test_seed_list_and_seconds_budget() -> None:
     assert matrix.seeds == [0, 1, 7]
     assert matrix.budget.seconds == 600.0
     assert matrix.budget.full_evaluations is None
-    assert matrix.n_runs == 2 * 3 * 3
+    assert len(run_keys(matrix)) == 2 * 3 * 3
 
     matrix = parse(replace_line(VALID, "full_evaluations = 10", "seconds = 0.5"))
     assert matrix.budget.seconds == 0.5
@@ -183,7 +184,7 @@ problems = [{name = "stocks-mlp"}]
 strategies = [{name = "anything", params = {whatever = [1, 2], nested = {x = "y"}}}]
 """
     matrix = parse(text)
-    assert matrix.n_runs == 1
+    assert len(run_keys(matrix)) == 1
     assert matrix.strategies[0].label == 'anything[nested={"x":"y"},whatever=[1,2]]'
 
 

@@ -10,6 +10,7 @@ import pytest
 from tunebench.records.events import (
     EVENT_TYPES,
     Charge,
+    Cost,
     Epoch,
     TrialStart,
     event_fields,
@@ -17,7 +18,6 @@ from tunebench.records.events import (
     to_record,
 )
 from tunebench.records.storage import TRIALS_FILE, TrialLog, read_events, read_trials
-from tunebench.run.ledger import Cost
 
 README = Path(__file__).resolve().parents[3] / "README.md"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tunebench.records.events import Epoch, TrialStart
+from tunebench.records.events import Cost, Epoch, TrialStart
 from tunebench.records.storage import (
     TrialLog,
     is_complete,
@@ -15,7 +15,6 @@ from tunebench.records.storage import (
     to_json_value,
     write_json_atomic,
 )
-from tunebench.run.ledger import Cost
 
 
 def test_trial_log_flushes_each_event(tmp_path: Path) -> None:

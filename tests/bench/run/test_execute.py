@@ -227,7 +227,7 @@ def test_a_trial_raising_an_empty_message_fails_alone(
         problem = BrokenBuild()
         kind = "MemoryError"
     else:
-        import tunebench.backends.live as trainer_mod
+        import tunebench.backends.keras_training as trainer_mod
 
         real_fit = trainer_mod.TrialSession.fit
         calls: list[int] = []

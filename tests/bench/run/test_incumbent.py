@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tunebench.backends.live import SnapshotStore
+from tunebench.backends.session import SnapshotStore
 from tunebench.run.incumbent import IncumbentWatch, TrialRecord, pick_incumbent
 from tunebench.run.ledger import Ledger
 from tunebench.run.loop import MemoryLog, RunLoop

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tunebench.backends.live import SnapshotStore
+from tunebench.backends.session import SnapshotStore
 from tunebench.records.events import Epoch, TrialEnd, TrialStart
 from tunebench.run.ledger import Ledger
 from tunebench.run.loop import MemoryLog, ProtocolError, RunLoop

@@ -1,0 +1,49 @@
+"""Compatibility, declared once: what keeps old fingerprints and run records valid.
+
+A matrix's fingerprint names what it measures, and ``run.json`` records each run's spec;
+shipped results (``results/archive/study``) were written by earlier versions. A key
+added since then must not change either when it is left at its default, or every old
+results folder would be refused as "a different matrix" and every old run redone. So a
+new key is omitted from both while it holds the value that means "as before". Each rule
+lives here, with the version of the records it keeps valid in mind; the test that pins
+the shipped study's fingerprint (``tests/bench/test_compat.py``) fails if one is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+__all__ = [
+    "BUDGET_DEFAULTS",
+    "PROBLEM_ENTRY_DEFAULTS",
+    "RUN_SPEC_DEFAULTS",
+    "drop_defaults",
+]
+
+#: Keys of a matrix's problem entry left out of its fingerprint at these values.
+PROBLEM_ENTRY_DEFAULTS: Mapping[str, Any] = {
+    "evaluation": "holdout",  # holdout was the only evaluation before the key existed
+    "concurrency": None,  # one trial at a time, as before trials in flight
+    "module": None,  # registered problems, as before problem files
+}
+
+#: Keys of a matrix's ``[budget]`` left out of its fingerprint at these values.
+BUDGET_DEFAULTS: Mapping[str, Any] = {
+    "concurrency": 1,
+}
+
+#: Keys of a run spec left out of ``run.json`` at these values.
+RUN_SPEC_DEFAULTS: Mapping[str, Any] = {
+    "concurrency": 1,  # runs of one trial at a time keep their old records
+    "problem_module": None,  # and runs of registered problems
+    "backend": None,
+    "surrogate": None,
+}
+
+
+def drop_defaults(data: MutableMapping[str, Any], defaults: Mapping[str, Any]) -> None:
+    """Remove from ``data`` every key of ``defaults`` that holds its default value."""
+    for key, value in defaults.items():
+        if key in data and data[key] == value:
+            del data[key]

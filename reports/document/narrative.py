@@ -1,0 +1,233 @@
+"""The summary paragraph at the top of the report, written from the numbers.
+
+Every statement is computed from the :class:`~tunebench.reports.analysis.analyze.Analysis`:
+who has the best median final test score per problem (against random search), who
+leads the mean best-so-far validation curve early (a quarter of the budget) and at
+the full budget, the speedup over random search, the Friedman/Nemenyi/Wilcoxon
+verdicts, how well replay ranks the strategies as live training does (where a problem
+ran both ways), and what early epochs say about pruning.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from tunebench.reports.analysis.analyze import Analysis, ProblemAnalysis
+
+__all__ = ["EARLY_SHARE", "summary_paragraph"]
+
+EARLY_SHARE = 0.25  # "small budget": this share of the budget
+MAX_DETAILED = 4  # problems described one by one; more are summarised by counts
+
+
+def _f(v: float) -> str:
+    """A score with 3 significant decimals."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return f"{v:.3f}" if abs(v) < 100 else f"{v:.4g}"
+
+
+def _n(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _evals(x: float) -> str:
+    """``1 full evaluation``, ``1.5 full evaluations``."""
+    return f"{x:.2g} full evaluation" + ("" if abs(x - 1) < 1e-9 else "s")
+
+
+def _leader(p: ProblemAnalysis, share: float) -> tuple[str, float, float, list[str]] | None:
+    """Best mean best-so-far validation value at ``share`` of the budget.
+
+    Returns:
+        (strategy, value, budget point, strategies without an incumbent there) or None.
+    """
+    curves = p.anytime[p.anytime["axis"] == "budget"]
+    if curves.empty:
+        return None
+    xs = np.sort(curves["x"].unique())
+    x = float(xs[min(len(xs) - 1, max(0, round(share * len(xs)) - 1))])
+    at = curves[np.isclose(curves["x"], x)].set_index("strategy")["mean"]
+    defined = at.dropna()
+    if defined.empty:
+        return None
+    best = max(defined.index, key=lambda s: (p.info.sign * defined[s], s))
+    undefined = sorted(set(p.strategies) - set(defined.index))
+    return str(best), float(defined[best]), x, undefined
+
+
+def _problem_sentence(a: Analysis, p: ProblemAnalysis) -> str:
+    table = p.final_table.set_index("strategy")
+    med = table["median"].dropna()
+    if med.empty:
+        return f"On {p.info.name} no run has a test score."
+    best = max(med.index, key=lambda s: (p.info.sign * med[s], s))
+    text = (
+        f"On {p.info.name}, {best} has the best median final test {p.info.metric} ({_f(med[best])}"
+    )
+    if a.random_label and a.random_label in med.index and best != a.random_label:
+        text += f"; {a.random_label} {_f(med[a.random_label])}"
+    worst = min(med.index, key=lambda s: (p.info.sign * med[s], s))
+    if worst not in (best, a.random_label):
+        text += f"; worst {worst} {_f(med[worst])}"
+    text += f", {int(table['runs'].max())} seeds)"
+    early = _leader(p, EARLY_SHARE)
+    full = _leader(p, 1.0)
+    if early and full:
+        text += (
+            f"; by mean best-so-far validation {p.info.metric}, {early[0]} leads at "
+            f"{_evals(early[2])} ({_f(early[1])})"
+        )
+        if early[3]:
+            text += f", where {', '.join(early[3])} had no full-length evaluation yet"
+        if full[0] == early[0]:
+            text += f", and still at the full budget of {full[2]:.2g} ({_f(full[1])})"
+        else:
+            text += f", and {full[0]} at the full budget of {full[2]:.2g} ({_f(full[1])})"
+    fast = p.speedup.dropna(subset=["speedup"])
+    fast = fast[fast["strategy"] != a.random_label] if a.random_label else fast
+    if len(fast):
+        top = fast.sort_values(["speedup", "strategy"], ascending=[False, True]).iloc[0]
+        if top["speedup"] > 1:
+            text += (
+                f"; {top['strategy']} reaches random search's median final validation score "
+                f"({_f(p.speedup_target)}) {top['speedup']:.1f}x sooner"
+            )
+        else:
+            text += "; no strategy reaches random search's median final validation score sooner"
+    return text + "."
+
+
+def _counts_sentence(a: Analysis) -> str:
+    wins: dict[str, list[str]] = {}
+    for p in a.problems.values():
+        med = p.final_table.set_index("strategy")["median"].dropna()
+        if len(med):
+            best = max(med.index, key=lambda s: (p.info.sign * med[s], s))
+            wins.setdefault(str(best), []).append(p.info.name)
+    parts = [
+        f"{s} on {len(v)} ({', '.join(v)})"
+        for s, v in sorted(wins.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ]
+    return "The best median final test score goes to " + "; ".join(parts) + "."
+
+
+def _stats_sentence(a: Analysis) -> str:
+    res = a.overall_friedman
+    if res is None:
+        return ""
+    multi = len(a.problems) > 1
+    blocks = "problem x seed blocks" if multi else "seeds"
+    if not res.applicable:
+        text = f"Over {res.n_blocks} {blocks} no Friedman test applies ({res.note})"
+    else:
+        verdict = "finds" if res.significant else "does not find"
+        text = (
+            f"Over {res.n_blocks} {blocks} the Friedman test {verdict} a significant difference "
+            f"in final test regret at alpha = {res.alpha} (chi2 = {res.statistic:.2f}, "
+            f"p = {res.pvalue:.3g})"
+        )
+    if len(res.avg_ranks) > 1:
+        best = min(res.avg_ranks, key=lambda s: (res.avg_ranks[s], s))
+        text += f"; best average rank: {best} ({res.avg_ranks[best]:.2f}"
+        text += f", Nemenyi CD = {res.cd:.2f})" if not math.isnan(res.cd) else ")"
+    w = a.overall_wilcoxon
+    if w is not None and len(w):
+        sig = w[w["significant"]]
+        text += (
+            f"; {len(sig)} of {len(w)} pairwise Wilcoxon signed-rank tests are significant "
+            "after Holm correction"
+        )
+        if len(sig):
+            pairs = [
+                f"{r.a} beats {r.b}" if r.median_diff < 0 else f"{r.b} beats {r.a}"
+                for r in sig.itertuples(index=False)
+            ][:3]
+            text += f" ({'; '.join(pairs)})"
+    if res.note and res.applicable:
+        text += f"; caveat: {res.note}"
+    return text + "."
+
+
+def _early_sentence(a: Analysis) -> str:
+    parts = []
+    for p in list(a.problems.values())[:MAX_DETAILED]:
+        sp = p.spearman.dropna(subset=["rho"]) if len(p.spearman) else pd.DataFrame()
+        if sp.empty:
+            continue
+        first = sp.iloc[0]
+        part = (
+            f"on {p.info.name} the validation score after "
+            f"{_n(int(first['epoch']), 'epoch', 'epochs')} has "
+            f"Spearman rho = {first['rho']:.2f} with the final one (n = {int(first['n'])})"
+        )
+        if p.prune is not None:
+            part += (
+                ", and evolutionary pruning keeps the eventual best config with >= 95% "
+                "probability "
+                + (
+                    f"up to {p.safe_fraction:.2f} pruned per round"
+                    if not math.isnan(p.safe_fraction)
+                    else "at none of the fractions tried (0.05-0.50)"
+                )
+            )
+        parts.append(part)
+    return ("Early epochs: " + "; ".join(parts) + ".") if parts else ""
+
+
+def _fidelity_sentence(a: Analysis) -> str:
+    """Kendall's tau between the strategy rankings of each compared pair of modes."""
+    from tunebench.reports.analysis.fidelity import MODE_NAMES
+
+    sentences = []
+    for title in dict.fromkeys(r.title for r in a.fidelity):
+        parts = []
+        for r in (r for r in a.fidelity if r.title == title):
+            seeds = (
+                f"{r.reference_seeds} {MODE_NAMES[r.reference_mode]} seeds, "
+                f"{r.tested_seeds} {MODE_NAMES[r.tested_mode]}"
+            )
+            if r.tau is None or r.pvalue is None:
+                parts.append(f"on {r.problem} the rankings are not compared ({r.note}; {seeds})")
+                continue
+            by_val = (
+                f", and by the incumbents' median validation {r.metric} with tau-b = "
+                f"{r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
+                if r.val_tau is not None and r.val_pvalue is not None
+                else ""
+            )
+            parts.append(
+                f"on {r.problem} the rankings of the {r.n} strategies by median final test "
+                f"{r.metric} correlate with Kendall's tau-b = {r.tau:.2f} (p = {r.pvalue:.3g}; "
+                f"{seeds}){by_val}"
+            )
+        sentences.append(f"{title}: " + "; ".join(parts) + ".")
+    return " ".join(sentences)
+
+
+def summary_paragraph(a: Analysis) -> str:
+    """One paragraph stating, with numbers, which strategies win where and at which budgets."""
+    d = a.data
+    n_done = len(d.complete)
+    seeds = sorted({int(s) for s in d.complete["seed"]})
+    budget = d.budget_full_evaluations
+    modes = sorted({p.info.mode for p in a.problems.values()})
+    head = (
+        f"Matrix {d.matrix_name}: {n_done} complete runs of {d.n_planned} planned"
+        + (f" ({len(d.missing)} missing, listed below)" if len(d.missing) else "")
+        + f"; {_n(len(d.strategies), 'strategy', 'strategies')} on "
+        f"{_n(len(a.problems), 'problem', 'problems')}, "
+        f"{len(seeds)} seeds, "
+        + (f"a budget of {budget:g} full evaluations per run" if budget else "a seconds budget")
+        + f" ({'/'.join(modes)})."
+    )
+    problems = list(a.problems.values())
+    if len(problems) <= MAX_DETAILED:
+        body = " ".join(_problem_sentence(a, p) for p in problems)
+    else:
+        body = _counts_sentence(a)
+    sentences = (head, body, _stats_sentence(a), _fidelity_sentence(a), _early_sentence(a))
+    return " ".join(s for s in sentences if s)

@@ -1,0 +1,1 @@
+"""Reading a results folder: run records collected into tables, loaded with the plan."""

@@ -1,0 +1,99 @@
+"""Space-filling samples of a whole search space (for sampled learning-curve tables).
+
+:func:`sample_configs` draws configs from a :class:`~tunebench.strategies.space.SearchSpace`
+with a scrambled Sobol sequence (:class:`scipy.stats.qmc.Sobol`), one dimension per
+parameter, so the sample covers every range evenly instead of clumping as independent
+uniform draws do. Each unit coordinate is mapped to its parameter's value:
+
+* ``Float``: linear, or linear in ``log`` for a log-scale parameter;
+* ``Int``: the allowed values ``low, low + step, ..., high`` in equal shares; a log-scale
+  ``Int`` is uniform in ``log`` over ``[low - 0.5, high + 0.5]`` and then rounded, so each
+  integer gets the share of the log axis around it (Optuna's convention);
+* ``Categorical``: its choices in equal shares.
+
+A conditional parameter is set only when it is active under the values already drawn
+(its coordinate is then unused), so every config holds exactly its active parameters and
+is valid. Duplicate configs (possible in discrete spaces) are skipped and replaced by
+later points of the same sequence, so the result has ``n`` distinct configs in a fixed,
+seeded order.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from tunebench.strategies.space.params import Categorical, Float, Int, Param
+from tunebench.strategies.space.search_space import SearchSpace
+
+__all__ = ["sample_configs"]
+
+
+def _value(param: Param, u: float) -> Any:
+    if isinstance(param, Categorical):
+        return param.choices[min(int(u * len(param.choices)), len(param.choices) - 1)]
+    if isinstance(param, Float):
+        if param.log:
+            lo, hi = math.log(param.low), math.log(param.high)
+            return float(min(max(math.exp(lo + u * (hi - lo)), param.low), param.high))
+        return float(param.low + u * (param.high - param.low))
+    assert isinstance(param, Int)
+    if param.log:
+        lo, hi = math.log(param.low - 0.5), math.log(param.high + 0.5)
+        value = round(math.exp(lo + u * (hi - lo)))
+        return int(min(max(value, param.low), param.high))
+    count = (param.high - param.low) // param.step + 1
+    return int(param.low + min(int(u * count), count - 1) * param.step)
+
+
+def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]]:
+    """``n`` distinct valid configs of ``space``, space-filling and reproducible.
+
+    Args:
+        space: The space to sample (conditions and log scales honoured).
+        n: Number of configs, at least 1.
+        seed: Seed of the Sobol scrambling; the same seed gives the same list.
+
+    Returns:
+        The configs in sequence order (a prefix of a larger sample is the smaller sample).
+
+    Raises:
+        ValueError: ``n`` is below 1, or the space holds fewer than ``n`` distinct configs.
+    """
+    from scipy.stats import qmc
+
+    if n < 1:
+        raise ValueError(f"a sample needs at least 1 config, got {n}")
+    params = space.params
+    sobol = qmc.Sobol(d=len(params), scramble=True, seed=np.random.default_rng(seed))
+    configs: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    drawn = 0
+    # Draw in powers of two (Sobol's balanced sizes); stop once a whole draw adds nothing
+    # new, which means the space is exhausted.
+    batch = 1 << max(0, math.ceil(math.log2(n)))
+    while len(configs) < n:
+        points = sobol.random(batch)
+        drawn += batch
+        added = 0
+        for row in points:
+            config: dict[str, Any] = {}
+            for param, u in zip(params, row, strict=True):
+                if space.is_active(param.name, config):
+                    config[param.name] = _value(param, float(u))
+            key = space.config_key(config)
+            if key in seen:
+                continue
+            seen.add(key)
+            configs.append(space.canonical(config))
+            added += 1
+            if len(configs) == n:
+                break
+        if added == 0:
+            raise ValueError(
+                f"the space holds fewer than {n} distinct configs "
+                f"(found {len(configs)} in {drawn} draws)"
+            )
+    return configs
