@@ -59,11 +59,12 @@ def problem_data(
     ``problems`` is the registry to look ``name`` up in (default: every known problem);
     ``module`` a problem file to load first (a worker process has not seen it yet).
     """
+    known = dict(problems or available_problems())
     if module is not None:
-        load_problem_file(Path(module))
+        known.update(load_problem_file(Path(module)))
     key = (name, repr(sorted(params.items())), subsample, data_dir)
     if key not in _DATA:
-        problem = (problems or available_problems())[name](**params)
+        problem = known[name](**params)
         _DATA[key] = (
             problem,
             problem.load(None if data_dir is None else Path(data_dir), subsample),

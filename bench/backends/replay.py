@@ -199,11 +199,12 @@ def problem_table(
     """A replay run's problem and table, loaded once per process."""
     if spec.table is None:
         raise ValueError(f"replay run {spec.rel_dir} names no table")
+    known = dict(problems or available_problems())
     if spec.problem_module is not None:
-        load_problem_file(Path(spec.problem_module))
+        known.update(load_problem_file(Path(spec.problem_module)))
     key = (spec.table, repr(sorted(spec.problem_params.items())))
     if key not in _TABLES:
-        problem = (problems or available_problems())[spec.problem](**spec.problem_params)
+        problem = known[spec.problem](**spec.problem_params)
         path = Path(spec.table)
         expected = table_space(problem, read_table_meta(path)).fingerprint()
         _TABLES[key] = (problem, LearningCurveTable(path, expected))

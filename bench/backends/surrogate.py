@@ -155,9 +155,10 @@ class SurrogateBackend(TrialBackend):
         cls, spec: RunSpec, data_dir: str | None, problems: Mapping[str, type[Problem]]
     ) -> TrialBackend:
         """Configure the problem and build the run's backend."""
+        known = dict(problems)
         if spec.problem_module is not None:
-            load_problem_file(Path(spec.problem_module))
-        return cls.build(spec, problems[spec.problem](**spec.problem_params))
+            known.update(load_problem_file(Path(spec.problem_module)))
+        return cls.build(spec, known[spec.problem](**spec.problem_params))
 
     @classmethod
     def entry_plan(cls, entry: Entry, ctx: PlanContext) -> EntryPlan:
