@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "BUDGET_DEFAULTS",
     "PROBLEM_ENTRY_DEFAULTS",
+    "RUN_RESULT_DEFAULTS",
     "RUN_SPEC_DEFAULTS",
     "drop_defaults",
 ]
@@ -39,6 +40,14 @@ RUN_SPEC_DEFAULTS: Mapping[str, Any] = {
     "problem_module": None,  # and runs of registered problems
     "backend": None,
     "surrogate": None,
+}
+
+
+#: Keys of a run's result left out of ``run.json`` at these values.
+RUN_RESULT_DEFAULTS: Mapping[str, Any] = {
+    "best_proposal": None,  # the best trial was evaluated as proposed
+    "score_value": None,  # the incumbent reached max_epochs: its own values are the score
+    "score_test_value": None,
 }
 
 

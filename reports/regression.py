@@ -65,9 +65,9 @@ class Finding:
 
 
 def _score(runs: pd.DataFrame) -> pd.Series:
-    """The final score of each run: mean retrain test score if any, else incumbent test."""
+    """The final score of each run: mean retrain test score if any, else the run's one score."""
     score = runs["retrain_test_mean"].astype(float)
-    return score.where(score.notna(), runs["test_value"].astype(float))
+    return score.where(score.notna(), runs["score_test_value"].astype(float))
 
 
 def _cells(runs: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -159,6 +159,22 @@ class OptunaStrategy(Strategy):
         self._trials[trial_id] = trial
         return Proposal(trial_id, config, self.fidelity.max_epochs)
 
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """Replace the trial's proposal by the config it is evaluated as, in optuna's history.
+
+        optuna fixes a trial's params when they are suggested, so the proposal's trial is
+        closed as failed (samplers and pruners skip failed trials) and a trial with the
+        served params is opened in its place (``enqueue_trial``, then ``ask``); reports and
+        the end of the trial go to that one.
+        """
+        self.study.tell(self._trials[trial_id], state=optuna.trial.TrialState.FAIL)
+        self.study.enqueue_trial(config)
+        trial = self.study.ask()
+        self.space.suggest_optuna(trial)  # takes the enqueued values
+        self._trials[trial_id] = trial
+        if self._finite_size is not None:
+            self._proposed.add(self.space.config_key(config))
+
     def report(self, trial_id: int, epoch: int, value: float) -> Decision:
         """Forward the value to optuna and ask the pruner."""
         if self._pruner is None:

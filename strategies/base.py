@@ -255,6 +255,20 @@ class Strategy(ABC):
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Receive the end of a trial (complete, stopped or failed)."""
 
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """Learn that trial ``trial_id`` is evaluated as ``config``, not as it was proposed.
+
+        A simulated mode serves a proposal from a recorded config (on a sampled table, the
+        nearest one the run has not been served yet), and the harness then calls this,
+        right after the proposal and before any report. A strategy records ``config`` in
+        its own history in place of the proposal, so that what it learns is the config
+        whose curve it sees, and resumes the trial (``resume_from``) with ``config``.
+
+        The default does nothing, so the strategy learns from its proposal; each run's
+        provenance says which a strategy does (``learns_served``).
+        """
+        return None
+
     def keep_weights(self, trial_id: int) -> bool:
         """Whether the harness should keep this ended trial's weights for a resume.
 

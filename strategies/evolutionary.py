@@ -240,6 +240,12 @@ class EvolutionaryPruning(Strategy):
         self._member_of[trial_id] = member
         return Proposal(trial_id, member.config, self._target, resume_from)
 
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """The member is the served config from now on (its later rounds resume it)."""
+        member = self._member_of[trial_id]
+        member.config = dict(config)
+        self._seen.add(self.space.config_key(config))
+
     def keep_weights(self, trial_id: int) -> bool:
         """Keep weights of members that will train on (not after the final round)."""
         return self.resume and not self._final and trial_id in self._in_flight

@@ -80,5 +80,9 @@ class GridSearch(Strategy):
                 self._seen.add(key)
                 return config
 
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """Nothing to update: its order is fixed by the seed: nothing learned from a config."""
+        return None
+
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Nothing to learn: the order is fixed by the seed."""

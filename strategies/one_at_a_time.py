@@ -148,6 +148,14 @@ class OneAtATime(Strategy):
             self._finish_sweep()
         return Exhausted(self._exhausted)
 
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """The candidate is the served config: the sweep compares (and keeps) that one."""
+        old = self._in_flight[trial_id]
+        self._in_flight[trial_id] = self.space.config_key(config)
+        self._sweep = [dict(config) if self.space.config_key(c) == old else c for c in self._sweep]
+        if self.space.config_key(self.current) == old:
+            self.current = dict(config)
+
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Cache the trial's last value (``None`` when it failed)."""
         key = self._in_flight.pop(trial_id)

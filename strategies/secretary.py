@@ -11,6 +11,7 @@ probability about 1/e, the best possible without knowing the values' scale.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from tunebench.strategies._common import RandomConfigs, check_fraction, check_int
 from tunebench.strategies.base import (
@@ -123,6 +124,10 @@ class Secretary(Strategy):
         trial_id = self.new_trial_id()
         self._order.append(trial_id)
         return Proposal(trial_id, fresh[0], self.fidelity.max_epochs)
+
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """Count the served config as seen (the rule itself uses values only)."""
+        self._seen.add(self.space.config_key(config))
 
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Record the candidate's final value (none if it failed or was cut) and decide."""

@@ -210,6 +210,20 @@ class SyneTuneStrategy(Strategy):
         # inactive parameters at their defaults: syne-tune's configs carry every parameter
         return {**{p.name: p.default_value() for p in self.space}, **picked}
 
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """The trial's config becomes the served one, before the scheduler sees a result.
+
+        syne-tune's schedulers and searchers take a trial's config from its ``Trial`` when
+        results arrive, so the config is replaced in place (inactive parameters at their
+        defaults, as in every config syne-tune handles).
+        """
+        trial = self._trials[trial_id]
+        served = {**{p.name: p.default_value() for p in self.space}, **config}
+        trial.config.clear()
+        trial.config.update(served)
+        if self._finite_size is not None:
+            self._proposed.add(self.space.config_key(config))
+
     def report(self, trial_id: int, epoch: int, value: float) -> Decision:
         """Forward the epoch's value; the scheduler's STOP prunes the trial."""
         from syne_tune.optimizer.scheduler import SchedulerDecision
@@ -572,6 +586,14 @@ class PopulationBasedTraining(SyneTuneStrategy):
             member.done = True
             return Decision.STOP
         return Decision.CONTINUE
+
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """The member is the served config from now on (its next segments continue it)."""
+        member = self._members[self._member_of[trial_id]]
+        member.config = dict(config)
+        served = {**{p.name: p.default_value() for p in self.space}, **config}
+        member.trial.config.clear()
+        member.trial.config.update(served)
 
     def keep_weights(self, trial_id: int) -> bool:
         """Keep a segment's weights unless its member is done (nothing continues them)."""

@@ -72,6 +72,7 @@ __all__ = [
     "drive",
     "fake_value",
     "finite_space",
+    "grid_config",
     "mlp_like_space",
 ]
 
@@ -224,6 +225,11 @@ class SyntheticSession:
         """The last validation value (the kit has no test split)."""
         return self._last
 
+    def full_length(self, max_epochs: int) -> tuple[float, float] | None:
+        """The objective at ``max_epochs`` (the kit has no test split: the same value)."""
+        value = self._trainer.value(self._config, max_epochs)
+        return value, value
+
     def snapshot(self) -> Snapshot:
         """Weights to resume from: only the epoch count matters here."""
         return Snapshot(self._key, self.epochs, [], [])
@@ -248,11 +254,13 @@ class SyntheticTrainer:
         direction: Direction,
         objective: Callable[[SearchSpace, Mapping[str, Any], int], float] = fake_value,
         fail_every: int = 0,
+        serve_grid: bool = False,
     ) -> None:
         self.space = space
         self.direction = direction
         self.objective = objective
         self.fail_every = fail_every
+        self.serve_grid = serve_grid
         self.opened = 0
 
     def value(self, config: Mapping[str, Any], epoch: int) -> float:
@@ -271,7 +279,30 @@ class SyntheticTrainer:
         del seed  # the curves are deterministic
         self.opened += 1
         start = 0 if resume is None else resume.epochs
-        return SyntheticSession(self, config, config_key, start, self.opened)
+        if not self.serve_grid:
+            return SyntheticSession(self, config, config_key, start, self.opened)
+        served = grid_config(self.space, config)
+        key = self.space.config_key(served)
+        session = SyntheticSession(self, served, key, start, self.opened)
+        session.served = (key, 0.0 if key == config_key else 1.0)
+        return session
+
+
+def grid_config(space: SearchSpace, config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with every numeric parameter moved to its nearest grid value.
+
+    What a simulated backend does when it serves a proposal from a recorded config: the
+    kit's ``serve_grid`` backend serves these, as a table of the space's grid would.
+    """
+    out = dict(config)
+    for param in space:
+        if isinstance(param, (Int, Float)) and param.name in out:
+            value = float(out[param.name])
+            scale = math.log if param.log else float
+            out[param.name] = min(
+                param.grid_values(), key=lambda g: abs(scale(float(g)) - scale(value))
+            )
+    return space.canonical(out)
 
 
 def drive(
@@ -288,6 +319,7 @@ def drive(
     max_trials: int | None = None,
     max_seconds: float | None = None,
     max_asks: int = 20_000,
+    serve_grid: bool = False,
 ) -> DriveResult:
     """Set the strategy up and run it in the harness's own loop, on the synthetic backend.
 
@@ -312,6 +344,8 @@ def drive(
         max_trials: Stop asking after this many proposals (``ended = "max_trials"``).
         max_seconds: Stop asking when the strategy has used this much time (``"deadline"``).
         max_asks: Safety limit on calls to ``ask``.
+        serve_grid: Serve every proposal from the nearest grid config instead (see
+            :func:`grid_config`), as a simulated mode serves recorded configs.
 
     Returns:
         What happened.
@@ -331,7 +365,7 @@ def drive(
         space,
         fidelity,
         Ledger.capped_in_epochs(fidelity.max_epochs, budget_epochs),
-        SyntheticTrainer(space, direction, objective, fail_every),
+        SyntheticTrainer(space, direction, objective, fail_every, serve_grid),
         SnapshotStore(Path(tempfile.gettempdir()) / "tunebench-kit-unused"),
         run_seed=seed,
         concurrency=concurrency,
@@ -496,6 +530,19 @@ def check_works_with_trials_in_flight(
         raise ConformanceError(f"{cls.name}: proposed nothing with trials in flight")
 
 
+def check_works_when_served_other_configs(
+    cls: type[Strategy], params: Mapping[str, Any] | None
+) -> None:
+    """Served recorded configs instead of its proposals (as replay does), it keeps the rules.
+
+    With trials in flight, a strategy that learns the served configs
+    (:meth:`~tunebench.strategies.base.Strategy.evaluated_as`) must resume them as served.
+    """
+    out = drive(_make(cls, params), seed=7, budget_epochs=80, concurrency=2, serve_grid=True)
+    if not out.proposals:
+        raise ConformanceError(f"{cls.name}: proposed nothing when served other configs")
+
+
 #: Every check by name; each takes ``(strategy class, constructor params or None)``.
 CHECKS: dict[str, Check] = {
     "constructor_only_stores_params": check_constructor_only_stores_params,
@@ -506,6 +553,7 @@ CHECKS: dict[str, Check] = {
     "failed_trials_do_not_break_it": check_failed_trials_do_not_break_it,
     "finite_space_ends_exhausted": check_finite_space_ends_exhausted,
     "works_with_trials_in_flight": check_works_with_trials_in_flight,
+    "works_when_served_other_configs": check_works_when_served_other_configs,
 }
 
 

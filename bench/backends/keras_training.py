@@ -153,6 +153,10 @@ class TrialSession:
         scores = self._trainer.evaluate_test(self.model)
         return float(scores[self._trainer.problem.metric])
 
+    def full_length(self, max_epochs: int) -> tuple[float, float] | None:
+        """Not known without training on: live runs score what they trained."""
+        return None
+
     def snapshot(self) -> Snapshot:
         """Copy the weights and optimizer state so a later trial can continue them."""
         import keras

@@ -132,6 +132,10 @@ class KFoldSession:
         """Mean test metric of the K fold models."""
         return float(np.mean([s.evaluate_test() for s in self._sessions]))
 
+    def full_length(self, max_epochs: int) -> tuple[float, float] | None:
+        """Not known without training on: live runs score what they trained."""
+        return None
+
     def snapshot(self) -> Snapshot:
         """All K models' weights and optimizer states, fold after fold."""
         snaps = [s.snapshot() for s in self._sessions]

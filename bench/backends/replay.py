@@ -111,6 +111,13 @@ class ReplaySession:
         """The recorded test metric at the current epoch."""
         return float(self.curve.test_value[self.epochs - 1])
 
+    def full_length(self, max_epochs: int) -> tuple[float, float] | None:
+        """The curve's validation and test value at ``max_epochs`` (``None`` if it failed)."""
+        c = self.curve
+        if max_epochs > c.epochs or any(c.failed[:max_epochs]):
+            return None
+        return float(c.value[max_epochs - 1]), float(c.test_value[max_epochs - 1])
+
     def snapshot(self) -> Snapshot:
         """Nothing to copy: a resume only needs the epoch count."""
         return Snapshot(self.config_key, self.epochs, [], [])
@@ -133,6 +140,7 @@ class ReplayTrainer:
         self.table = table
         self.run_seed = run_seed
         self.nearest = nearest
+        self._served: set[str] = set()  # recorded configs this run's fresh trials were served
 
     def repeat_for(self, config_key: str) -> int:
         """Which recorded repeat this run serves for a config."""
@@ -148,13 +156,24 @@ class ReplayTrainer:
     ) -> ReplaySession:
         """A session on the recorded curve of ``config`` (continuing ``resume``).
 
-        With a sampled table (``nearest`` set), the curve is the nearest recorded
-        config's, and which repeat is served follows that config.
+        With a sampled table (``nearest`` set), a fresh trial is served the nearest
+        recorded config that this run was not served yet, so no fresh trial sees a curve
+        the run has already seen (the strategy is told which config it got, see
+        :meth:`~tunebench.strategies.base.Strategy.evaluated_as`); a trial that resumes
+        with its own config continues its curve. Which repeat is served follows the
+        served config.
         """
         served = None
         key = config_key
         if self.nearest is not None:
-            key, distance = self.nearest.nearest(config)
+            if resume is not None and resume.config_key == config_key:
+                key, distance = config_key, 0.0  # continuing the curve it was served
+            else:
+                key, distance = self.nearest.nearest(
+                    config, exclude=self._served if resume is None else ()
+                )
+                if resume is None:
+                    self._served.add(key)
             served = (key, distance)
         curve = self.table.curve(key, self.repeat_for(key))
         start = 0 if resume is None else resume.epochs

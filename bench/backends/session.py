@@ -166,6 +166,13 @@ class Session(Protocol):
         """The metric on the test split."""
         ...  # pragma: no cover
 
+    def full_length(self, max_epochs: int) -> tuple[float, float] | None:
+        """The config's validation and test value at ``max_epochs``, at no charge.
+
+        ``None`` where that is not known without training it (live), or it fails.
+        """
+        ...  # pragma: no cover
+
     def snapshot(self) -> Snapshot:
         """State to resume from."""
         ...  # pragma: no cover

@@ -164,8 +164,9 @@ def _results(path: Path) -> Path:
 def _load(matrix_file: Path, data_dir: Path | None = None) -> Matrix:
     """Load a matrix and refuse whatever would fail its runs, or exit 2 with one line."""
     from tunebench.datasets import available_problems
+    from tunebench.matrix.load import load_matrix
     from tunebench.matrix.preflight import check_matrix
-    from tunebench.matrix.schema import MatrixError, load_matrix
+    from tunebench.matrix.schema import MatrixError
     from tunebench.strategies import available_strategies
 
     problems = available_problems()

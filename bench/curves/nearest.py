@@ -21,7 +21,7 @@ proposals were from what was measured.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -33,7 +33,9 @@ __all__ = ["SERVING_RULE", "NearestConfig"]
 #: How a proposal is served from a sampled table, recorded in every run's provenance.
 SERVING_RULE = (
     "1-nearest recorded config; numeric parameters scaled to [0, 1] (log scale where the "
-    "space says log), categorical 0/1, active-vs-inactive 1; Euclidean; ties to the first key"
+    "space says log), categorical 0/1, active-vs-inactive 1; Euclidean; ties to the first key; "
+    "a fresh trial is served the nearest config the run was not served yet (a resumed trial "
+    "continues its own), and the strategy learns the served config"
 )
 
 
@@ -70,8 +72,15 @@ class NearestConfig:
                 row[j] = (value - param.low) / span if span > 0 else 0.0
         return row
 
-    def nearest(self, config: Mapping[str, Any]) -> tuple[str, float]:
+    def nearest(
+        self, config: Mapping[str, Any], exclude: Collection[str] = ()
+    ) -> tuple[str, float]:
         """The key of the recorded config nearest to ``config``, and its distance.
+
+        Args:
+            config: Any config of the space.
+            exclude: Keys not to serve (a run's configs already served), unless every
+                recorded config is among them.
 
         Raises:
             LookupError: No configs were recorded.
@@ -85,5 +94,8 @@ class NearestConfig:
         diff = np.where(missing_t & missing_q, 0.0, diff)
         diff = np.where(missing_t ^ missing_q, 1.0, diff)
         dist = np.sqrt((diff**2).sum(axis=1))
+        if exclude and len(exclude) < len(self.keys):
+            taken = np.fromiter((k in exclude for k in self.keys), bool, len(self.keys))
+            dist = np.where(taken, np.inf, dist)
         best = int(np.argmin(dist))  # first of equal minima: ties follow key order
         return self.keys[best], float(dist[best])

@@ -24,7 +24,8 @@ A matrix file looks like this::
     backend = "torch"              # optional: "tensorflow" | "torch" | "jax" for every live
                                    # run (default: each problem's table's backend)
 
-:func:`load_matrix` / :func:`parse_matrix` turn such a file into a frozen :class:`Matrix`.
+:func:`~tunebench.matrix.load.load_matrix` and :func:`~tunebench.matrix.load.parse_matrix`
+turn such a file into a frozen :class:`Matrix`.
 Every problem with the file is reported as one :class:`MatrixError` whose text is a single
 line ``<file>:<line>: <key path>: <message>`` naming what is allowed: the messages are
 made in :mod:`tunebench.matrix.messages`, the line numbers found by
@@ -37,32 +38,29 @@ import hashlib
 import inspect
 import json
 import math
-import os
 import re
 import sys
-from collections.abc import Callable, Collection, Mapping
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from tunebench.compat import BUDGET_DEFAULTS, PROBLEM_ENTRY_DEFAULTS, drop_defaults
-from tunebench.matrix.messages import MatrixError, fail, first_error, locate, show, toml_error
-from tunebench.matrix.toml_lines import LineLocator, Loc
+from tunebench.matrix.messages import MatrixError, fail, locate, show
+from tunebench.matrix.toml_lines import Loc
 from tunebench.runspec import parse_evaluation
 
 if sys.version_info >= (3, 11):
-    import tomllib
+    pass
 else:  # pragma: no cover - exercised only on Python 3.10
-    import tomli as tomllib
+    pass
 
 __all__ = [
     "BACKENDS",
@@ -79,10 +77,8 @@ __all__ = [
     "Mode",
     "ProblemEntry",
     "StrategyEntry",
-    "load_matrix",
     "locate",
     "parse_evaluation",
-    "parse_matrix",
 ]
 
 Mode = Literal["live", "replay", "surrogate"]
@@ -499,118 +495,3 @@ class Matrix(BaseModel):
             data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-# --------------------------------------------------------------------------------------
-# Entry points
-# --------------------------------------------------------------------------------------
-
-
-def _load_modules(data: Any, text: str, source: str, base_dir: Path | None) -> set[str]:
-    """Import the problem files that entries name in ``module``; the problem names they add.
-
-    Raises:
-        MatrixError: A file that does not exist, does not import, defines no problem, or
-            not the entry's ``name`` (one line, at the entry's ``module`` key).
-    """
-    from tunebench.datasets.problem_files import ProblemFileError, load_problem_file
-
-    entries = data.get("problems") if isinstance(data, dict) else None
-    names: set[str] = set()
-    for i, entry in enumerate(entries if isinstance(entries, list) else []):
-        module = entry.get("module") if isinstance(entry, dict) else None
-        if not isinstance(module, str):
-            continue  # absent, or the wrong type: the schema reports it
-        path = Path(module)
-        path = path if path.is_absolute() else (base_dir or Path.cwd()) / path
-        try:
-            found = load_problem_file(path)
-        except ProblemFileError as exc:
-            raise locate(source, text, ("problems", i, "module"), str(exc)) from None
-        name = entry.get("name")
-        if isinstance(name, str) and name not in found:
-            raise locate(
-                source, text, ("problems", i, "name"),
-                f"{module} defines the problems {', '.join(sorted(found))}, not {name!r}",
-            )  # fmt: skip
-        names |= set(found)
-    return names
-
-
-def parse_matrix(
-    text: str,
-    *,
-    source: str,
-    problems: Collection[str],
-    strategies: Mapping[str, Callable[..., object]],
-    base_dir: Path | None = None,
-) -> Matrix:
-    """Parse and validate the text of a matrix file.
-
-    Args:
-        text: TOML text.
-        source: File name used in error messages.
-        problems: Known problem names.
-        strategies: Known strategy names mapped to their class; constructor signatures are
-            used to check each strategy's ``params`` (skipped for ``**kwargs`` constructors).
-        base_dir: Folder that an entry's ``module`` path is relative to (the matrix
-            file's); default the working directory.
-
-    Returns:
-        The validated matrix.
-
-    Raises:
-        MatrixError: On the first problem in file order, as one line naming file, line, key
-            path and what is allowed.
-    """
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise toml_error(exc, source, text) from exc
-    known = set(problems) | _load_modules(data, text, source, base_dir)
-    try:
-        return Matrix.model_validate(data, context={"problems": known, "strategies": strategies})
-    except ValidationError as exc:
-        raise first_error(exc, source, LineLocator(text), Matrix) from exc
-
-
-def load_matrix(
-    path: str | os.PathLike[str],
-    *,
-    problems: Collection[str],
-    strategies: Mapping[str, Callable[..., object]],
-) -> Matrix:
-    """Read, parse and validate a matrix file.
-
-    Args:
-        path: The TOML file; error messages name it as given.
-        problems: Known problem names.
-        strategies: Known strategy names mapped to their class.
-
-    Returns:
-        The validated matrix.
-
-    Raises:
-        MatrixError: If the file cannot be read, is not UTF-8 TOML, or is not a valid matrix.
-    """
-    source = os.fspath(path)
-    try:
-        raw = Path(source).read_bytes()
-    except FileNotFoundError:
-        raise MatrixError(source, None, "", "file not found") from None
-    except IsADirectoryError:
-        raise MatrixError(source, None, "", "is a directory, not a file") from None
-    except OSError as exc:
-        raise MatrixError(source, None, "", f"cannot read file: {exc.strerror or exc}") from exc
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise MatrixError(source, line, "", "invalid TOML: not valid UTF-8 text") from exc
-    return parse_matrix(
-        text,
-        source=source,
-        problems=problems,
-        strategies=strategies,
-        base_dir=Path(source).resolve().parent,
-    )

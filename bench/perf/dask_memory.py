@@ -33,7 +33,7 @@ import psutil
 from tunebench.datasets import available_problems
 from tunebench.execution.matrix_runner import DaskExecutor, MatrixRunner
 from tunebench.execution.progress import LineProgress
-from tunebench.matrix.schema import load_matrix
+from tunebench.matrix.load import load_matrix
 from tunebench.strategies import available_strategies
 
 MIB = 2**20

@@ -122,6 +122,11 @@ class TrialEnd(Event):
     reason: str
     epochs: int
     test_value: float | None
+    #: Simulated modes, a trial that ended short of ``max_epochs`` (not failed): the
+    #: validation and test value of its config at ``max_epochs``, looked up at no charge
+    #: (what the run scores if it returns this trial's config).
+    full_value: float | None = _optional()
+    full_test_value: float | None = _optional()
 
 
 @dataclass(frozen=True, kw_only=True)

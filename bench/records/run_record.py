@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tunebench.compat import RUN_RESULT_DEFAULTS, drop_defaults
 from tunebench.records.storage import RUN_FILE, read_json, write_json_atomic
 from tunebench.runspec import RunSpec
 
@@ -47,6 +48,14 @@ class RunResult:
     retrain_test_values: list[float] = field(default_factory=list)
     retrain_test_mean: float | None = None
     retrain_test_std: float | None = None
+    #: The strategy's proposal of the best trial, when it was evaluated as another
+    #: (recorded) config (``best_config``); left out of ``run.json`` otherwise.
+    best_proposal: dict[str, Any] | None = None
+    #: The run's one score when its incumbent ended short of ``max_epochs``: that config's
+    #: validation and test value at ``max_epochs``, looked up at no charge (replay and
+    #: surrogate runs). ``None``: the incumbent's own ``best_value`` and ``test_value``.
+    score_value: float | None = None
+    score_test_value: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -112,6 +121,7 @@ class RunRecord:
         data["spec"] = self.spec.to_dict()
         for key in ("result", "metric", "ledger", "timings"):
             data[key] = dataclasses.asdict(data[key])
+        drop_defaults(data["result"], RUN_RESULT_DEFAULTS)
         return data
 
 

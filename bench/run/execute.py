@@ -187,6 +187,9 @@ def run_on_backend(
         result=RunResult(
             best_trial=None if best is None else best.trial_id,
             best_config=None if best is None else best.config,
+            best_proposal=None if best is None else best.proposed,
+            score_value=None if best is None else best.full_value,
+            score_test_value=None if best is None else best.full_test_value,
             best_value=None if best is None else best.values[-1],
             best_epochs=None if best is None else best.epochs,
             test_value=None if best is None else best.test_value,
@@ -214,7 +217,7 @@ def run_on_backend(
         provenance=provenance(
             seeds,
             {
-                **backend.provenance,
+                **_with_learning(backend.provenance, strategy),
                 "space_fingerprint": backend.space.fingerprint(),
                 **(extra_provenance or {}),
             },
@@ -222,3 +225,12 @@ def run_on_backend(
     )
     write_run_record(run_dir, record)
     return record
+
+
+def _with_learning(prov: dict[str, Any], strategy: Strategy) -> dict[str, Any]:
+    """A serving backend's provenance says whether the strategy learns the served configs."""
+    data = prov.get("data")
+    if not isinstance(data, dict) or "serving" not in data:
+        return prov
+    learns = type(strategy).evaluated_as is not Strategy.evaluated_as
+    return {**prov, "data": {**data, "learns_served": learns}}

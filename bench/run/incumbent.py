@@ -26,7 +26,11 @@ __all__ = ["IncumbentWatch", "Trace", "TrialRecord", "incumbent_trace", "pick_in
 
 @dataclass
 class TrialRecord:
-    """What the harness remembers about one trial (strategies never see ``test_value``)."""
+    """What the harness remembers about one trial (strategies never see ``test_value``).
+
+    ``config`` is the config the trial was evaluated as; ``proposed`` the strategy's
+    proposal when a simulated mode served it from another (recorded) config.
+    """
 
     trial_id: int
     config: dict[str, Any]
@@ -35,6 +39,9 @@ class TrialRecord:
     status: TrialStatus = TrialStatus.COMPLETE
     reason: str = ""
     test_value: float | None = None
+    proposed: dict[str, Any] | None = None
+    full_value: float | None = None  # at max_epochs, when it ended short (simulated modes)
+    full_test_value: float | None = None
 
     @property
     def epochs(self) -> int:
@@ -127,34 +134,66 @@ class Trace:
         return float(self.value[-1]) if len(self.value) else math.nan
 
 
-def incumbent_trace(run: pd.DataFrame, sign: float, max_epochs: int) -> Trace:
-    """The incumbent over one run, from its epoch rows (failed trials already removed).
+def incumbent_trace(
+    run: pd.DataFrame,
+    sign: float,
+    max_epochs: int,
+    full: Mapping[int, float] | None = None,
+) -> Trace:
+    """The run's score over its budget: what it would return, scored at full length.
 
-    The same rule as :func:`pick_incumbent`, applied at every epoch: the last point is
-    the run's final incumbent value.
+    At every epoch of the log, :func:`pick_incumbent`'s rule picks the trial the run
+    would return if it stopped there (the best last value among trials that reached
+    ``max_epochs``; while none has, the best latest value of any trial), and the run's
+    score is that config's value at ``max_epochs``: its own value when it reached it,
+    else ``full[trial]`` (replay and surrogate runs look it up at no charge; see the
+    ``full_value`` of ``trial_end``), else, live, the value it reached. One point per
+    change of the score; the last point is the run's final score.
 
     Args:
-        run: Epoch rows: ``trial``, ``epoch``, ``value``, ``budget_used``, ``t``.
+        run: Epoch rows: ``trial``, ``epoch``, ``value``, ``budget_used``, ``t``
+            (failed trials already removed).
         sign: +1 when larger is better, -1 otherwise.
         max_epochs: Epochs of a full evaluation.
+        full: Full-length values of trials that ended short, by trial.
     """
     run = run.sort_values(["budget_used", "t"], kind="stable")
     end_budget = float(run["budget_used"].max()) if len(run) else 0.0
     end_seconds = float(run["t"].max()) if len(run) else 0.0
     run = run[run["value"].notna()]
-    pool = run[run["epoch"] >= max_epochs]
-    if pool.empty:  # as the harness: no full evaluation, so shorter trials' last values
-        pool = run[run["epoch"] == run.groupby("trial")["epoch"].transform("max")]
-    if pool.empty:
-        empty = np.array([], dtype=float)
-        return Trace(empty, empty, empty, end_budget, end_seconds)
-    scored = sign * pool["value"].to_numpy(dtype=float)
-    best = np.maximum.accumulate(scored)
-    changed = np.r_[True, best[1:] > best[:-1]]
+    full = dict(full or {})
+    reached = run[run["epoch"] >= max_epochs]
+    for trial, value in zip(reached["trial"], reached["value"], strict=True):
+        full.setdefault(int(trial), float(value))  # its own full-length value
+    latest: dict[int, float] = {}
+    best_full: tuple[float, int] | None = None  # (-sign * value, trial): smaller is better
+    best_any: tuple[float, int] | None = None  # the same over every trial's latest value
+    budgets: list[float] = []
+    seconds: list[float] = []
+    values: list[float] = []
+    rows = zip(run["trial"], run["epoch"], run["value"], run["budget_used"], run["t"], strict=True)
+    for trial, epoch, value, budget, t in rows:
+        trial, value = int(trial), float(value)
+        latest[trial] = value
+        key = (-sign * value, trial)
+        if epoch >= max_epochs and (best_full is None or key < best_full):
+            best_full = key
+        if best_full is not None:
+            score = -sign * best_full[0]
+        else:
+            if best_any is None or key < best_any:
+                best_any = key
+            elif best_any[1] == trial:  # the leader got worse: look again
+                best_any = min((-sign * v, k) for k, v in latest.items())
+            score = full.get(best_any[1], latest[best_any[1]])
+        if not values or score != values[-1]:
+            budgets.append(float(budget))
+            seconds.append(float(t))
+            values.append(score)
     return Trace(
-        budget=pool["budget_used"].to_numpy(dtype=float)[changed],
-        seconds=pool["t"].to_numpy(dtype=float)[changed],
-        value=sign * best[changed],
+        budget=np.asarray(budgets, dtype=float),
+        seconds=np.asarray(seconds, dtype=float),
+        value=np.asarray(values, dtype=float),
         end_budget=end_budget,
         end_seconds=end_seconds,
     )

@@ -18,6 +18,7 @@ for replay, threads that really train for live runs.
 from __future__ import annotations
 
 import bisect
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -240,6 +241,8 @@ class RunLoop:
                     "were not kept (keep_weights returned False, the trial failed, has not "
                     "ended or never ran)"
                 )
+            if old.proposed is not None:
+                config = self.resumed_as_served(old, config)
             changed = self.space.changed(old.config, config)
             fixed = [k for k in changed if k not in self.space.continuable]
             if fixed:
@@ -255,6 +258,30 @@ class RunLoop:
                     f"{target} epochs, but it already has {old.epochs}"
                 )
         return config
+
+    def resumed_as_served(self, old: TrialRecord, config: dict[str, Any]) -> dict[str, Any]:
+        """A resume of a trial that was served another config than its proposal.
+
+        A strategy that resumes its proposal (changing at most continuable settings, as
+        population-based training does) continues what was evaluated: the served config,
+        with those settings. Any other change is checked as usual.
+        """
+        assert old.proposed is not None
+        moved = self.space.changed(old.proposed, config)
+        if any(k not in self.space.continuable for k in moved):
+            return config
+        settings = {k: config[k] for k in moved if k in config}
+        return self.space.canonical({**old.config, **settings})
+
+    def evaluated_as(self, rec: TrialRecord, config_key: str) -> None:
+        """The trial is served another (recorded) config: record it and tell the strategy.
+
+        The trial's record names the config whose curve it gets, so the incumbent and
+        ``best_config`` are what was scored; the proposal is kept beside it.
+        """
+        served = self.space.canonical(json.loads(config_key))
+        rec.proposed, rec.config = rec.config, served
+        self.timed(lambda: self.strategy.evaluated_as(rec.trial_id, dict(served)))
 
     # -- one trial's phases ----------------------------------------------------------------
 
@@ -296,6 +323,8 @@ class RunLoop:
         served = session.served
         if served is not None:
             log.write(Served(trial=trial_id, config_key=served[0], distance=served[1]))
+            if served[0] != self.space.config_key(config):
+                self.evaluated_as(rec, served[0])
         cost = self.ledger.charge_setup(session.setup_seconds)
         log.write(
             Charge(trial=trial_id, kind_="setup", cost=cost, budget_used=self.ledger.budget_used)
@@ -368,6 +397,11 @@ class RunLoop:
                 rec.test_value = session.evaluate_test()
                 self.eval_seconds += time.perf_counter() - t0
                 self.test_scored += 1
+            max_epochs = self.fidelity.max_epochs
+            if rec.status is not TrialStatus.FAILED and rec.values and rec.epochs < max_epochs:
+                full = session.full_length(max_epochs)  # the run's score if it returns it
+                if full is not None:
+                    rec.full_value, rec.full_test_value = full
             if rec.status is not TrialStatus.FAILED and self.timed(
                 lambda: self.strategy.keep_weights(rec.trial_id)
             ):
@@ -397,6 +431,8 @@ class RunLoop:
                 reason=rec.reason,
                 epochs=rec.epochs,
                 test_value=rec.test_value,
+                full_value=rec.full_value,
+                full_test_value=rec.full_test_value,
             )
         )
         result = TrialResult(rec.status, tuple(rec.values), rec.start_epoch, rec.reason)

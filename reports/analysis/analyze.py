@@ -168,12 +168,12 @@ def _final_rows(runs: pd.DataFrame) -> pd.DataFrame:
         len(json.loads(v)) if isinstance(v, str) else 0 for v in runs["retrain_test_values"]
     ]
     retrain_mean = runs["retrain_test_mean"].astype(float)
-    test = runs["test_value"].astype(float)
+    test = runs["score_test_value"].astype(float)
     return pd.DataFrame(
         {
             "strategy": runs["strategy"].astype(str).to_numpy(),
             "seed": runs["seed"].astype(int).to_numpy(),
-            "val": runs["best_value"].astype(float).to_numpy(),
+            "val": runs["score_value"].astype(float).to_numpy(),
             "test": test.to_numpy(),
             "retrain_mean": retrain_mean.to_numpy(),
             "retrain_std": runs["retrain_test_std"].astype(float).to_numpy(),

@@ -1,12 +1,14 @@
 """Anytime performance: each run's incumbent over budget and time, regret, ranks, speedup.
 
-The incumbent of a run at budget ``b`` is the trial the harness would pick if the run
-ended there (the rule of :mod:`tunebench.run.incumbent`): the best last validation value
-among trials trained to ``max_epochs`` by then. Values of shorter trials are not
-comparable and do not count, unless the run never trained any trial to ``max_epochs``
-(then, as the harness does, the last values of its shorter trials count). A run has no
-incumbent before its first such evaluation; the mean curves of a strategy start where
-every seed has one. The last point of every curve is the run's ``best_value``.
+A run's score at budget ``b`` is the full-length (``max_epochs``) value of the config
+it would return if it ended there (the rule of :mod:`tunebench.run.incumbent`): the best
+last validation value among trials trained to ``max_epochs`` by then, or, while none is,
+the best latest value of any trial, that config then scored by its value at
+``max_epochs`` (replay and surrogate runs look it up at no charge, as HPOBench and YAHPO
+Gym score an incumbent; live runs have only what they trained). Every strategy is scored
+the same way, whether or not it trains trials to full length. The mean curves of a
+strategy start where every seed has a score; the last point of every curve is the run's
+``score_value``.
 """
 
 from __future__ import annotations
@@ -71,6 +73,12 @@ def run_traces(
             ep = ep.merge(drop, on=[*key, "trial"], how="left")
             ep = ep[ep["_failed"].isna()].drop(columns="_failed")
     groups = dict(iter(ep.groupby(key, sort=False))) if len(ep) else {}
+    full: dict[tuple[str, int], dict[int, float]] = {}  # looked up at max_epochs, per run
+    if len(trials) and "full_value" in trials.columns:
+        known = trials[(trials["problem"] == info.name) & trials["full_value"].notna()]
+        for s, seed, trial, value in zip(known["strategy"], known["seed"], known["trial"],
+                                         known["full_value"], strict=True):  # fmt: skip
+            full.setdefault((str(s), int(seed)), {})[int(trial)] = float(value)
     out: dict[tuple[str, int], Trace] = {}
     for row in mine.itertuples(index=False):
         k = (str(row.strategy), int(row.seed))
@@ -81,7 +89,7 @@ def run_traces(
                 if len(ep)
                 else pd.DataFrame(columns=["trial", "epoch", "value", "budget_used", "t"])
             )
-        out[k] = incumbent_trace(run, info.sign, info.max_epochs)
+        out[k] = incumbent_trace(run, info.sign, info.max_epochs, full.get(k))
     return out
 
 

@@ -6,7 +6,8 @@
     matrix, problem (the entry's label: ``name`` or ``name@mode``), problem_name,
     mode (live or replay), concurrency, strategy (the label), strategy_name, seed, status, metric,
     direction, max_epochs, budget_full_evaluations, budget_seconds, best_trial,
-    best_value, best_epochs, test_value, retrain_test_mean, retrain_test_std,
+    best_value, best_epochs, test_value, score_value and score_test_value (the run's one
+    score: its incumbent's values at max_epochs), retrain_test_mean, retrain_test_std,
     retrain_repeats, budget_used, n_trials, n_complete, n_stopped, n_failed,
     end_reason, epochs, train_seconds, setup_seconds, strategy_seconds, flops,
     wall_seconds, test_eval_seconds, retrain_seconds, retrain_test_values (JSON list),
@@ -15,7 +16,9 @@
 ``trials.parquet``: one row per trial.
     matrix, problem, strategy, seed, trial, config (JSON text), hp_<name> for
     every hyperparameter (null when inactive), target_epochs, resume_from,
-    start_epoch, epochs, status, reason, last_value, test_value.
+    start_epoch, epochs, status, reason, last_value, test_value, full_value and
+    full_test_value (replay and surrogate trials that ended short: the values at
+    max_epochs, looked up at no charge; else null).
 ``epochs.parquet``: one row per trained epoch (the learning curves).
     matrix, problem, strategy, seed, trial, epoch, value, loss, cost_epochs,
     cost_seconds, cost_flops, budget_used (cumulative, full evaluations), t.
@@ -88,6 +91,9 @@ def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -
     )
     for name in _RESULT_COLUMNS[:6]:
         row[name] = None if done is None else getattr(done.result, name)
+    for name, own in (("score_value", "best_value"), ("score_test_value", "test_value")):
+        score = None if done is None else getattr(done.result, name)
+        row[name] = row[own] if score is None else score
     row["retrain_repeats"] = 0 if spec is None else spec.retrain_repeats
     for name in _RESULT_COLUMNS[6:]:
         row[name] = None if done is None else getattr(done.result, name)
@@ -158,6 +164,8 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
                     "reason": "",
                     "last_value": None,
                     "test_value": None,
+                    "full_value": None,
+                    "full_test_value": None,
                 }
             elif isinstance(event, Epoch):
                 epochs.append(
@@ -182,6 +190,8 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
                     reason=event.reason,
                     epochs=event.epochs,
                     test_value=event.test_value,
+                    full_value=event.full_value,
+                    full_test_value=event.full_test_value,
                 )
         trials.extend(by_trial.values())
     return {

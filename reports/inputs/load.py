@@ -38,7 +38,7 @@ __all__ = [
 MATRIX_FILE = "matrix.json"  # written by tunebench.execution.matrix_runner.MatrixRunner
 # Columns of the runs table added after its first release: stored tables without them
 # were collected by an older version and are collected again.
-_NEWER_RUN_COLUMNS = ("table",)
+_NEWER_RUN_COLUMNS = ("table", "score_value")
 
 
 class ReportError(TunebenchError, RuntimeError):

@@ -19,8 +19,9 @@ import tunebench.datasets as datasets_mod
 import tunebench.execution.task as task_mod
 from tunebench.execution.matrix_runner import MatrixRunner
 from tunebench.execution.progress import LineProgress
+from tunebench.matrix.load import parse_matrix
 from tunebench.matrix.plan import run_keys
-from tunebench.matrix.schema import Matrix, parse_matrix
+from tunebench.matrix.schema import Matrix
 from tunebench.reports.report import build_report
 from tunebench.strategies import RandomSearch, available_strategies
 

@@ -12,7 +12,7 @@ import tunebench.backends.registry as backends_mod
 import tunebench.execution.task as task_mod
 from tunebench.execution.matrix_runner import MatrixRunner
 from tunebench.execution.progress import LineProgress
-from tunebench.matrix.schema import parse_matrix
+from tunebench.matrix.load import parse_matrix
 from tunebench.reports.regression import build_baseline, compare, compare_logs, format_findings
 from tunebench.strategies import Proposal, RandomSearch, available_strategies
 

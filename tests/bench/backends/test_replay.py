@@ -99,7 +99,7 @@ def test_replay_matrix_through_the_executor(
 ) -> None:
     from tunebench.execution.matrix_runner import MatrixRunner
     from tunebench.execution.progress import LineProgress
-    from tunebench.matrix.schema import parse_matrix
+    from tunebench.matrix.load import parse_matrix
     from tunebench.strategies import available_strategies
 
     monkeypatch.setattr(backends_mod, "available_problems", lambda: tiny_registry)
@@ -141,10 +141,18 @@ def test_sampled_table_serves_the_full_space_from_the_nearest_recorded_config(
     assert any(c["learning_rate"] not in recorded_lr for c in starts.values())
     nearest = table.nearest_configs(space)
     frame = pd.read_parquet(sampled_table_path)
-    for trial, config in starts.items():
-        key, distance = nearest.nearest(config)
+    seen: set[str] = set()  # a fresh trial gets the nearest config not served yet
+    for trial, config in sorted(starts.items()):
+        key, distance = nearest.nearest(config, exclude=seen)
         assert served[trial]["config_key"] == key and served[trial]["distance"] == distance
         assert distance > 0 or space.config_key(config) == key
+        seen.add(key)
+    assert len(seen) == 6  # 8 trials: every recorded config once before any repeats
+    # the run reports what it scored: the best trial's served config, and its proposal
+    assert space.config_key(record.result.best_config) in table.config_keys
+    assert record.result.best_proposal is None or (
+        record.result.best_proposal != record.result.best_config
+    )
     for e in (e for e in events if e["event"] == "epoch"):
         rows = frame[(frame["config_key"] == served[e["trial"]]["config_key"])
                      & (frame["epoch"] == e["epoch"])]  # fmt: skip

@@ -48,3 +48,13 @@ def test_ties_go_to_the_first_key() -> None:
     # two recorded copies of one config: every query is exactly as far from both
     nearest = NearestConfig(SPACE, ["a", "b"], [RECORDED[0], RECORDED[0]])
     assert nearest.nearest({**RECORDED[0], "learning_rate": 1e-2})[0] == "a"
+
+
+def test_excluded_configs_are_not_served_until_every_config_is() -> None:
+    nearest = NearestConfig(SPACE, KEYS, RECORDED)
+    config = RECORDED[0]
+    assert nearest.nearest(config, exclude={KEYS[0]})[0] != KEYS[0]
+    second = nearest.nearest(config, exclude={KEYS[0]})[0]
+    third = nearest.nearest(config, exclude={KEYS[0], second})[0]
+    assert {KEYS[0], second, third} == set(KEYS)
+    assert nearest.nearest(config, exclude=set(KEYS)) == (KEYS[0], 0.0)  # all served: nearest

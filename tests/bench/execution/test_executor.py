@@ -15,7 +15,7 @@ import tunebench.execution.task as task_mod
 from tunebench.datasets import available_problems
 from tunebench.execution.matrix_runner import DaskExecutor, InlineExecutor, MatrixRunner
 from tunebench.execution.progress import LineProgress
-from tunebench.matrix.schema import load_matrix
+from tunebench.matrix.load import load_matrix
 from tunebench.records.storage import is_complete, read_json
 from tunebench.reports.inputs.collect import collect, write_tables
 from tunebench.strategies import RandomSearch, Strategy, available_strategies

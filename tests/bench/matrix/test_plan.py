@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunebench.datasets import available_problems
+from tunebench.matrix.load import parse_matrix
 from tunebench.matrix.plan import (
     DEFAULT_BACKEND,
     default_backend,
@@ -12,7 +13,7 @@ from tunebench.matrix.plan import (
     shipped_table,
     table_backend,
 )
-from tunebench.matrix.schema import Matrix, parse_matrix
+from tunebench.matrix.schema import Matrix
 from tunebench.strategies import available_strategies
 
 # The shipped sampled stocks table was recorded on torch, its grid table on TensorFlow.

@@ -7,16 +7,9 @@ from typing import Any
 
 import pytest
 
+from tunebench.matrix.load import load_matrix, parse_matrix
 from tunebench.matrix.plan import run_keys
-from tunebench.matrix.schema import (
-    Budget,
-    Execution,
-    Matrix,
-    MatrixError,
-    StrategyEntry,
-    load_matrix,
-    parse_matrix,
-)
+from tunebench.matrix.schema import Budget, Execution, Matrix, MatrixError, StrategyEntry
 
 
 class FakeRandom:

@@ -4,6 +4,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tunebench.backends.session import SnapshotStore
@@ -65,3 +66,25 @@ def test_a_run_scores_test_for_its_incumbent_and_spares_the_rest(
     assert best is not None and best.test_value is not None
     scored = [t for t in loop.trials.values() if t.test_value is not None]
     assert loop.test_scored == len(scored) < len(loop.trials) / 2
+
+
+def test_the_trace_scores_what_the_run_would_return_at_full_length() -> None:
+    from tunebench.run.incumbent import incumbent_trace
+
+    # trial 0 stops at 2 of 4 epochs; trial 1 trains 4 epochs but ends worse than 0's curve
+    rows = pd.DataFrame(
+        {
+            "trial": [0, 0, 1, 1, 1, 1],
+            "epoch": [1, 2, 1, 2, 3, 4],
+            "value": [0.5, 0.6, 0.3, 0.4, 0.5, 0.55],
+            "budget_used": [0.25, 0.5, 0.75, 1.0, 1.25, 1.5],
+            "t": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    # replay: trial 0's config is worth 0.7 at 4 epochs (looked up at no charge)
+    trace = incumbent_trace(rows, 1.0, 4, {0: 0.7})
+    assert list(trace.value) == [0.7, 0.55]  # then a full-length trial is what it returns
+    assert list(trace.budget) == [0.25, 1.5]
+    # live: only what was trained
+    live = incumbent_trace(rows, 1.0, 4)
+    assert list(live.value) == [0.5, 0.6, 0.55]

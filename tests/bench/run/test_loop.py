@@ -111,3 +111,83 @@ def test_a_continuation_may_change_the_continuable_parameters_only(tmp_path: Pat
                        r"change \(this space's continuable parameters: optimizer, "
                        r"learning_rate, dropout, batch_size\)"):  # fmt: skip
         loop(Continues({"units_1": 16}), tmp_path / "b").run(MemoryLog())
+
+
+class Snapping(SyntheticTrainer):
+    """Serves every proposal from a 'recorded' config: its learning rate snapped to 1e-3."""
+
+    def open(self, config: Any, config_key: str, seed: int, resume: Any = None) -> Any:
+        snapped = {**config, "learning_rate": 1e-3}
+        key = self.space.config_key(snapped)
+        session = super().open(snapped, key, seed, resume)
+        session.served = (key, 0.5)
+        return session
+
+
+class Learns(RandomSearch):
+    """Random search that remembers what it was told about served configs."""
+
+    def setup(self, *args: Any) -> None:
+        super().setup(*args)
+        self.told: dict[int, dict[str, Any]] = {}
+
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        self.told[trial_id] = config
+        super().evaluated_as(trial_id, config)
+
+
+def test_a_served_config_is_what_the_trial_records_and_what_the_strategy_learns(
+    tmp_path: Path,
+) -> None:
+    space = mlp_like_space()
+    strategy = Learns()
+    strategy.setup(space, FIDELITY, "maximize", 0)
+    run = RunLoop(strategy, space, FIDELITY, Ledger.capped_in_epochs(4, 12),
+                  Snapping(space, "maximize"), SnapshotStore(tmp_path), run_seed=0)  # fmt: skip
+    run.run(MemoryLog())
+    assert run.trials and set(strategy.told) == set(run.trials)
+    for trial_id, rec in run.trials.items():
+        assert rec.config["learning_rate"] == 1e-3 == strategy.told[trial_id]["learning_rate"]
+        assert rec.proposed is not None and rec.proposed["learning_rate"] != 1e-3
+    # optuna's history holds the served configs: the proposals were closed as failed
+    complete = [t for t in strategy.study.trials if t.state.name == "COMPLETE"]
+    assert complete and all(t.params["learning_rate"] == 1e-3 for t in complete)
+
+
+class ResumesItsProposal(Strategy):
+    """Trains one config for 2 epochs, then resumes it to 4 with the config it proposed."""
+
+    name = "resumes-its-proposal"
+
+    def setup(self, *args: Any) -> None:
+        super().setup(*args)
+        self.config = {**self.space.defaults(), "learning_rate": 0.05}
+        self.asked = 0
+
+    def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
+        self.asked += 1
+        if self.asked == 1:
+            return Proposal(self.new_trial_id(), self.config, 2)
+        if self.asked == 2:
+            return Proposal(self.new_trial_id(), self.config, 4, resume_from=0)
+        return Exhausted("done")
+
+    def keep_weights(self, trial_id: int) -> bool:
+        return True
+
+    def tell(self, trial_id: int, result: TrialResult) -> None:
+        pass
+
+
+def test_a_strategy_that_resumes_its_proposal_continues_what_was_served(tmp_path: Path) -> None:
+    space = mlp_like_space()
+    strategy = ResumesItsProposal()
+    strategy.setup(space, FIDELITY, "maximize", 0)
+    run = RunLoop(strategy, space, FIDELITY, Ledger.capped_in_epochs(4, 12),
+                  Snapping(space, "maximize"), SnapshotStore(tmp_path), run_seed=0)  # fmt: skip
+    log = MemoryLog()
+    run.run(log)
+    assert run.trials[1].config == run.trials[0].config  # the served config, continued
+    assert run.trials[1].config["learning_rate"] == 1e-3 and run.trials[1].epochs == 4
+    starts = [e for e in log.events if isinstance(e, TrialStart)]
+    assert starts[1].resume_from == 0 and starts[1].config == run.trials[0].config

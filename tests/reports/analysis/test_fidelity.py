@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from tunebench.matrix.schema import Matrix, parse_matrix
+from tunebench.matrix.load import parse_matrix
+from tunebench.matrix.schema import Matrix
 from tunebench.reports.analysis.analyze import analyze
 from tunebench.reports.analysis.fidelity import compare, fidelity, pairs
 from tunebench.reports.inputs.load import ProblemInfo, load_results

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tunebench.matrix.schema import Matrix, parse_matrix
+from tunebench.matrix.load import parse_matrix
+from tunebench.matrix.schema import Matrix
 from tunebench.reports.analysis.analyze import analyze
 from tunebench.reports.figures.curves import concurrency_groups
 from tunebench.reports.inputs.load import load_results
