@@ -197,6 +197,14 @@ class TrialBackend(ABC):
     curves_are: ClassVar[str]
     #: Whether entries of this mode may set ``evaluation = "kfold:K"``.
     supports_kfold: ClassVar[bool] = False
+    #: Whether its runs serve a recorded learning-curve table (so the table's optimum is
+    #: their regret's 0-point, and its grid space applies).
+    serves_table: ClassVar[bool] = False
+    #: Whether its runs serve a fitted surrogate (so its held-out fidelity is reported).
+    serves_surrogate: ClassVar[bool] = False
+    #: How far from real training: 0 trains; a mode is checked against every mode with a
+    #: smaller number (the report's mode-agreement sections).
+    realism: ClassVar[int] = 0
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ __all__ = [
     "TrialBackend",
     "backend_class",
     "backend_for",
+    "compared_modes",
     "needs_keras",
     "open_backend",
     "problem_data",
@@ -50,6 +51,20 @@ def backend_class(mode: str) -> type[TrialBackend]:
         return BACKENDS[mode]
     except KeyError:
         raise ValueError(f"unknown mode {mode!r}; known: {', '.join(sorted(BACKENDS))}") from None
+
+
+def compared_modes() -> list[tuple[str, str]]:
+    """(tested, reference) pairs of modes whose verdicts a report compares.
+
+    Each simulated mode against every more real one, the nearest first.
+    """
+    by_realism = sorted(BACKENDS.values(), key=lambda c: c.realism)
+    return [
+        (tested.mode, ref.mode)
+        for tested in by_realism
+        for ref in reversed(by_realism)
+        if ref.realism < tested.realism
+    ]
 
 
 def needs_keras(spec: RunSpec) -> bool:

@@ -240,6 +240,8 @@ class ReplayBackend(TrialBackend):
     mode = "replay"
     simulated = True
     curves_are = "recorded"
+    serves_table = True
+    realism = 1
 
     @classmethod
     def build(

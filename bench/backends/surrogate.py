@@ -119,6 +119,8 @@ class SurrogateBackend(TrialBackend):
     mode = "surrogate"
     simulated = True
     curves_are = "predicted"
+    serves_surrogate = True
+    realism = 2
 
     @classmethod
     def build(

@@ -66,7 +66,6 @@ __all__ = [
     "BACKENDS",
     "MAX_SEEDS",
     "MODES",
-    "SIMULATED_MODES",
     "Backend",
     "Budget",
     "Execution",
@@ -89,9 +88,7 @@ Backend = Literal["tensorflow", "torch", "jax"]
 """Keras backend the runs use."""
 
 MODES: tuple[str, ...] = get_args(Mode)
-#: Modes whose epochs are served, not trained: their costs run on a simulated clock.
-SIMULATED_MODES: tuple[str, ...] = ("replay", "surrogate")
-"""All allowed values of ``Matrix.mode``."""
+"""All allowed values of ``Matrix.mode`` (one per trial-backend class; a test checks)."""
 
 BACKENDS: tuple[str, ...] = get_args(Backend)
 """All allowed values of ``Execution.backend``."""
@@ -445,9 +442,11 @@ class Matrix(BaseModel):
 
     @model_validator(mode="after")
     def _kfold_is_live(self) -> Matrix:
+        from tunebench.backends.registry import backend_class
+
         for index, problem in enumerate(self.problems):
             mode = problem.mode or self.mode
-            if problem.evaluation != "holdout" and mode != "live":
+            if problem.evaluation != "holdout" and not backend_class(mode).supports_kfold:
                 raise fail(
                     f"evaluation {problem.evaluation!r} needs live mode: {mode} serves "
                     "recorded holdout scores",

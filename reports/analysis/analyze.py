@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from tunebench.backends.registry import backend_class
 from tunebench.curves.table import TableError
-from tunebench.matrix.schema import SIMULATED_MODES
 from tunebench.reports.analysis import anytime, early, importance, stats
 from tunebench.reports.analysis.anytime import Normalizer, Trace
 from tunebench.reports.analysis.fidelity import FidelityResult, fidelity
@@ -199,7 +199,7 @@ def _cost(runs: pd.DataFrame, trials: pd.DataFrame, mode: str) -> pd.DataFrame:
         setup = grp["setup_seconds"].astype(float).fillna(0)
         strat = grp["strategy_seconds"].astype(float).fillna(0)
         wall = grp["wall_seconds"].astype(float).fillna(0)
-        measured = strat + eval_s + (0 if mode in SIMULATED_MODES else train + setup)
+        measured = strat + eval_s + (0 if backend_class(mode).simulated else train + setup)
         other = (wall - measured).clip(lower=0)
         mine = trials[(trials["strategy"] == label)] if len(trials) else trials
         saved = 0.0

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from tunebench.backends.registry import backend_class, compared_modes
 from tunebench.reports.inputs.load import ProblemInfo
 
 __all__ = [
@@ -37,7 +38,7 @@ __all__ = [
 
 MIN_STRATEGIES = 3  # Kendall's tau of two or fewer items says nothing
 #: (tested mode, reference mode) of every compared pair, in the order they are reported.
-PAIR_MODES = (("replay", "live"), ("surrogate", "replay"), ("surrogate", "live"))
+PAIR_MODES = tuple(compared_modes())
 #: How the report names each mode's runs ("3 live seeds, 30 replayed").
 MODE_NAMES = {"replay": "replayed", "surrogate": "surrogate", "live": "live"}
 #: How the report's text and captions name what each mode does ("trained live").
@@ -187,7 +188,7 @@ def pairs(infos: Mapping[str, ProblemInfo]) -> list[tuple[ProblemInfo, ProblemIn
     out = []
     for tested_mode, reference_mode in PAIR_MODES:
         # the entry that picks its partner: the one of the rarer mode
-        pick_tested = tested_mode == "surrogate"
+        pick_tested = not backend_class(tested_mode).serves_table
         anchors = [
             i for i in infos.values() if i.mode == (tested_mode if pick_tested else reference_mode)
         ]

@@ -25,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from tunebench.backends.registry import backend_class
 from tunebench.reports.inputs.load import ProblemInfo
 
 __all__ = ["MIN_TRIALS", "best_configs", "full_length_trials", "param_importance"]
@@ -59,7 +60,7 @@ def _registered_spaces(info: ProblemInfo) -> list[Any]:
             return []
         problem = cls(**info.params)
         spaces = [problem.space()]
-        if info.mode == "replay":
+        if backend_class(info.mode).serves_table:
             spaces.insert(0, problem.table_space())
         return spaces
     except Exception as exc:  # an unloadable plug-in must not break the report

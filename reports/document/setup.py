@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tunebench.backends.registry import backend_class
 from tunebench.records.run_record import RunRecord
 from tunebench.reports.analysis.analyze import Analysis
 from tunebench.reports.document.model import Section, Table, _num, _table
@@ -53,7 +54,7 @@ def _surrogate_section(a: Analysis) -> Section | None:
     """The held-out fidelity of every surrogate the runs were served by, as fitted."""
     sec = Section("Surrogate fidelity", "surrogate-fidelity")
     for p in a.problems.values():
-        if p.info.mode != "surrogate":
+        if not backend_class(p.info.mode).serves_surrogate:
             continue
         # the problem's first run says what served it; a failed one records no provenance
         record = first_run_record(a.data.results, p.info.name)

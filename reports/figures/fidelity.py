@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from tunebench.reports.analysis.analyze import Analysis
-from tunebench.reports.analysis.fidelity import MODE_PHRASES, FidelityResult
+from tunebench.reports.analysis.fidelity import MODE_PHRASES, PAIR_MODES, FidelityResult
 from tunebench.reports.analysis.fidelity import TABLE_COLUMNS as FIDELITY_TABLE_COLUMNS
 from tunebench.reports.figures.style import _POINT, WIDTH, FigureFile, _figure, _save, _wrap, slug
 
@@ -23,7 +23,7 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
     # the replay-live pair keeps its old name; the others name both entries
     stem = (
         f"fidelity_{slug(r.reference)}"
-        if (r.tested_mode, r.reference_mode) == ("replay", "live")
+        if (r.tested_mode, r.reference_mode) == PAIR_MODES[0]
         else f"fidelity_{slug(r.tested)}_vs_{slug(r.reference)}"
     )
     labels = list(t["strategy"])

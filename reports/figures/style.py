@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import pandas as pd
 
+from tunebench.backends.registry import backend_class
 from tunebench.reports.analysis.analyze import Analysis, ProblemAnalysis
 
 __all__ = ["DPI", "WIDTH", "FigureFile", "slug"]
@@ -133,7 +134,7 @@ def _metric_label(p: ProblemAnalysis, prefix: str) -> str:
 
 
 def _served_cost(p: ProblemAnalysis) -> str:
-    return "recorded" if p.info.mode == "replay" else "predicted"
+    return backend_class(p.info.mode).curves_are
 
 
 def _time_label(p: ProblemAnalysis) -> str:

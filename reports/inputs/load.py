@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tunebench.backends.registry import backend_class
 from tunebench.errors import TunebenchError
 from tunebench.matrix.plan import table_backend
-from tunebench.matrix.schema import SIMULATED_MODES
 from tunebench.records.layout import run_folders, run_key
 from tunebench.records.run_record import FailedRun, RunRecord, read_run_record
 from tunebench.records.storage import RUN_FILE, TRIALS_FILE
@@ -85,7 +85,7 @@ class ProblemInfo:
     @property
     def simulated(self) -> bool:
         """Whether the runs' epochs were served on a simulated clock (replay, surrogate)."""
-        return self.mode in SIMULATED_MODES
+        return backend_class(self.mode).simulated
 
     @property
     def sign(self) -> float:
@@ -226,7 +226,7 @@ def _one_table(rows: pd.DataFrame) -> str | None:
     """
     if "table" not in rows.columns or not len(rows):
         return None
-    if not (rows["mode"] == "replay").all() or rows["table"].isna().any():
+    if not all(backend_class(m).serves_table for m in rows["mode"]) or rows["table"].isna().any():
         return None
     tables = set(rows["table"].astype(str))
     if len(tables) != 1 or rows["max_epochs"].nunique() != 1:

@@ -608,3 +608,10 @@ def test_quoted_odd_key_is_rendered_on_one_line() -> None:
     with pytest.raises(MatrixError) as info:
         parse(text)
     assert_error(info.value, "smoke.toml", 3, '"odd\\nkey": unknown key')
+
+
+def test_the_matrix_modes_are_the_trial_backends() -> None:
+    from tunebench.backends.registry import BACKENDS
+    from tunebench.matrix.schema import MODES
+
+    assert set(MODES) == set(BACKENDS)
