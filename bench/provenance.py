@@ -41,8 +41,8 @@ def package_versions() -> dict[str, str]:
 
 @cache
 def _versions() -> tuple[tuple[str, str], ...]:
-    # Read once per process: parsing package metadata cost about 5 ms per run, a third
-    # of a whole replayed run (measured with cProfile).
+    # Read once per process: parsing package metadata on every run was a large share of
+    # a whole replayed run (seen with cProfile).
     found = []
     for name in PACKAGES:
         try:

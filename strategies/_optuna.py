@@ -16,7 +16,7 @@ Two details keep runs reproducible and budgets honest:
   row an unseen config is picked at random; when every config was proposed the
   strategy is :class:`Exhausted`. Spaces with a float parameter are unaffected.
   Three, not more: on the shipped replay tables a sampler that repeated itself
-  three times in a row almost never found an unseen config in the next 17 asks
+  three times in a row almost never found an unseen config in the asks that followed
   (TPE and GP had converged on configs already proposed), while each ask costs a
   full model fit; for the random sampler the fallback is the same distribution,
   uniform over the unseen configs.

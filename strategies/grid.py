@@ -34,7 +34,7 @@ class GridSearch(Strategy):
     A grid of more than :attr:`MATERIALISE` points (mnist-cnn's full space has more than
     10^12) is not built: each proposal draws every active parameter's grid value
     uniformly, in space order, with the seed, and a point already proposed is drawn
-    again. Building it took one study worker past 23 GB before the OS killed it.
+    again. Building it exhausted a study worker's memory and the OS killed it.
     """
 
     #: The largest grid that is built and shuffled whole.

@@ -93,9 +93,9 @@ def _quiet() -> Iterator[None]:
     Gaussian process of the Bayesian oracle warns when its kernel fit does not converge.
     scikit-learn's finiteness check is switched off (``assume_finite``) while the oracle
     runs: the Bayesian oracle replaces NaN and infinities by 0 before it fits and predicts
-    only at points inside the parameter bounds, and the check on each of the tens of
-    thousands of ``predict`` calls of an acquisition optimisation took about a tenth of a
-    replayed kt-bayesian run (measured: 28.4 against 25.6 s, same trials).
+    only at points inside the parameter bounds, and the check on each of the many
+    ``predict`` calls of an acquisition optimisation was a noticeable share of a replayed
+    kt-bayesian run.
     """
     sklearn = sys.modules.get("sklearn")  # imported by the Bayesian oracle only
     finite = sklearn.config_context(assume_finite=True) if sklearn else contextlib.nullcontext()

@@ -172,11 +172,11 @@ class TrialSession:
         """Drop the model and clear Keras' global state.
 
         ``free_memory=False`` skips Keras' forced full garbage collection: it
-        cost about 0.2 s per trial here and did not reduce memory growth
-        (measured over 60 trials; Python's own collector still runs). The
-        growth that remains, about 7 MB per model, is TensorFlow's own and
-        happens with a bare ``model.fit`` loop too (keras-team/keras#17458);
-        only a fresh process returns it.
+        added a noticeable cost to every trial and did not reduce memory growth
+        (Python's own collector still runs). The growth that remains with every
+        model built is TensorFlow's own and happens with a bare ``model.fit`` loop
+        too (keras-team/keras#17458); only a fresh process returns it.
+        ``bench/perf/backends.py`` measures it.
 
         With several trials training at once (live ``concurrency``), Keras' global
         state is cleared only when the last open session closes, so a model still
@@ -214,8 +214,8 @@ class LiveTrainer:
 
         On TensorFlow the split goes in as a ``tf.data.Dataset`` built once for every
         trial: given numpy arrays, ``evaluate`` converts them into one on every call,
-        which took 97 ms per trial of stocks-mlp against 19 ms this way, with the same
-        scores (the same batches). Other backends take the arrays (4 ms on torch).
+        which was several times slower per trial, with the same scores (the same
+        batches). Other backends take the arrays, which costs them little.
         """
         import keras
 

@@ -13,8 +13,8 @@ fitted on its log (:func:`link_of`). The spread is fitted on
 repeats differ wildly and which would otherwise inflate every config's spread), and
 each epoch's predictions are kept inside what the table recorded at that epoch (the
 mean curve within the range of the configs' mean curves, a drawn curve within the range
-of the single repeats). Without them the events-mlp surrogate put 7.3% of fresh configs
-below the table's best config, where about 0.1% belong; ``bench/perf/surrogate_noise.py``
+of the single repeats). Without them the events-mlp surrogate put many times more fresh
+configs below the table's best config than belong there; ``bench/perf/surrogate_noise.py``
 measures what is left.
 
 Fit with :func:`~tunebench.curves.surrogate_fit.fit_surrogate`, which also measures the
@@ -24,10 +24,10 @@ format (portable across platforms and XGBoost versions, no pickled code), the fe
 encoding, the checksum of the table, the space fingerprint, the library versions and the
 measured fidelity.
 
-Why XGBoost: ``python bench/perf/surrogate_models.py`` (held-out Spearman of the last
-epoch's validation on the sampled mnist-cnn table: XGBoost 0.692, scikit-learn's
-forest 0.660, its histogram gradient boosting 0.613; on stocks-mlp all three within
-0.01), and it ships with the install already (syne-tune requires it).
+Why XGBoost: ``python bench/perf/surrogate_models.py`` puts it ahead of scikit-learn's
+forest and its histogram gradient boosting in held-out Spearman of the last epoch's
+validation on the sampled mnist-cnn table (on stocks-mlp the three are about even), and
+it ships with the install already (syne-tune requires it).
 """
 
 from __future__ import annotations
@@ -112,10 +112,10 @@ def link_of(metric: str) -> str:
 
     Fitting an error's log makes the model's mistakes relative, so the good configs,
     bunched near the lowest errors, are not predicted past them: on events-mlp's table
-    the held-out 1st percentile came out 0.1061 against the recorded 0.1063, and 0.0976
-    when fitted on the raw MAE, at the same Spearman. Accuracies are fitted as they are:
-    their logit cost mnist-cnn 0.03 of held-out Spearman at every epoch and gained
-    covertype-mlp 0.005 (``tunebench surrogate fit P --link logit``).
+    the held-out 1st percentile came out next to the recorded one, and past it when
+    fitted on the raw MAE, at the same Spearman. Accuracies are fitted as they are:
+    their logit lost held-out Spearman on mnist-cnn at every epoch and gained little on
+    covertype-mlp (``tunebench surrogate fit P --link logit``).
     """
     return "identity" if metric_range(metric) == (0.0, 1.0) else "log"
 
@@ -195,7 +195,7 @@ class Surrogate:
         rows = with_epochs(encode(space, configs), epochs)
         shape = (len(configs), epochs)
         # in place, one thread: a curve is a few rows, where XGBoost's DMatrix and thread
-        # pool cost more than the trees (263 ms a curve against 10 ms, measured)
+        # pool cost far more than the trees
         pred = {n: self.boosters[n].inplace_predict(rows).reshape(shape) for n in TARGETS}
         shift = sigma_of(pred["noise"]) * np.asarray(draws, float)[:, None]
         link = str(self.meta["link"])

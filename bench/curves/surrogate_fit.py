@@ -90,9 +90,9 @@ def _rows(space: SearchSpace, table: Any) -> tuple[_Rows, _Rows, list[str]]:
 
 #: The targets that rank configs (what strategies see and what the report scores) get
 #: the full boosting rounds; the others (loss, seconds, FLOPs, noise) half as many at
-#: twice the learning rate. A curve's predict cost grows with the trees it walks:
-#: ``bench/perf/surrogate_params.py`` measured 200 rounds at eta 0.1 within 0.004-0.025
-#: of 400 at eta 0.05 in held-out Spearman, at about half the cost.
+#: twice the learning rate. A curve's predict cost grows with the trees it walks, and
+#: ``bench/perf/surrogate_params.py`` scores 200 rounds at eta 0.1 close to 400 at eta
+#: 0.05 in held-out Spearman, at a much lower predict cost.
 ETA = 0.1
 
 

@@ -156,8 +156,8 @@ class LearningCurveTable:
             )
         frame = table.to_pandas()
         frame = frame.sort_values(["config_key", "repeat", "epoch"], kind="stable")
-        # Slice whole columns at the curve boundaries (a groupby per curve took ~5 ms a
-        # curve: 20 s for a 2,000-config x 2-repeat table).
+        # Slice whole columns at the curve boundaries: a groupby per curve made loading a
+        # large sampled table slow.
         keys = frame["config_key"].to_numpy(dtype=object)
         repeats = frame["repeat"].to_numpy(dtype=np.int64)
         epochs = frame["epoch"].to_numpy(dtype=np.int64)

@@ -47,8 +47,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# TensorFlow keeps about 7 MB per model it ever built (see README, "Known limit");
-# a local worker process is replaced after this many runs to give that memory back.
+# TensorFlow keeps memory for every model it ever built (see README, "Known limit";
+# bench/perf/backends.py measures it per model); a local worker process is replaced
+# after this many runs to give that memory back.
 RUNS_PER_WORKER = 10
 
 
@@ -130,8 +131,9 @@ class LocalExecutor:
         # replaced by a fresh one after RUNS_PER_WORKER runs per worker (TensorFlow's
         # memory growth), and one for replay runs, which build no
         # models: replacing those workers only made each new one import TensorFlow and
-        # torch again for keras-tuner and optuna's GP (2 workers ran slower than 1,
-        # measured). Not max_tasks_per_child: CPython 3.11-3.14 can fail to replace a
+        # torch again for keras-tuner and optuna's GP, which cost more than a second
+        # worker gained (bench/perf/replay_matrix.py measures the workers' speedup).
+        # Not max_tasks_per_child: CPython 3.11-3.14 can fail to replace a
         # worker that reached it and hang (python/cpython#115634).
         self._pools: dict[str | None, cf.ProcessPoolExecutor] = {}
         self._live_submitted: dict[str, int] = {}

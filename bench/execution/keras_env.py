@@ -96,7 +96,7 @@ def limit_threads(threads: int) -> None:
     GP on torch, keras-tuner's GP on scikit-learn/BLAS) that would otherwise use every
     core in every worker process and oversubscribe the machine. Applied once per process
     and count: a replay worker calls it before every run, and each application walks the
-    loaded libraries (about 3 ms, measured); libraries loaded later read the variables.
+    loaded libraries, which is not free; libraries loaded later read the variables.
     """
     global _thread_limit
     if _thread_limit == threads:

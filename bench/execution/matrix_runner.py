@@ -96,7 +96,8 @@ class MatrixRunner:
         self.data_dir = data_dir
         self.force = force
         # One thread per worker by default: results then do not depend on the
-        # number of cores, and on 2 cores two 1-thread workers beat one 2-thread one.
+        # number of cores, and 1-thread workers beat fewer workers with more threads
+        # (bench/perf/executor_scaling.py measures both).
         self.threads = threads or matrix.execution.threads or 1
         cores = os.cpu_count() or 1
         self.workers = workers or matrix.execution.workers or max(1, cores // self.threads)

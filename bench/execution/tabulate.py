@@ -50,8 +50,8 @@ __all__ = [
     "train_unit",
 ]
 
-# Units a worker process trains before a fresh one takes over (TensorFlow keeps about
-# 7 MB per model it built; only a new process returns it).
+# Units a worker process trains before a fresh one takes over (TensorFlow keeps memory
+# for every model it built, see bench/perf/backends.py; only a new process returns it).
 UNITS_PER_WORKER = 50
 
 
@@ -276,7 +276,7 @@ def tabulate(
         # A fresh pool per generation of UNITS_PER_WORKER units per worker gives back
         # TensorFlow's per-model memory. Not max_tasks_per_child: with a backlog queued,
         # CPython 3.11-3.14 never replaces a worker that reached it and the pool hangs
-        # (python/cpython#115634; it hung here after 2 x 50 units).
+        # (python/cpython#115634, which this pool ran into).
         step = UNITS_PER_WORKER * workers
         for start in range(0, len(todo), step):
             with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:

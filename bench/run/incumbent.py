@@ -71,9 +71,10 @@ class IncumbentWatch:
     """Whether a trial that just ended can still be its run's incumbent.
 
     Its test score matters only then (the harness scores test for such trials alone:
-    scoring costs 0.1-1.4 s a trial live). A trial that ends behind a full-length trial
-    that already ended can never win under :func:`pick_incumbent`'s rule, since trials
-    that end later only add rivals; so the final incumbent was always scored.
+    scoring a trial live is a pass over the test split, which
+    ``bench/perf/harness_overhead.py`` times). A trial that ends behind a full-length
+    trial that already ended can never win under :func:`pick_incumbent`'s rule, since
+    trials that end later only add rivals; so the final incumbent was always scored.
 
     Args:
         direction: ``"maximize"`` or ``"minimize"``.

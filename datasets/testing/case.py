@@ -188,8 +188,9 @@ class ProblemCase:
 
         what = "the default config" if label == "defaults" else f"config {label}"
         splits = self.small_splits
-        # Fresh Keras state per build, without the garbage collection (0.2-0.7 s a build on
-        # 2 cores), as the harness's trainer does; the checks collect once when they end.
+        # Fresh Keras state per build, without the forced garbage collection (slow, and it
+        # would run on every build), as the harness's trainer does; the checks collect once
+        # when they end.
         keras.backend.clear_session(free_memory=False)
         keras.utils.set_random_seed(0)
         try:
