@@ -298,6 +298,10 @@ class RunLoop:
         resume = None if proposal.resume_from is None else self.store.get(proposal.resume_from)
         start = 0 if resume is None else resume.epochs
         rec = TrialRecord(trial_id, config, start)
+        if proposal.resume_from is not None and self.trials[proposal.resume_from].proposed:
+            # it continues a served config: later resumes of the proposal continue it too
+            proposed = self.space.canonical(proposal.config)
+            rec.proposed = proposed if proposed != config else None
         self.trials[trial_id] = rec
         log.write(
             TrialStart(

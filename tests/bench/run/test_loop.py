@@ -169,7 +169,9 @@ class ResumesItsProposal(Strategy):
         if self.asked == 1:
             return Proposal(self.new_trial_id(), self.config, 2)
         if self.asked == 2:
-            return Proposal(self.new_trial_id(), self.config, 4, resume_from=0)
+            return Proposal(self.new_trial_id(), self.config, 3, resume_from=0)
+        if self.asked == 3:  # a promotion of a promotion (SMAC-HB, DEHB do this)
+            return Proposal(self.new_trial_id(), self.config, 4, resume_from=1)
         return Exhausted("done")
 
     def keep_weights(self, trial_id: int) -> bool:
@@ -187,7 +189,9 @@ def test_a_strategy_that_resumes_its_proposal_continues_what_was_served(tmp_path
                   Snapping(space, "maximize"), SnapshotStore(tmp_path), run_seed=0)  # fmt: skip
     log = MemoryLog()
     run.run(log)
-    assert run.trials[1].config == run.trials[0].config  # the served config, continued
-    assert run.trials[1].config["learning_rate"] == 1e-3 and run.trials[1].epochs == 4
+    served = run.trials[0].config
+    assert run.trials[1].config == run.trials[2].config == served  # continued, twice
+    assert served["learning_rate"] == 1e-3 and run.trials[2].epochs == 4
     starts = [e for e in log.events if isinstance(e, TrialStart)]
-    assert starts[1].resume_from == 0 and starts[1].config == run.trials[0].config
+    assert [s.resume_from for s in starts] == [None, 0, 1]
+    assert starts[1].config == starts[2].config == served
