@@ -36,8 +36,8 @@ from tunebench.runspec import RunSpec, parse_evaluation
 
 __all__ = ["BACKEND_INSTALL", "KFoldBackend", "LiveBackend", "entry_module", "problem_data"]
 
-#: How to install each Keras backend tunebench can run on.
-BACKEND_INSTALL = {
+#: How to install each Keras backend tunebench runs on (:data:`~tunebench.runspec.KERAS_BACKENDS`).
+BACKEND_INSTALL: dict[str, str] = {
     "tensorflow": "pip install tensorflow-cpu",
     "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
     "jax": "pip install jax",

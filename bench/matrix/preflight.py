@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from tunebench.backends.base import CheckContext, EntryError
-from tunebench.backends.live import BACKEND_INSTALL, problem_data
+from tunebench.backends.live import problem_data
 from tunebench.backends.registry import backend_class
 from tunebench.datasets import Problem
 from tunebench.errors import one_line
 from tunebench.matrix.plan import entry_mode, plan_context
 from tunebench.matrix.schema import Loc, Matrix, MatrixError, locate
 
-__all__ = ["BACKEND_INSTALL", "check_matrix"]
+__all__ = ["check_matrix"]
 
 
 class _Checker:

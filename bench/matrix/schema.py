@@ -55,7 +55,7 @@ from pydantic import (
 from tunebench.compat import BUDGET_DEFAULTS, PROBLEM_ENTRY_DEFAULTS, drop_defaults
 from tunebench.matrix.messages import MatrixError, fail, locate, show
 from tunebench.matrix.toml_lines import Loc
-from tunebench.runspec import parse_evaluation
+from tunebench.runspec import KerasBackend, parse_evaluation
 
 if sys.version_info >= (3, 11):
     pass
@@ -63,11 +63,9 @@ else:  # pragma: no cover - exercised only on Python 3.10
     pass
 
 __all__ = [
-    "BACKENDS",
     "MAX_SEEDS",
     "MODES",
     "SIMULATED_MODES",
-    "Backend",
     "Budget",
     "Execution",
     "Final",
@@ -85,16 +83,10 @@ Mode = Literal["live", "replay", "surrogate"]
 """How runs are executed: ``"live"`` (really train), ``"replay"`` (serve a table) or
 ``"surrogate"`` (serve a surrogate's predicted curves, :mod:`tunebench.curves.surrogate`)."""
 
-Backend = Literal["tensorflow", "torch", "jax"]
-"""Keras backend the runs use."""
-
 MODES: tuple[str, ...] = get_args(Mode)
 #: Modes whose epochs are served, not trained: their costs run on a simulated clock.
 SIMULATED_MODES: tuple[str, ...] = ("replay", "surrogate")
 """All allowed values of ``Matrix.mode``."""
-
-BACKENDS: tuple[str, ...] = get_args(Backend)
-"""All allowed values of ``Execution.backend``."""
 
 MAX_SEEDS = 10_000
 """Upper bound for ``seeds = N`` (guards against a typo allocating a huge list)."""
@@ -369,7 +361,7 @@ class Execution(BaseModel):
 
     workers: int | None = Field(default=None, ge=1)
     threads: int | None = Field(default=None, ge=1)
-    backend: Backend | None = None
+    backend: KerasBackend | None = None
 
 
 class Final(BaseModel):
