@@ -328,8 +328,12 @@ def _unavailable(cls: Any) -> str | None:
 
 def _problem_params(cls: type, items: list[str]) -> dict[str, Any]:
     """Parse ``KEY=VALUE`` problem options (values as TOML, else plain strings)."""
-    from tunebench.matrix.schema import tomllib
     from tunebench.plugins import constructor_params
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on Python 3.10
+        import tomli as tomllib
 
     allowed = constructor_params(cls)
     params: dict[str, Any] = {}
