@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-__all__ = ["TunebenchError", "describe_exception"]
+__all__ = ["TunebenchError", "describe_exception", "one_line"]
 
 
 class TunebenchError(Exception):
@@ -40,3 +40,20 @@ def describe_exception(exc: BaseException, limit: int = 300) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     name = type(exc).__name__
     return f"{name}: {lines[0][:limit]}" if lines else name
+
+
+def one_line(value: object, limit: int | None = None) -> str:
+    """``str(value)`` on one line: every run of whitespace, newlines included, becomes one space.
+
+    The one way tunebench folds a message into one line of a report, a refusal or a
+    log. An exception whose message is blank is told by its type name instead; pass
+    ``str(exc)`` to keep a blank message blank.
+
+    Args:
+        value: An exception, or any text to fold.
+        limit: Longest text kept (the type name of a blank exception is never cut).
+    """
+    text = " ".join(str(value).split())[:limit]
+    if not text and isinstance(value, BaseException):
+        return type(value).__name__
+    return text

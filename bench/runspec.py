@@ -6,11 +6,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from tunebench.compat import RUN_SPEC_DEFAULTS, drop_defaults
 
-__all__ = ["RunSpec", "parse_evaluation"]
+__all__ = ["KERAS_BACKENDS", "KerasBackend", "RunSpec", "parse_evaluation"]
+
+KerasBackend = Literal["tensorflow", "torch", "jax"]
+"""A Keras backend tunebench runs on (what a run spec's ``backend`` names)."""
+
+KERAS_BACKENDS: tuple[KerasBackend, ...] = get_args(KerasBackend)
+"""The Keras backends tunebench runs on, in the order messages list them."""
 
 _KFOLD = re.compile(r"kfold:(\d+)")
 

@@ -19,6 +19,7 @@ from typing import Any
 from tunebench.datasets import covertype, events, mnist, stocks
 from tunebench.datasets.files import DatasetError, find_file
 from tunebench.datasets.splitting import stratified_sizes
+from tunebench.errors import one_line
 
 __all__ = ["LISTING_COLUMNS", "dataset_listing", "format_listing"]
 
@@ -136,7 +137,7 @@ def _stocks(verify: bool) -> list[dict[str, Any]]:
                     "task": "binary classification (next-day up/down)",
                     "splits": "",
                     "status": "missing",
-                    "location": " ".join(str(exc).split()),
+                    "location": one_line(str(exc)),
                 }
             )
             continue

@@ -33,6 +33,7 @@ from tunebench.datasets.files import (
 )
 from tunebench.datasets.problem import Problem, Splits, make_optimizer
 from tunebench.datasets.splitting import SPLIT_SEED
+from tunebench.errors import one_line
 from tunebench.strategies.space import Categorical, Float, Int, SearchSpace
 
 if TYPE_CHECKING:
@@ -336,7 +337,7 @@ def read_event_file(
         else:
             frame = pd.read_parquet(file)
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        raise DatasetError(f"{file}: cannot read ({' '.join(str(exc).split())})") from None
+        raise DatasetError(f"{file}: cannot read ({one_line(str(exc))})") from None
     if target not in frame.columns:
         raise DatasetError(
             f"{file}: no target column {target!r}; columns: {', '.join(map(str, frame.columns))}"

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunebench.errors import TunebenchError
+from tunebench.errors import TunebenchError, one_line
 
 __all__ = [
     "ENV_CACHE",
@@ -224,7 +224,7 @@ def download(
         reason = getattr(exc, "reason", exc)
         raise DatasetError(
             missing_message(
-                remote, data_dir, f"downloading {remote.url} failed ({_one_line(reason)})"
+                remote, data_dir, f"downloading {remote.url} failed ({one_line(str(reason))})"
             )
         ) from exc
     got = digest.hexdigest()
@@ -236,10 +236,6 @@ def download(
         )
     os.replace(tmp, final)
     return final
-
-
-def _one_line(value: Any) -> str:
-    return " ".join(str(value).split())
 
 
 def locate(

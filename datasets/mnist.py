@@ -33,6 +33,7 @@ from tunebench.datasets.files import (
 )
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.datasets.splitting import class_counts, majority_baseline
+from tunebench.errors import one_line
 from tunebench.strategies.space import Categorical, Condition, Float, Int, SearchSpace
 
 if TYPE_CHECKING:
@@ -103,7 +104,7 @@ def read_mnist(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in IDX_FILES}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
-        msg = " ".join(str(exc).split())
+        msg = one_line(str(exc))
         raise DatasetError(f"{path} is not a readable mnist.npz ({msg}); {advice}") from None
     facts = recall(path, _CHECK)
     if facts is not None:

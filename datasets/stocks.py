@@ -32,6 +32,7 @@ import numpy as np
 from tunebench.datasets.files import DatasetError, resolve_data_dir, sha256_bytes, sha256_file
 from tunebench.datasets.problem import Problem, Splits, make_optimizer
 from tunebench.datasets.splitting import majority_baseline
+from tunebench.errors import one_line
 from tunebench.strategies.space import Categorical, Condition, Float, Int, SearchSpace
 
 if TYPE_CHECKING:
@@ -169,7 +170,7 @@ def read_price_csv(path: str | os.PathLike[str]) -> PriceSeries:
     try:
         frame = pd.read_csv(file)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{file}: not a readable CSV ({' '.join(str(exc).split())})") from None
+        raise DatasetError(f"{file}: not a readable CSV ({one_line(str(exc))})") from None
     frame.columns = [str(c).strip().lower().replace(" ", "_") for c in frame.columns]
     missing = [c for c in CSV_COLUMNS if c not in frame.columns]
     if missing:
@@ -181,7 +182,7 @@ def read_price_csv(path: str | os.PathLike[str]) -> PriceSeries:
     try:
         dates = pd.to_datetime(frame["date"])
     except (ValueError, TypeError) as exc:
-        raise DatasetError(f"{file}: unparsable dates ({' '.join(str(exc).split())})") from None
+        raise DatasetError(f"{file}: unparsable dates ({one_line(str(exc))})") from None
     close = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     order = np.argsort(dates.to_numpy(), kind="stable")
     iso = dates.dt.strftime("%Y-%m-%d").to_numpy(dtype=str)[order]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import tempfile
+from collections.abc import Collection
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from tunebench.strategies.space import Float, Int, Param, SearchSpace
 
 __all__ = [
     "RandomConfigs",
+    "UnseenConfigs",
     "check_bool",
     "check_choice",
     "check_fraction",
@@ -187,6 +189,44 @@ def finite_configs(space: SearchSpace) -> list[dict[str, Any]] | None:
     return None if exact is None else exact.grid()
 
 
+class UnseenConfigs:
+    """Random configs of a finite space that were not seen yet.
+
+    The space is enumerated once, on the first draw (:func:`finite_configs`); an infinite
+    or huge space has no configs to draw. Each draw is one call on the caller's
+    generator, so a seeded strategy proposes the same configs every time.
+
+    Args:
+        space: The search space.
+    """
+
+    def __init__(self, space: SearchSpace) -> None:
+        self.space = space
+        self._all: list[dict[str, Any]] | None = None
+
+    def unseen(self, seen: Collection[str]) -> list[dict[str, Any]]:
+        """The configs whose keys (``space.config_key``) are not in ``seen``, in space order."""
+        if self._all is None:
+            self._all = finite_configs(self.space) or []
+        return [c for c in self._all if self.space.config_key(c) not in seen]
+
+    def pick(self, rng: np.random.Generator, seen: Collection[str]) -> dict[str, Any]:
+        """One unseen config, uniformly at random (one ``rng.integers`` draw).
+
+        Raises:
+            ValueError: No config is left unseen.
+        """
+        unseen = self.unseen(seen)
+        return unseen[int(rng.integers(len(unseen)))]
+
+    def pick_many(
+        self, rng: np.random.Generator, seen: Collection[str], n: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``n`` unseen configs in random order (one ``rng.permutation`` draw)."""
+        unseen = self.unseen(seen)
+        return [unseen[i] for i in rng.permutation(len(unseen))[:n]]
+
+
 def complete_config(space: SearchSpace, config: dict[str, Any]) -> dict[str, Any]:
     """Make ``config`` valid after a change: drop inactive keys, default new active ones.
 
@@ -221,7 +261,7 @@ class RandomConfigs:
             sampler=optuna.samplers.RandomSampler(seed=seed),
             study_name=f"tunebench-random-configs-{seed}",
         )
-        self._all: list[dict[str, Any]] | None = None
+        self._unseen_configs = UnseenConfigs(space)
         self._size = finite_size(space)
 
     def sample(self) -> dict[str, Any]:
@@ -247,7 +287,9 @@ class RandomConfigs:
             if attempts > 20 * n + 100:
                 # Rejection sampling is stuck (finite space nearly covered): pick the rest
                 # from the enumeration of the unseen configs.
-                out.extend(self._unseen(n - len(out), exclude))
+                picked = self._unseen_configs.pick_many(self._rng, exclude, n - len(out))
+                exclude.update(self.space.config_key(c) for c in picked)
+                out.extend(self.space.canonical(c) for c in picked)
                 break
             config = self.sample()
             key = self.space.config_key(config)
@@ -255,13 +297,3 @@ class RandomConfigs:
                 exclude.add(key)
                 out.append(config)
         return out
-
-    def _unseen(self, n: int, exclude: set[str]) -> list[dict[str, Any]]:
-        if self._all is None:
-            self._all = finite_configs(self.space)
-        if self._all is None:  # infinite space: rejection sampling cannot be stuck for long
-            return []
-        unseen = [c for c in self._all if self.space.config_key(c) not in exclude]
-        picked = [unseen[i] for i in self._rng.permutation(len(unseen))[:n]]
-        exclude.update(self.space.config_key(c) for c in picked)
-        return [self.space.canonical(c) for c in picked]

@@ -31,8 +31,8 @@ import optuna
 
 from tunebench.strategies._common import (
     FINITE_REPEATS,
+    UnseenConfigs,
     check_choice,
-    finite_configs,
     finite_size,
 )
 from tunebench.strategies.base import (
@@ -119,17 +119,10 @@ class OptunaStrategy(Strategy):
         )
         self._trials: dict[int, optuna.Trial] = {}
         self._finite_size = finite_size(space)
-        self._finite_all: list[dict[str, Any]] | None = None
+        self._unseen = UnseenConfigs(space)
         self._proposed: set[str] = set()
         self._rng = np.random.default_rng(seed)
         self._exhausted: str | None = None
-
-    def _unseen_config(self) -> dict[str, Any]:
-        """A random config of the finite space that was not proposed yet."""
-        if self._finite_all is None:
-            self._finite_all = finite_configs(self.space) or []
-        unseen = [c for c in self._finite_all if self.space.config_key(c) not in self._proposed]
-        return unseen[int(self._rng.integers(len(unseen)))]
 
     def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
         """Open an optuna trial and propose its config for a full evaluation."""
@@ -143,7 +136,7 @@ class OptunaStrategy(Strategy):
         repeats = 0
         while True:
             if repeats >= _MAX_REPEATS:
-                self.study.enqueue_trial(self._unseen_config())
+                self.study.enqueue_trial(self._unseen.pick(self._rng, self._proposed))
             trial = self.study.ask()
             config = self.space.suggest_optuna(trial)
             if self._finite_size is None:

@@ -41,10 +41,10 @@ import numpy as np
 
 from tunebench.strategies._common import (
     FINITE_REPEATS,
+    UnseenConfigs,
     check_fraction,
     check_int,
     check_real,
-    finite_configs,
     finite_size,
     library_seed,
     require_modules,
@@ -108,7 +108,7 @@ class SyneTuneStrategy(Strategy):
         self._stopped: set[int] = set()  # trials the scheduler answered STOP for
         self._exhausted = ""
         self._finite_size = finite_size(space)
-        self._finite_all: list[dict[str, Any]] | None = None
+        self._unseen = UnseenConfigs(space)
         self._proposed: set[str] = set()  # config keys, on a finite space
         self._rng = np.random.default_rng(st_seed)
         self._repeats = 0  # negative trial ids for the repeats handed back
@@ -203,10 +203,7 @@ class SyneTuneStrategy(Strategy):
 
     def _unseen_config(self) -> dict[str, Any]:
         """A random config of the finite space not proposed yet, every parameter set."""
-        if self._finite_all is None:
-            self._finite_all = finite_configs(self.space) or []
-        unseen = [c for c in self._finite_all if self.space.config_key(c) not in self._proposed]
-        picked = unseen[int(self._rng.integers(len(unseen)))]
+        picked = self._unseen.pick(self._rng, self._proposed)
         # inactive parameters at their defaults: syne-tune's configs carry every parameter
         return {**{p.name: p.default_value() for p in self.space}, **picked}
 

@@ -59,6 +59,7 @@ from tunebench.strategies.space import (
     Int,
     SearchSpace,
 )
+from tunebench.strategies.space.unit import position
 
 __all__ = [
     "CHECKS",
@@ -112,19 +113,6 @@ def finite_space() -> SearchSpace:
     )
 
 
-def _position(param: Int | Float | Categorical, value: Any) -> float:
-    """Where ``value`` lies in its parameter's range, 0..1."""
-    if isinstance(param, Categorical):
-        n = len(param.choices)
-        return 0.0 if n == 1 else param.choices.index(value) / (n - 1)
-    low, high = float(param.low), float(param.high)
-    if high == low:
-        return 0.0
-    if param.log:
-        return (math.log(value) - math.log(low)) / (math.log(high) - math.log(low))
-    return (float(value) - low) / (high - low)
-
-
 def fake_value(space: SearchSpace, config: Mapping[str, Any], epoch: int) -> float:
     """A deterministic, accuracy-like value of ``config`` after ``epoch`` epochs.
 
@@ -135,7 +123,7 @@ def fake_value(space: SearchSpace, config: Mapping[str, Any], epoch: int) -> flo
     for i, param in enumerate(space):
         if param.name in config:
             target = (0.3 + 0.37 * i) % 1.0
-            score -= (_position(param, config[param.name]) - target) ** 2
+            score -= (position(param, config[param.name]) - target) ** 2
     base = 0.5 + 0.3 * score / len(space)
     return base + 0.2 * (1.0 - 0.6**epoch)
 

@@ -31,12 +31,13 @@ from tunebench.backends.kfold import KFoldTrainer
 from tunebench.curves.shipped import DEFAULT_BACKEND, default_backend
 from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.datasets.problem_files import load_problem_file
+from tunebench.errors import one_line
 from tunebench.runspec import RunSpec, parse_evaluation
 
 __all__ = ["BACKEND_INSTALL", "KFoldBackend", "LiveBackend", "entry_module", "problem_data"]
 
-#: How to install each Keras backend tunebench can run on.
-BACKEND_INSTALL = {
+#: How to install each Keras backend tunebench runs on (:data:`~tunebench.runspec.KERAS_BACKENDS`).
+BACKEND_INSTALL: dict[str, str] = {
     "tensorflow": "pip install tensorflow-cpu",
     "torch": "pip install torch --index-url https://download.pytorch.org/whl/cpu",
     "jax": "pip install jax",
@@ -77,11 +78,6 @@ def entry_module(entry: Entry, base_dir: Path | None = None) -> str | None:
     if entry.module is None:
         return None
     return str(resolve_path(Path(entry.module), base_dir).resolve())
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
 
 
 class LiveBackend(TrialBackend):
@@ -168,7 +164,7 @@ class LiveBackend(TrialBackend):
         try:
             ctx.load_data(entry.name, dict(entry.params), entry.subsample, data_dir)
         except (DatasetError, OSError, ValueError) as exc:
-            raise EntryError((), f"data: {_one_line(exc)}") from None
+            raise EntryError((), f"data: {one_line(exc)}") from None
         _check_plugin_problem(entry, ctx.data_dir, ctx.base_dir, backend)
 
 
@@ -207,7 +203,7 @@ def _check_plugin_problem(
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=600)
     if done.returncode != 0:
         lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
-        finding = " ".join((lines[-1] if lines else f"exit status {done.returncode}").split())
+        finding = one_line(lines[-1] if lines else f"exit status {done.returncode}")
         raise EntryError(
             (),
             f"problem {entry.name!r} fails the problem kit's run checks "

@@ -313,6 +313,8 @@ def _unavailable(cls: Any) -> str | None:
     Its default instance's ``check_params`` is what refuses a matrix that uses it,
     so the listing and the load-time check agree.
     """
+    from tunebench.errors import one_line
+
     try:
         strategy = cls()
     except TypeError:  # a plug-in without defaults: nothing to check here
@@ -320,14 +322,18 @@ def _unavailable(cls: Any) -> str | None:
     try:
         strategy.check_params()
     except (ImportError, ValueError) as exc:
-        return " ".join(str(exc).split()) or type(exc).__name__
+        return one_line(exc)
     return None
 
 
 def _problem_params(cls: type, items: list[str]) -> dict[str, Any]:
     """Parse ``KEY=VALUE`` problem options (values as TOML, else plain strings)."""
-    from tunebench.matrix.schema import tomllib
     from tunebench.plugins import constructor_params
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised only on Python 3.10
+        import tomli as tomllib
 
     allowed = constructor_params(cls)
     params: dict[str, Any] = {}
@@ -558,11 +564,11 @@ def summary(
 
 def main() -> None:
     """Console-script entry point."""
-    from tunebench.errors import TunebenchError
+    from tunebench.errors import TunebenchError, one_line
 
     logging.basicConfig(level=os.environ.get("TUNEBENCH_LOG", "WARNING"))
     try:
         app()
     except TunebenchError as exc:  # the one place a tunebench error meets the user
-        typer.echo(f"tunebench: error: {' '.join(str(exc).split())}", err=True)
+        typer.echo(f"tunebench: error: {one_line(str(exc))}", err=True)
         raise SystemExit(exc.exit_code) from None

@@ -20,13 +20,13 @@ proposals were from what was measured.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from tunebench.strategies.space import Categorical, SearchSpace
+from tunebench.strategies.space.unit import position
 
 __all__ = ["SERVING_RULE", "NearestConfig"]
 
@@ -57,19 +57,11 @@ class NearestConfig:
         self._encoded = np.stack([self._encode(c) for c in configs]) if configs else None
 
     def _encode(self, config: Mapping[str, Any]) -> np.ndarray:
+        """Each parameter's :func:`position`, NaN when inactive (categoricals: equal or not)."""
         row = np.full(len(self.space.params), np.nan)
         for j, param in enumerate(self.space.params):
-            if param.name not in config:
-                continue
-            value = config[param.name]
-            if isinstance(param, Categorical):
-                row[j] = float(param.choices.index(value))
-            elif param.log:
-                lo, hi = math.log(param.low), math.log(param.high)
-                row[j] = (math.log(value) - lo) / (hi - lo) if hi > lo else 0.0
-            else:
-                span = param.high - param.low
-                row[j] = (value - param.low) / span if span > 0 else 0.0
+            if param.name in config:
+                row[j] = position(param, config[param.name])
         return row
 
     def nearest(

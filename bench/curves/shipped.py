@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunebench.curves.table import TableError, read_table_meta
+from tunebench.runspec import KERAS_BACKENDS
 
 __all__ = [
     "DEFAULT_BACKEND",
-    "KERAS_BACKENDS",
     "SHIPPED_TABLES",
     "default_backend",
     "default_table",
@@ -21,9 +21,6 @@ __all__ = [
     "shipped_table",
     "table_backend",
 ]
-
-#: The Keras backends tunebench runs on.
-KERAS_BACKENDS = ("tensorflow", "torch", "jax")
 
 #: The Keras backend of a live run whose problem ships no table to follow (plug-in
 #: problems); a matrix's ``[execution] backend`` or ``tabulate --backend`` overrides it.

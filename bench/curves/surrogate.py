@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from tunebench.errors import TunebenchError
+from tunebench.errors import TunebenchError, one_line
 from tunebench.strategies.space import Categorical, SearchSpace
 
 FORMAT = "tunebench-surrogate/2"
@@ -249,7 +249,7 @@ class Surrogate:
                 booster.load_model(bytearray(payload["models"][name].encode("utf-8")))
                 boosters[name] = booster
         except (KeyError, TypeError, AttributeError, xgb.core.XGBoostError) as exc:
-            why = _why(exc)
+            why = one_line(exc, limit=200)
             raise SurrogateError(f"{path}: corrupt or truncated surrogate file ({why})") from None
         if space_fingerprint is not None and meta.get("space_fingerprint") != space_fingerprint:
             raise SurrogateError(
@@ -267,7 +267,7 @@ class Surrogate:
         try:
             return cls(meta, boosters)
         except (KeyError, TypeError, ValueError) as exc:
-            why = _why(exc)
+            why = one_line(exc, limit=200)
             raise SurrogateError(f"{path}: corrupt surrogate metadata ({why})") from None
 
 
@@ -310,10 +310,6 @@ def _rounds_text(meta: Mapping[str, Any]) -> str:
     return f"{meta['rounds']} rounds (value, test value{rest})"
 
 
-def _why(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
-
-
 def _read_payload(path: Path) -> dict[str, Any]:
     """A surrogate file's JSON: format, metadata and models (not yet built).
 
@@ -330,7 +326,7 @@ def _read_payload(path: Path) -> dict[str, Any]:
             raise TypeError("its metadata is not an object")
     except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError,
             zlib.error) as exc:  # fmt: skip
-        why = _why(exc)
+        why = one_line(exc, limit=200)
         raise SurrogateError(f"{path}: corrupt or truncated surrogate file ({why})") from None
     if fmt != FORMAT:
         raise SurrogateError(f"{path}: format {fmt!r}, expected {FORMAT!r}")

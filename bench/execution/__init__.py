@@ -1,4 +1,5 @@
 """Where runs execute: tasks, child processes, executors (inline, local, Dask).
 
-Also progress, table recording and the Keras environment of a worker.
+Also the recycling process pool, progress, table recording and the Keras environment of
+a worker.
 """

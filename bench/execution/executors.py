@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from tunebench.backends.registry import needs_keras
+from tunebench.execution.pools import RecyclingPool
 from tunebench.execution.progress import Progress
 from tunebench.execution.task import (
     HASH_SEED_ENV,
@@ -133,10 +134,7 @@ class LocalExecutor:
         # models: replacing those workers only made each new one import TensorFlow and
         # torch again for keras-tuner and optuna's GP, which cost more than a second
         # worker gained (bench/perf/replay_matrix.py measures the workers' speedup).
-        # Not max_tasks_per_child: CPython 3.11-3.14 can fail to replace a
-        # worker that reached it and hang (python/cpython#115634).
-        self._pools: dict[str | None, cf.ProcessPoolExecutor] = {}
-        self._live_submitted: dict[str, int] = {}
+        self._pools: dict[str | None, RecyclingPool] = {}
 
     def _new_pool(self) -> cf.ProcessPoolExecutor:
         return cf.ProcessPoolExecutor(
@@ -148,22 +146,15 @@ class LocalExecutor:
 
     def _pool(self, task: RunTask) -> cf.ProcessPoolExecutor:
         key = task.backend if needs_keras(task.spec) else None
-        if key is not None and self._live_submitted.get(key, 0) >= RUNS_PER_WORKER * self.workers:
-            retired = self._pools.pop(key, None)
-            if retired is not None:
-                retired.shutdown(wait=False)  # its runs in flight finish, then it exits
-            self._live_submitted[key] = 0
         if key not in self._pools:
-            self._pools[key] = self._new_pool()
-        if key is not None:
-            self._live_submitted[key] = self._live_submitted.get(key, 0) + 1
-        return self._pools[key]
+            runs = None if key is None else RUNS_PER_WORKER * self.workers
+            self._pools[key] = RecyclingPool(self._new_pool, runs)  # a retired pool's runs finish
+        return self._pools[key].pool()
 
     def _forget(self, pool: cf.ProcessPoolExecutor) -> None:
         """Stop handing runs to a broken pool; the next run gets a fresh one."""
-        for pool_key, current in list(self._pools.items()):
-            if current is pool:
-                del self._pools[pool_key]
+        for pools in self._pools.values():
+            pools.forget(pool)
 
     def run(self, tasks: list[RunTask], progress: Progress) -> Iterator[RunOutcome]:
         """Keep ``workers`` runs in flight; yield outcomes as they finish."""
@@ -237,8 +228,8 @@ class LocalExecutor:
 
     def close(self) -> None:
         """Shut the worker processes down."""
-        for pool in self._pools.values():
-            pool.shutdown(wait=True, cancel_futures=True)
+        for pools in self._pools.values():
+            pools.close(cancel_futures=True)
         self._pools.clear()
         self._queue.close()
 

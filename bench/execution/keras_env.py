@@ -16,23 +16,17 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Literal
 
 from tunebench.errors import TunebenchError
+from tunebench.runspec import KERAS_BACKENDS
 
 __all__ = [
-    "BACKENDS",
-    "Backend",
     "BackendError",
     "configure",
     "current_backend",
     "keras_on_other_backend",
     "limit_threads",
 ]
-
-Backend = Literal["tensorflow", "torch", "jax"]
-BACKENDS: tuple[Backend, ...] = ("tensorflow", "torch", "jax")
-_MODULE = {"tensorflow": "tensorflow", "torch": "torch", "jax": "jax"}
 
 _configured: tuple[str, int] | None = None
 
@@ -126,16 +120,18 @@ def configure(backend: str = "tensorflow", threads: int = 1, deterministic: bool
             was already imported with a different backend in this process.
     """
     global _configured
-    if backend not in BACKENDS:
-        raise BackendError(f"unknown Keras backend {backend!r}; allowed: {', '.join(BACKENDS)}")
+    if backend not in KERAS_BACKENDS:
+        raise BackendError(
+            f"unknown Keras backend {backend!r}; allowed: {', '.join(KERAS_BACKENDS)}"
+        )
     if threads < 1:
         raise BackendError(f"threads must be >= 1, got {threads}")
     if _configured == (backend, threads):
         return
-    if importlib.util.find_spec(_MODULE[backend]) is None:
+    if importlib.util.find_spec(backend) is None:  # each backend's package bears its name
         raise BackendError(
-            f"Keras backend {backend!r} needs the {_MODULE[backend]!r} package, which is not "
-            f"installed (pip install {_MODULE[backend]})"
+            f"Keras backend {backend!r} needs the {backend!r} package, which is not "
+            f"installed (pip install {backend})"
         )
     if "keras" in sys.modules and current_backend() != backend:
         raise BackendError(

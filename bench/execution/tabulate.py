@@ -36,6 +36,7 @@ from tunebench.backends.session import EpochOutcome
 from tunebench.curves.table import COLUMNS, META_KEY, TableError
 from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.execution.keras_env import configure
+from tunebench.execution.pools import RecyclingPool
 from tunebench.provenance import cpu_model, package_versions
 from tunebench.seeding import seed_for
 from tunebench.strategies.space import SearchSpace
@@ -274,19 +275,24 @@ def tabulate(
     else:
         ctx = mp.get_context("spawn")
         # A fresh pool per generation of UNITS_PER_WORKER units per worker gives back
-        # TensorFlow's per-model memory. Not max_tasks_per_child: with a backlog queued,
-        # CPython 3.11-3.14 never replaces a worker that reached it and the pool hangs
-        # (python/cpython#115634, which this pool ran into).
+        # TensorFlow's per-model memory (why not max_tasks_per_child: see
+        # tunebench.execution.pools). A generation is submitted only when the one before
+        # is done, so one pool's workers run at a time.
         step = UNITS_PER_WORKER * workers
-        for start in range(0, len(todo), step):
-            with cf.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        pools = RecyclingPool(
+            lambda: cf.ProcessPoolExecutor(workers, mp_context=ctx), step, wait_on_retire=True
+        )
+        try:
+            for start in range(0, len(todo), step):
                 futures = {
-                    pool.submit(train_unit, job, grid[i], r): (i, r)
+                    pools.submit(train_unit, job, grid[i], r): (i, r)
                     for i, r in todo[start : start + step]
                 }
                 for fut in cf.as_completed(futures):
                     i, r = futures[fut]
                     save(i, r, fut.result())
+        finally:
+            pools.close()
 
     import pyarrow as pa
     import pyarrow.parquet as pq

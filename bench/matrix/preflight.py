@@ -24,18 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from tunebench.backends.base import CheckContext, EntryError
-from tunebench.backends.live import BACKEND_INSTALL, problem_data
+from tunebench.backends.live import problem_data
 from tunebench.backends.registry import backend_class
 from tunebench.datasets import Problem
+from tunebench.errors import one_line
 from tunebench.matrix.plan import entry_mode, plan_context
 from tunebench.matrix.schema import Loc, Matrix, MatrixError, locate
 
-__all__ = ["BACKEND_INSTALL", "check_matrix"]
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text or type(exc).__name__
+__all__ = ["check_matrix"]
 
 
 class _Checker:
@@ -87,7 +83,7 @@ def check_matrix(
         except (TypeError, ValueError) as exc:
             allowed = ", ".join(cls.param_names()) or "none"
             raise check.fail(
-                ("problems", i, "params"), f"{_one_line(exc)}; allowed parameters: {allowed}"
+                ("problems", i, "params"), f"{one_line(exc)}; allowed parameters: {allowed}"
             ) from None
         backend = backend_class(entry_mode(matrix, entry))
         ctx = CheckContext(
@@ -106,4 +102,4 @@ def check_matrix(
         try:
             strategies[sentry.name](**sentry.params).check_params()
         except (TypeError, ValueError, ImportError) as exc:
-            raise check.fail(("strategies", j, "params"), _one_line(exc)) from None
+            raise check.fail(("strategies", j, "params"), one_line(exc)) from None

@@ -39,7 +39,6 @@ import inspect
 import json
 import math
 import re
-import sys
 from collections.abc import Callable
 from typing import Any, Literal, get_args
 
@@ -55,18 +54,11 @@ from pydantic import (
 from tunebench.compat import BUDGET_DEFAULTS, PROBLEM_ENTRY_DEFAULTS, drop_defaults
 from tunebench.matrix.messages import MatrixError, fail, locate, show
 from tunebench.matrix.toml_lines import Loc
-from tunebench.runspec import parse_evaluation
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover - exercised only on Python 3.10
-    pass
+from tunebench.runspec import KerasBackend, parse_evaluation
 
 __all__ = [
-    "BACKENDS",
     "MAX_SEEDS",
     "MODES",
-    "Backend",
     "Budget",
     "Execution",
     "Final",
@@ -84,14 +76,8 @@ Mode = Literal["live", "replay", "surrogate"]
 """How runs are executed: ``"live"`` (really train), ``"replay"`` (serve a table) or
 ``"surrogate"`` (serve a surrogate's predicted curves, :mod:`tunebench.curves.surrogate`)."""
 
-Backend = Literal["tensorflow", "torch", "jax"]
-"""Keras backend the runs use."""
-
 MODES: tuple[str, ...] = get_args(Mode)
 """All allowed values of ``Matrix.mode`` (one per trial-backend class; a test checks)."""
-
-BACKENDS: tuple[str, ...] = get_args(Backend)
-"""All allowed values of ``Execution.backend``."""
 
 MAX_SEEDS = 10_000
 """Upper bound for ``seeds = N`` (guards against a typo allocating a huge list)."""
@@ -366,7 +352,7 @@ class Execution(BaseModel):
 
     workers: int | None = Field(default=None, ge=1)
     threads: int | None = Field(default=None, ge=1)
-    backend: Backend | None = None
+    backend: KerasBackend | None = None
 
 
 class Final(BaseModel):

@@ -54,7 +54,8 @@ import pyarrow.parquet as pq
 from scipy import stats
 
 from tunebench.datasets import available_problems
-from tunebench.strategies.space import Categorical, Float, Int, SearchSpace
+from tunebench.strategies.space import Categorical, SearchSpace
+from tunebench.strategies.space.unit import position
 
 Direction = Literal["maximize", "minimize"]
 
@@ -107,14 +108,6 @@ class SmoothFunction:
                 self.centres[param.name] = float(rng.uniform(0.2, 0.8))
         self._total_weight = sum(self.weights.values())
 
-    @staticmethod
-    def position(param: Int | Float, value: Any) -> float:
-        """A numeric value's position in [0, 1] over its range, in log where the space says."""
-        low, high = float(param.low), float(param.high)
-        if param.log:
-            low, high, value = math.log(low), math.log(high), math.log(float(value))
-        return (float(value) - low) / (high - low) if high > low else 0.0
-
     def quality(self, config: Mapping[str, Any]) -> float:
         """The weighted mean score ``g`` in [0, 1] of a config (1 at the optimum)."""
         total = 0.0
@@ -125,7 +118,7 @@ class SmoothFunction:
                 index = list(param.choices).index(config[param.name])
                 score = self.choice_scores[param.name][index]
             else:
-                u = self.position(param, config[param.name])
+                u = position(param, config[param.name])
                 score = math.exp(-0.5 * ((u - self.centres[param.name]) / BUMP_WIDTH) ** 2)
             total += self.weights[param.name] * score
         return total / self._total_weight

@@ -26,8 +26,8 @@ from tunebench.datasets.testing.contract import (
     SPLITS,
     ProblemConformanceError,
     _exc,
-    _one_line,
 )
+from tunebench.errors import one_line
 from tunebench.strategies.space import SearchSpace
 
 if TYPE_CHECKING:
@@ -111,7 +111,7 @@ class ProblemCase:
 
     def fail(self, finding: str) -> ProblemConformanceError:
         """The error for ``finding``, naming the problem, on one line."""
-        return ProblemConformanceError(_one_line(f"{self.label}: {finding}"))
+        return ProblemConformanceError(one_line(f"{self.label}: {finding}"))
 
     # -- data -------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ The rules themselves are listed in the package docs (:mod:`tunebench.datasets.te
 
 from __future__ import annotations
 
+from tunebench.errors import one_line
 from tunebench.strategies.base import Direction
 
 DEFAULT_SUBSAMPLE = 300
@@ -73,9 +74,6 @@ class ProblemConformanceError(AssertionError):
     """A problem broke the harness's contract; the message is one line."""
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _exc(exc: BaseException) -> str:
-    return _one_line(f"{type(exc).__name__}: {exc}")
+    """``"TypeName: the whole message"`` on one line: how the kit tells what a problem raised."""
+    return one_line(f"{type(exc).__name__}: {exc}")

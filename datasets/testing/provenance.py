@@ -13,7 +13,8 @@ from typing import Any
 import numpy as np
 
 from tunebench.datasets.testing.case import ProblemCase
-from tunebench.datasets.testing.contract import REQUIRED_SOURCE_KEYS, SPLITS, _one_line
+from tunebench.datasets.testing.contract import REQUIRED_SOURCE_KEYS, SPLITS
+from tunebench.errors import one_line
 
 _TIME_WORDS = re.compile(r"\b(by time|time[- ]ordered|chronological(ly)?|temporal)\b", re.I)
 _CHECKSUM = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*:\S+$")
@@ -114,7 +115,7 @@ def _ranges(case: ProblemCase, source: Mapping[str, Any]) -> dict[str, tuple[Any
                 raise ValueError("mixes dates and numbers")
             out[s] = (min(times), max(times))
         except (ValueError, TypeError) as exc:
-            raise case.fail(f"source[{key!r}] = {value!r:.80}: {_one_line(str(exc))}") from exc
+            raise case.fail(f"source[{key!r}] = {value!r:.80}: {one_line(str(exc))}") from exc
     return out
 
 

@@ -17,7 +17,6 @@ from tunebench.datasets.testing.contract import (
     DEFAULT_SUBSAMPLE,
     ProblemConformanceError,
     _exc,
-    _one_line,
 )
 from tunebench.datasets.testing.models import (
     check_default_config_builds,
@@ -33,6 +32,7 @@ from tunebench.datasets.testing.splits import (
     check_splits_ignore_the_run_seed,
     check_subsample_keeps_val_and_test_whole,
 )
+from tunebench.errors import one_line
 
 
 @contextmanager
@@ -91,7 +91,7 @@ def check_problem(
             problem = cls(**dict(params or {}))
         except Exception as exc:
             raise ProblemConformanceError(
-                _one_line(f"[constructor] {cls.__name__}(**{params}) raised {_exc(exc)}")
+                one_line(f"[constructor] {cls.__name__}(**{params}) raised {_exc(exc)}")
             ) from exc
     elif isinstance(problem_cls_or_instance, Problem):
         problem = problem_cls_or_instance
@@ -103,7 +103,7 @@ def check_problem(
             try:
                 check(case)
             except ProblemConformanceError as exc:
-                raise ProblemConformanceError(_one_line(f"[{name}] {exc}")) from exc
+                raise ProblemConformanceError(one_line(f"[{name}] {exc}")) from exc
 
 
 #: The checks ``tunebench run`` applies to a plug-in problem of a live entry before
@@ -125,4 +125,4 @@ def check_problem_runs(
             try:
                 CHECKS[name](case)
             except ProblemConformanceError as exc:
-                raise ProblemConformanceError(_one_line(f"[{name}] {exc}")) from exc
+                raise ProblemConformanceError(one_line(f"[{name}] {exc}")) from exc

@@ -9,10 +9,12 @@ The same space is translated for each backend: Optuna distributions and define-b
 suggestions, keras-tuner ``HyperParameters`` (with conditional scopes), and a finite grid
 (used by grid search and by replay mode, see :meth:`SearchSpace.with_grid`).
 
-The package holds one module per job, imported one way (``params`` <- ``convert`` <-
-``search_space``; ``sampling`` on top):
+The package holds one module per job, imported one way (``params`` <- ``unit``,
+``convert`` <- ``search_space``; ``sampling`` on top):
 
 * :mod:`~tunebench.strategies.space.params`: the parameters and their conditions;
+* :mod:`~tunebench.strategies.space.unit`: a value's position in [0, 1] and the value at a
+  position, the one common scale of every parameter;
 * :mod:`~tunebench.strategies.space.convert`: the translations into the libraries' terms;
   the space's methods of the same names call them;
 * :mod:`~tunebench.strategies.space.search_space`: :class:`SearchSpace` and

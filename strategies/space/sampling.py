@@ -3,13 +3,9 @@
 :func:`sample_configs` draws configs from a :class:`~tunebench.strategies.space.SearchSpace`
 with a scrambled Sobol sequence (:class:`scipy.stats.qmc.Sobol`), one dimension per
 parameter, so the sample covers every range evenly instead of clumping as independent
-uniform draws do. Each unit coordinate is mapped to its parameter's value:
-
-* ``Float``: linear, or linear in ``log`` for a log-scale parameter;
-* ``Int``: the allowed values ``low, low + step, ..., high`` in equal shares; a log-scale
-  ``Int`` is uniform in ``log`` over ``[low - 0.5, high + 0.5]`` and then rounded, so each
-  integer gets the share of the log axis around it (Optuna's convention);
-* ``Categorical``: its choices in equal shares.
+uniform draws do. Each unit coordinate is mapped to its parameter's value by
+:func:`~tunebench.strategies.space.unit.value_at` (linear or log for a ``Float``, equal
+shares for the values of an ``Int`` or the choices of a ``Categorical``).
 
 A conditional parameter is set only when it is active under the values already drawn
 (its coordinate is then unused), so every config holds exactly its active parameters and
@@ -25,27 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from tunebench.strategies.space.params import Categorical, Float, Int, Param
 from tunebench.strategies.space.search_space import SearchSpace
+from tunebench.strategies.space.unit import value_at
 
 __all__ = ["sample_configs"]
-
-
-def _value(param: Param, u: float) -> Any:
-    if isinstance(param, Categorical):
-        return param.choices[min(int(u * len(param.choices)), len(param.choices) - 1)]
-    if isinstance(param, Float):
-        if param.log:
-            lo, hi = math.log(param.low), math.log(param.high)
-            return float(min(max(math.exp(lo + u * (hi - lo)), param.low), param.high))
-        return float(param.low + u * (param.high - param.low))
-    assert isinstance(param, Int)
-    if param.log:
-        lo, hi = math.log(param.low - 0.5), math.log(param.high + 0.5)
-        value = round(math.exp(lo + u * (hi - lo)))
-        return int(min(max(value, param.low), param.high))
-    count = (param.high - param.low) // param.step + 1
-    return int(param.low + min(int(u * count), count - 1) * param.step)
 
 
 def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]]:
@@ -82,7 +61,7 @@ def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]
             config: dict[str, Any] = {}
             for param, u in zip(params, row, strict=True):
                 if space.is_active(param.name, config):
-                    config[param.name] = _value(param, float(u))
+                    config[param.name] = value_at(param, float(u))
             key = space.config_key(config)
             if key in seen:
                 continue

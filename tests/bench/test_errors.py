@@ -5,7 +5,7 @@ import pytest
 import tunebench.cli.commands as cli
 from tunebench.curves.table import TableError
 from tunebench.datasets.files import DatasetError
-from tunebench.errors import TunebenchError, describe_exception
+from tunebench.errors import TunebenchError, describe_exception, one_line
 from tunebench.execution.keras_env import BackendError
 from tunebench.execution.matrix_runner import ResultsMismatchError
 from tunebench.matrix.schema import MatrixError
@@ -46,3 +46,14 @@ def test_main_turns_any_tunebench_error_into_one_line_and_its_exit_code(
 )  # fmt: skip
 def test_describe_exception_never_fails(exc: BaseException, text: str) -> None:
     assert describe_exception(exc) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "limit", "text"),
+    [(ValueError("a\n  b\tc "), None, "a b c"), (ValueError(" \n "), None, "ValueError"),
+     (" \n ", None, ""), (RuntimeError("abcdef"), 3, "abc"), ("x\ny", None, "x y")],
+)  # fmt: skip
+def test_one_line_folds_whitespace_and_names_a_blank_exception(
+    value: object, limit: int | None, text: str
+) -> None:
+    assert one_line(value, limit) == text
