@@ -34,7 +34,8 @@ from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, Succ
 from tunebench.strategies.random_search import RandomSearch
 from tunebench.strategies.secretary import Secretary
 from tunebench.strategies.smac import SMACHyperband, SMACSearch
-from tunebench.strategies.syne_tune import ASHA, BOHB, PopulationBasedTraining, RegularizedEvolution
+from tunebench.strategies.syne_tune import ASHA, BOHB, RegularizedEvolution
+from tunebench.strategies.syne_tune_pbt import PopulationBasedTraining
 
 __all__ = [
     "ASHA",
