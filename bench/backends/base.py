@@ -1,8 +1,8 @@
 """The trial-backend interface: how a run's trials get their epochs, one class per mode.
 
 A :class:`TrialBackend` is what a run's loop trains (or serves) its trials with. Each
-mode is one subclass in a file of its own: :class:`~tunebench.backends.keras_training.LiveBackend`
-(``live``; k-fold is its :class:`~tunebench.backends.kfold.KFoldBackend` variant),
+mode is one subclass in a file of its own: :class:`~tunebench.backends.live.LiveBackend`
+(``live``, holdout or k-fold),
 :class:`~tunebench.backends.replay.ReplayBackend` (``replay``),
 :class:`~tunebench.backends.surrogate.SurrogateBackend` (``surrogate``), and the
 conformance kit's synthetic backend (:mod:`tunebench.strategies.testing`). One registry
@@ -11,8 +11,8 @@ mode string to decide how a run behaves.
 
 The interface has two halves:
 
-* per run: :meth:`TrialBackend.open_trial` and :meth:`TrialBackend.open_retrain`
-  (sessions for the search's trials and for the incumbent's retrains), which clock a
+* per run: :attr:`TrialBackend.trainer` (the run loop opens the search's trials on
+  it) and :meth:`TrialBackend.open_retrain` (the incumbent's retrains), which clock a
   run keeps (:attr:`TrialBackend.simulated`) and what ``run.json`` records
   (:attr:`TrialBackend.provenance`);
 * per matrix entry, before anything runs: what the plan needs (:meth:`entry_plan`:
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from tunebench.backends.session import Session, Snapshot, Trainer
+from tunebench.backends.session import Session, Trainer
 
 if TYPE_CHECKING:
     from tunebench.datasets import Problem
@@ -219,17 +219,6 @@ class TrialBackend(ABC):
         self.final_trainer = final_trainer
         self.space = space
         self.provenance = provenance
-
-    @property
-    def kind(self) -> str:
-        """The backend as ``run.json`` names it (``kfold`` for live k-fold runs)."""
-        return self.mode
-
-    def open_trial(
-        self, config: Mapping[str, Any], config_key: str, seed: int, resume: Snapshot | None = None
-    ) -> Session:
-        """A session for one of the search's trials, continuing ``resume`` if given."""
-        return self.trainer.open(config, config_key, seed, resume)
 
     def open_retrain(self, config: Mapping[str, Any], config_key: str, seed: int) -> Session:
         """A session that retrains the incumbent from scratch."""

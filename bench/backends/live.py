@@ -1,8 +1,8 @@
 """The live mode: trials trained as real Keras models (holdout, or k-fold).
 
 :class:`LiveBackend` trains each trial on the problem's training split and scores it
-on validation; with ``evaluation = "kfold:K"`` its :class:`KFoldBackend` variant scores
-a config as the mean over K folds (retrains still train on the training split). The
+on validation; with ``evaluation = "kfold:K"`` a config's score is the mean over K
+folds (retrains still train on the training split). The
 problems' data is loaded once per process and kept for later runs (:func:`problem_data`).
 """
 
@@ -34,7 +34,7 @@ from tunebench.datasets.problem_files import load_problem_file
 from tunebench.errors import one_line
 from tunebench.runspec import RunSpec, parse_evaluation
 
-__all__ = ["BACKEND_INSTALL", "KFoldBackend", "LiveBackend", "entry_module", "problem_data"]
+__all__ = ["BACKEND_INSTALL", "LiveBackend", "entry_module", "problem_data"]
 
 #: How to install each Keras backend tunebench runs on (:data:`~tunebench.runspec.KERAS_BACKENDS`).
 BACKEND_INSTALL: dict[str, str] = {
@@ -60,11 +60,11 @@ def problem_data(
     ``problems`` is the registry to look ``name`` up in (default: every known problem);
     ``module`` a problem file to load first (a worker process has not seen it yet).
     """
-    known = dict(problems or available_problems())
-    if module is not None:
-        known.update(load_problem_file(Path(module)))
     key = (name, repr(sorted(params.items())), subsample, data_dir)
     if key not in _DATA:
+        known = dict(problems or available_problems())
+        if module is not None:
+            known.update(load_problem_file(Path(module)))
         problem = known[name](**params)
         _DATA[key] = (
             problem,
@@ -105,7 +105,7 @@ class LiveBackend(TrialBackend):
                 {**prov, "split_sizes": splits.sizes()},
             )  # fmt: skip
         kfold = KFoldTrainer(problem, splits, folds)
-        return KFoldBackend(
+        return cls(
             problem, kfold, live, problem.space(),
             {**prov, "split_sizes": {**splits.sizes(), "folds": folds}},
         )  # fmt: skip
@@ -166,15 +166,6 @@ class LiveBackend(TrialBackend):
         except (DatasetError, OSError, ValueError) as exc:
             raise EntryError((), f"data: {one_line(exc)}") from None
         _check_plugin_problem(entry, ctx.data_dir, ctx.base_dir, backend)
-
-
-class KFoldBackend(LiveBackend):
-    """Live k-fold: a trial's value is the mean over K folds; retrains stay holdout."""
-
-    @property
-    def kind(self) -> str:
-        """``kfold``, as ``run.json`` names it."""
-        return "kfold"
 
 
 def _check_plugin_problem(

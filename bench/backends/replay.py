@@ -218,11 +218,11 @@ def problem_table(
     """A replay run's problem and table, loaded once per process."""
     if spec.table is None:
         raise ValueError(f"replay run {spec.rel_dir} names no table")
-    known = dict(problems or available_problems())
-    if spec.problem_module is not None:
-        known.update(load_problem_file(Path(spec.problem_module)))
     key = (spec.table, repr(sorted(spec.problem_params.items())))
     if key not in _TABLES:
+        known = dict(problems or available_problems())
+        if spec.problem_module is not None:
+            known.update(load_problem_file(Path(spec.problem_module)))
         problem = known[spec.problem](**spec.problem_params)
         path = Path(spec.table)
         expected = table_space(problem, read_table_meta(path)).fingerprint()

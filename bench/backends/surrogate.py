@@ -167,9 +167,9 @@ class SurrogateBackend(TrialBackend):
         """The entry's surrogate, its epochs, and the backend that recorded its table."""
         path = entry_surrogate(entry, ctx.base_dir)
         meta = _surrogate_meta(path)  # unreadable: the load-time checks refuse the matrix
-        max_epochs = entry.max_epochs or ctx.problems[entry.name].max_epochs
+        default = ctx.problems[entry.name].max_epochs
         return EntryPlan(
-            max_epochs=entry.max_epochs or int(meta.get("epochs", max_epochs)),
+            max_epochs=entry.max_epochs or int(meta.get("epochs", default)),
             backend=meta.get("table_backend"),  # what recorded the curves it learned
             surrogate=str(path),
         )

@@ -88,7 +88,7 @@ def check_matrix(
         backend = backend_class(entry_mode(matrix, entry))
         ctx = CheckContext(
             base_dir=base,
-            plan=backend.entry_plan(entry, plan_context(matrix, entry, base)),
+            plan=backend.entry_plan(entry, plan_context(matrix, entry, base, problems)),
             backend_at=("execution", "backend") if matrix.execution.backend else ("problems", i),
             data_dir=data_dir,
             load_data=problem_data if load_data else None,

@@ -17,7 +17,7 @@ import numpy as np
 
 from tunebench.backends.base import TrialBackend
 from tunebench.backends.registry import backend_for
-from tunebench.backends.session import EpochOutcome, SnapshotStore, Trainer
+from tunebench.backends.session import EpochOutcome, Session, SnapshotStore
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.provenance import provenance
@@ -49,7 +49,7 @@ __all__ = [
 
 def retrain(
     spec: RunSpec,
-    trainer: Trainer,
+    open_retrain: Callable[[dict[str, Any], str, int], Session],
     key: str,
     best: TrialRecord,
     fidelity: Fidelity,
@@ -74,7 +74,7 @@ def retrain(
             values.append(out.value)
             return True
 
-        session = trainer.open(best.config, key, seed)
+        session = open_retrain(best.config, key, seed)
         try:
             session.fit(fidelity.max_epochs, on_epoch)
             test = None if problem else session.evaluate_test()
@@ -177,7 +177,7 @@ def run_on_backend(
             if best is not None and spec.retrain_repeats:
                 t0 = time.perf_counter()
                 key = backend.space.config_key(best.config)
-                retrain_scores = retrain(spec, backend.final_trainer, key, best, fidelity, log)
+                retrain_scores = retrain(spec, backend.open_retrain, key, best, fidelity, log)
                 t_final = time.perf_counter() - t0
     finally:
         store.clear()

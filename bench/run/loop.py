@@ -213,8 +213,12 @@ class RunLoop:
             f"({len(self.trials)} trials ended, {in_flight} in flight)"
         )
 
-    def check(self, proposal: Proposal) -> dict[str, Any]:
-        """Validate a proposal; return its canonical config."""
+    def check(self, proposal: Proposal) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        """Validate a proposal; return the config it trains, and the proposal if another.
+
+        They differ when it resumes a trial that was served another config than its
+        proposal: it continues what was served (:meth:`resumed_as_served`).
+        """
         name = self.strategy.name
         if not isinstance(proposal.trial_id, int) or proposal.trial_id in self.trials:
             raise ProtocolError(f"strategy {name!r} reused trial id {proposal.trial_id!r}")
@@ -224,7 +228,7 @@ class RunLoop:
                 f"strategy {name!r}: config carries the fidelity in {smuggled}; use target_epochs"
             )
         try:
-            config = self.space.canonical(proposal.config)
+            config = asked = self.space.canonical(proposal.config)
         except InvalidConfigError as exc:
             raise ProtocolError(f"strategy {name!r} proposed an invalid config: {exc}") from exc
         target = proposal.target_epochs
@@ -242,7 +246,7 @@ class RunLoop:
                     "ended or never ran)"
                 )
             if old.proposed is not None:
-                config = self.resumed_as_served(old, config)
+                config = self.resumed_as_served(old, asked)
             changed = self.space.changed(old.config, config)
             fixed = [k for k in changed if k not in self.space.continuable]
             if fixed:
@@ -257,7 +261,7 @@ class RunLoop:
                     f"strategy {name!r} resumes trial {proposal.resume_from} at "
                     f"{target} epochs, but it already has {old.epochs}"
                 )
-        return config
+        return config, (asked if asked != config else None)
 
     def resumed_as_served(self, old: TrialRecord, config: dict[str, Any]) -> dict[str, Any]:
         """A resume of a trial that was served another config than its proposal.
@@ -293,15 +297,12 @@ class RunLoop:
         Returns ``None`` when the session could not be opened (the trial has then
         failed alone and ended).
         """
-        config = self.check(proposal)
+        config, proposed = self.check(proposal)
         trial_id, target = proposal.trial_id, proposal.target_epochs
         resume = None if proposal.resume_from is None else self.store.get(proposal.resume_from)
         start = 0 if resume is None else resume.epochs
-        rec = TrialRecord(trial_id, config, start)
-        if proposal.resume_from is not None and self.trials[proposal.resume_from].proposed:
-            # it continues a served config: later resumes of the proposal continue it too
-            proposed = self.space.canonical(proposal.config)
-            rec.proposed = proposed if proposed != config else None
+        # a resume of a served trial's proposal keeps it, so later resumes continue too
+        rec = TrialRecord(trial_id, config, start, proposed=proposed)
         self.trials[trial_id] = rec
         log.write(
             TrialStart(
