@@ -8,11 +8,22 @@ each pair this module ranks the strategies present in both by their median final
 score in each mode and measures how well the two rankings agree with Kendall's tau-b
 (:func:`scipy.stats.kendalltau`). The first entry of a pair is the one *tested* (the
 cheaper stand-in), the second its *reference*.
+
+Over the seeds complete for every compared strategy in both modes it also asks the
+questions a leaderboard answers: the strategies' mean ranks (rank 1 = best in each
+seed) in each mode, their Kendall's tau-b with a bootstrap interval over seeds, and for
+every pair of strategies the verdict of each mode (Wilcoxon signed-rank over seeds,
+Holm-corrected within the mode) and whether the two verdicts agree.
+
+Two entries are compared only when they ran the same experiment but for the mode: the
+same budget, the same seeds and the same data (checksum, variant, subsample). Otherwise
+the result says in one line which setting differs, and nothing is compared.
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -21,22 +32,29 @@ import pandas as pd
 from scipy import stats as sps
 
 from tunebench.backends.registry import backend_class, compared_modes
+from tunebench.reports.analysis.stats import ALPHA, wilcoxon_holm
+from tunebench.reports.inputs.collect import DATA_SETTING_KEYS
 from tunebench.reports.inputs.load import ProblemInfo
 
 __all__ = [
+    "BOOTSTRAP_RESAMPLES",
     "MIN_STRATEGIES",
     "MODE_NAMES",
     "MODE_PHRASES",
     "PAIR_MODES",
     "PAIR_TITLES",
     "TABLE_COLUMNS",
+    "VERDICT_COLUMNS",
     "FidelityResult",
     "compare",
     "fidelity",
     "pairs",
+    "settings_difference",
 ]
 
 MIN_STRATEGIES = 3  # Kendall's tau of two or fewer items says nothing
+#: Bootstrap resamples of the seeds behind the mean-rank tau's interval.
+BOOTSTRAP_RESAMPLES = 2000
 #: (tested mode, reference mode) of every compared pair, in the order they are reported.
 PAIR_MODES = tuple(compared_modes())
 #: How the report names each mode's runs ("3 live seeds, 30 replayed").
@@ -47,11 +65,17 @@ MODE_PHRASES = {
     "surrogate": "served by the surrogate",
     "live": "trained live",
 }
-#: The report's heading of each kind of pair.
+#: The report's heading of each kind of pair: the question it answers.
 PAIR_TITLES = {
-    ("replay", "live"): "Live versus replay",
-    ("surrogate", "replay"): "Surrogate versus table",
-    ("surrogate", "live"): "Surrogate versus live",
+    ("replay", "live"): "Does replay predict live?",
+    ("surrogate", "replay"): "Does the surrogate predict the table?",
+    ("surrogate", "live"): "Does the surrogate predict live?",
+}
+#: The anchor of each kind of pair's section in the report.
+PAIR_ANCHORS = {
+    ("replay", "live"): "replay-vs-live",
+    ("surrogate", "replay"): "surrogate-vs-table",
+    ("surrogate", "live"): "surrogate-vs-live",
 }
 TABLE_COLUMNS = [
     "strategy",
@@ -69,6 +93,20 @@ TABLE_COLUMNS = [
     "reference_val_median",
     "tested_val_rank",
     "reference_val_rank",
+    "tested_mean_rank",
+    "reference_mean_rank",
+]
+#: Columns of :attr:`FidelityResult.verdicts`, one row per pair of strategies.
+VERDICT_COLUMNS = [
+    "a",
+    "b",
+    "tested_winner",
+    "tested_p_holm",
+    "tested_significant",
+    "reference_winner",
+    "reference_p_holm",
+    "reference_significant",
+    "agreement",
 ]
 
 
@@ -98,7 +136,26 @@ class FidelityResult:
         reference_mode: ``"live"`` or ``"replay"``.
         table: Per strategy (columns :data:`TABLE_COLUMNS`): complete runs, median and
             quartiles of the final test score, rank (1 = best, ties share the mean
-            rank), and median and rank of the final validation value, in each mode.
+            rank), median and rank of the final validation value, and mean rank over
+            the paired seeds, in each mode.
+        refused: Why the two entries are not compared (the settings that differ, one
+            line); empty when they are.
+        paired_seeds: Seeds complete for every compared strategy in both modes: the
+            blocks of the mean ranks and the pairwise tests.
+        rank_tau: Kendall's tau-b between the two modes' mean ranks (``None`` when not
+            computed: fewer than :data:`MIN_STRATEGIES` strategies or 2 paired seeds).
+        rank_pvalue: Its two-sided p-value.
+        rank_tau_interval: Its 95% percentile interval over
+            :data:`BOOTSTRAP_RESAMPLES` resamples of the paired seeds (the same seeds
+            drawn in both modes, since a seed fixes the strategy's random stream in
+            both).
+        verdicts: Per pair of strategies (columns :data:`VERDICT_COLUMNS`): the better
+            one in each mode by the median paired difference (``"tie"`` when none),
+            Holm-adjusted p, whether significant at :data:`ALPHA`, and ``agreement``:
+            ``agree`` or ``disagree`` (significant in both modes, same or opposite
+            winner), ``only <mode>, same way`` / ``only <mode>, other way`` (significant
+            in one mode; the other mode's winner is the same or the opposite one),
+            ``only <mode>`` (the other mode ties), or ``neither``.
     """
 
     problem: str
@@ -120,6 +177,12 @@ class FidelityResult:
     reference_backend: str | None = None
     tested_mode: str = "replay"
     reference_mode: str = "live"
+    refused: str = ""
+    paired_seeds: int = 0
+    rank_tau: float | None = None
+    rank_pvalue: float | None = None
+    rank_tau_interval: tuple[float, float] | None = None
+    verdicts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VERDICT_COLUMNS))
 
     @property
     def key(self) -> str:
@@ -128,8 +191,46 @@ class FidelityResult:
 
     @property
     def title(self) -> str:
-        """The report's heading of this kind of pair (``Live versus replay``)."""
+        """The report's heading of this kind of pair (``Does replay predict live?``)."""
         return PAIR_TITLES[(self.tested_mode, self.reference_mode)]
+
+    @property
+    def anchor(self) -> str:
+        """The anchor of this kind of pair's report section (``replay-vs-live``)."""
+        return PAIR_ANCHORS[(self.tested_mode, self.reference_mode)]
+
+    def verdict_counts(self) -> dict[str, int]:
+        """Pairs of strategies counted by agreement.
+
+        Returns:
+            ``pairs``, ``both`` (significant in both modes), ``agree``, ``disagree``,
+            ``one`` (significant in one mode only), ``one_same_way`` (of those, the
+            other mode's winner is the same) and ``neither``.
+        """
+        v = self.verdicts
+        kinds = v["agreement"].astype(str) if len(v) else pd.Series([], dtype=str)
+        one = kinds.str.startswith("only ")
+        return {
+            "pairs": len(v),
+            "both": int(kinds.isin(["agree", "disagree"]).sum()),
+            "agree": int((kinds == "agree").sum()),
+            "disagree": int((kinds == "disagree").sum()),
+            "one": int(one.sum()),
+            "one_same_way": int(kinds.str.endswith("same way").sum()),
+            "neither": int((kinds == "neither").sum()),
+        }
+
+    def rank_tau_text(self) -> str:
+        """``Kendall's tau-b of mean ranks = 0.73 (95% interval 0.47 to 0.87)``."""
+        if self.rank_tau is None:
+            return "Kendall's tau-b of mean ranks not computed"
+        interval = (
+            f" (95% bootstrap interval {self.rank_tau_interval[0]:.2f} to "
+            f"{self.rank_tau_interval[1]:.2f})"
+            if self.rank_tau_interval is not None
+            else ""
+        )
+        return f"Kendall's tau-b of mean ranks = {self.rank_tau:.2f}{interval}"
 
     @property
     def backend_flag(self) -> str:
@@ -208,6 +309,170 @@ def pairs(infos: Mapping[str, ProblemInfo]) -> list[tuple[ProblemInfo, ProblemIn
     return out
 
 
+def _seeds_text(seeds: tuple[int, ...]) -> str:
+    """``20 seeds (0-19)``, or the seeds themselves when they are not one run of numbers."""
+    ordered = sorted(seeds)
+    n = f"{len(ordered)} seed{'s' if len(ordered) != 1 else ''}"
+    if ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{n} ({ordered[0]}-{ordered[-1]})" if len(ordered) > 1 else f"{n} ({ordered[0]})"
+    shown = ", ".join(str(x) for x in ordered[:6]) + (", ..." if len(ordered) > 6 else "")
+    return f"{n} ({shown})"
+
+
+def _budget_text(budget: tuple[float | None, float | None]) -> str:
+    """``20 full evaluations`` / ``600 s`` / both."""
+    evals, seconds = budget
+    parts = ([f"{evals:g} full evaluations"] if evals is not None else []) + (
+        [f"{seconds:g} s"] if seconds is not None else []
+    )
+    return " and ".join(parts) or "no cap"
+
+
+def settings_difference(tested: ProblemInfo, reference: ProblemInfo) -> str:
+    """Which settings two entries of one problem differ in, besides their mode.
+
+    Budget, seeds and data settings are compared where both entries record them (a
+    surrogate's runs, for example, record no data checksum).
+
+    Returns:
+        One line naming each differing setting with both values; empty when none differs.
+    """
+    t, r = tested.mode, reference.mode
+    diffs = []
+    tb, rb = tested.budget, reference.budget
+    if tb is not None and rb is not None and tb != rb:
+        diffs.append(f"budget: {_budget_text(tb)} in {t}, {_budget_text(rb)} in {r}")
+    if tested.seeds and reference.seeds and set(tested.seeds) != set(reference.seeds):
+        diffs.append(
+            f"seeds: {_seeds_text(tested.seeds)} in {t}, {_seeds_text(reference.seeds)} in {r}"
+        )
+    for key in DATA_SETTING_KEYS:
+        both = key in tested.data and key in reference.data
+        if both and tested.data[key] != reference.data[key]:
+            diffs.append(f"data {key}: {tested.data[key]} in {t}, {reference.data[key]} in {r}")
+    return "; ".join(diffs)
+
+
+def _paired_blocks(
+    tested_final: pd.DataFrame,
+    reference_final: pd.DataFrame,
+    strategies: list[str],
+    sign: float,
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Final test scores per seed and strategy (larger is better) in each mode.
+
+    Returns:
+        Seeds x strategies in the tested and the reference mode, over the seeds complete
+        for every strategy in both modes, and those seeds.
+    """
+    wide = [
+        final.dropna(subset=["score"])
+        .pivot_table(index="seed", columns="strategy", values="score", aggfunc="first")
+        .reindex(columns=strategies)
+        .dropna()
+        for final in (tested_final, reference_final)
+    ]
+    seeds = sorted(set(wide[0].index) & set(wide[1].index))
+    return (
+        sign * wide[0].loc[seeds].to_numpy(dtype=float),
+        sign * wide[1].loc[seeds].to_numpy(dtype=float),
+        [int(x) for x in seeds],
+    )
+
+
+def _block_ranks(blocks: np.ndarray) -> np.ndarray:
+    """Rank of each strategy within each seed (1 = best; ties share the mean rank)."""
+    # Keras metrics are float32: differences below 1e-6 are rounding, not results
+    return np.asarray(sps.rankdata(-np.round(blocks, 6), axis=1, method="average"))
+
+
+def _tau_b(a: np.ndarray, b: np.ndarray) -> float:
+    """Kendall's tau-b (NaN when a ranking is constant)."""
+    if np.unique(a).size < 2 or np.unique(b).size < 2:
+        return math.nan
+    return float(sps.kendalltau(a, b, variant="b").statistic)
+
+
+def _rank_tau(
+    tested_ranks: np.ndarray, reference_ranks: np.ndarray, seed: int
+) -> tuple[float | None, float | None, tuple[float, float] | None]:
+    """Tau-b of the mean ranks, its p-value and its bootstrap interval over seeds."""
+    n, k = tested_ranks.shape
+    if k < MIN_STRATEGIES or n < 2:
+        return None, None, None
+    a, b = tested_ranks.mean(axis=0), reference_ranks.mean(axis=0)
+    tau = _tau_b(a, b)
+    if math.isnan(tau):
+        return None, None, None
+    p = float(sps.kendalltau(a, b, variant="b").pvalue)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
+    taus = np.array(
+        [_tau_b(tested_ranks[d].mean(axis=0), reference_ranks[d].mean(axis=0)) for d in draws]
+    )
+    taus = taus[np.isfinite(taus)]
+    interval = (
+        (float(np.percentile(taus, 2.5)), float(np.percentile(taus, 97.5))) if len(taus) else None
+    )
+    return tau, p, interval
+
+
+def _winner(row: pd.Series) -> str:
+    """The better strategy of a Wilcoxon row (lower is better), or ``tie``."""
+    diff = float(row["median_diff"])
+    if diff < 0 or (diff == 0 and row["wins_a"] > row["wins_b"]):
+        return str(row["a"])
+    if diff > 0 or (diff == 0 and row["wins_b"] > row["wins_a"]):
+        return str(row["b"])
+    return "tie"
+
+
+def _verdicts(
+    tested_blocks: np.ndarray,
+    reference_blocks: np.ndarray,
+    strategies: list[str],
+    modes: tuple[str, str],
+) -> pd.DataFrame:
+    """Each mode's verdict on every pair of strategies, and whether the two agree."""
+    if len(strategies) < 2 or len(tested_blocks) == 0:
+        return pd.DataFrame(columns=VERDICT_COLUMNS)
+    tests = [
+        wilcoxon_holm(pd.DataFrame(-blocks, columns=strategies), ALPHA)
+        for blocks in (tested_blocks, reference_blocks)
+    ]
+    rows = []
+    pairs_of = zip(tests[0].itertuples(index=False), tests[1].itertuples(index=False), strict=True)
+    for t, r in pairs_of:
+        tw, rw = _winner(pd.Series(t._asdict())), _winner(pd.Series(r._asdict()))
+        ts, rs = bool(t.significant), bool(r.significant)
+        if ts and rs:
+            agreement = "agree" if tw == rw else "disagree"
+        elif ts or rs:
+            mode, other = (modes[0], rw) if ts else (modes[1], tw)
+            winner = tw if ts else rw
+            agreement = (
+                f"only {mode}"
+                if other == "tie"
+                else f"only {mode}, {'same' if other == winner else 'other'} way"
+            )
+        else:
+            agreement = "neither"
+        rows.append(
+            {
+                "a": t.a,
+                "b": t.b,
+                "tested_winner": tw,
+                "tested_p_holm": float(t.p_holm),
+                "tested_significant": ts,
+                "reference_winner": rw,
+                "reference_p_holm": float(r.p_holm),
+                "reference_significant": rs,
+                "agreement": agreement,
+            }
+        )
+    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
+
+
 def _ranks(median: pd.Series, sign: float) -> np.ndarray:
     """Rank 1 = best median (``sign`` makes larger better); ties share the mean rank."""
     # Keras metrics are float32: differences below 1e-6 are rounding, not results
@@ -270,6 +535,27 @@ def compare(
     """
     sign = tested.sign
     modes = (tested.mode, reference.mode)
+    refused = settings_difference(tested, reference)
+    if refused:
+        return FidelityResult(
+            problem=_problem_name(reference),
+            tested=tested.name,
+            reference=reference.name,
+            metric=reference.metric,
+            direction=reference.direction,
+            max_epochs=reference.max_epochs,
+            strategies=[],
+            tested_seeds=int(tested_final["seed"].nunique()),
+            reference_seeds=int(reference_final["seed"].nunique()),
+            tau=None,
+            pvalue=None,
+            note=f"not compared, the entries differ in {refused}",
+            tested_backend=tested.backend,
+            reference_backend=reference.backend,
+            tested_mode=str(tested.mode),
+            reference_mode=str(reference.mode),
+            refused=refused,
+        )
     t_test, r_test = _summary(tested_final, "score"), _summary(reference_final, "score")
     common = sorted(set(t_test.index) & set(r_test.index))
     t_test, r_test = t_test.reindex(common), r_test.reindex(common)
@@ -316,6 +602,14 @@ def compare(
         final.loc[final["strategy"].isin(common) & final["score"].notna(), "seed"].nunique()
         for final in (tested_final, reference_final)
     ]
+    t_blocks, r_blocks, paired = _paired_blocks(tested_final, reference_final, common, sign)
+    t_ranks, r_ranks = _block_ranks(t_blocks), _block_ranks(r_blocks)
+    has_blocks = len(paired) > 0
+    table["tested_mean_rank"] = t_ranks.mean(axis=0) if has_blocks else np.nan
+    table["reference_mean_rank"] = r_ranks.mean(axis=0) if has_blocks else np.nan
+    rank_tau, rank_p, interval = _rank_tau(
+        t_ranks, r_ranks, zlib.crc32(f"{tested.name}~{reference.name}".encode())
+    )
     return FidelityResult(
         problem=_problem_name(reference),
         tested=tested.name,
@@ -336,6 +630,11 @@ def compare(
         reference_backend=reference.backend,
         tested_mode=str(tested.mode),
         reference_mode=str(reference.mode),
+        paired_seeds=len(paired),
+        rank_tau=rank_tau,
+        rank_pvalue=rank_p,
+        rank_tau_interval=interval,
+        verdicts=_verdicts(t_blocks, r_blocks, common, modes),
     )
 
 

@@ -179,13 +179,18 @@ def _early_sentence(a: Analysis) -> str:
 
 
 def _fidelity_sentence(a: Analysis) -> str:
-    """Kendall's tau between the strategy rankings of each compared pair of modes."""
+    """How far each cheaper mode's leaderboard is confirmed by its reference mode."""
     from tunebench.reports.analysis.fidelity import MODE_NAMES
 
     sentences = []
     for title in dict.fromkeys(r.title for r in a.fidelity):
         parts = []
         for r in (r for r in a.fidelity if r.title == title):
+            if r.refused:
+                parts.append(
+                    f"on {r.problem} the entries are not compared (they differ in {r.refused})"
+                )
+                continue
             seeds = (
                 f"{r.reference_seeds} {MODE_NAMES[r.reference_mode]} seeds, "
                 f"{r.tested_seeds} {MODE_NAMES[r.tested_mode]}"
@@ -193,6 +198,15 @@ def _fidelity_sentence(a: Analysis) -> str:
             if r.tau is None or r.pvalue is None:
                 parts.append(f"on {r.problem} the rankings are not compared ({r.note}; {seeds})")
                 continue
+            c = r.verdict_counts()
+            by_ranks = (
+                f"over the {r.paired_seeds} seeds complete in both modes, "
+                f"{r.rank_tau_text()}, and of the {c['both']} strategy pairs significant in "
+                f"both modes {c['agree']} agree in sign and {c['disagree']} disagree "
+                f"({c['one']} more are significant in one mode only); "
+                if r.paired_seeds
+                else ""
+            )
             by_val = (
                 f", and by the incumbents' median validation {r.metric} with tau-b = "
                 f"{r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
@@ -200,11 +214,12 @@ def _fidelity_sentence(a: Analysis) -> str:
                 else ""
             )
             parts.append(
-                f"on {r.problem} the rankings of the {r.n} strategies by median final test "
-                f"{r.metric} correlate with Kendall's tau-b = {r.tau:.2f} (p = {r.pvalue:.3g}; "
-                f"{seeds}){by_val}"
+                f"on {r.problem}, {by_ranks}the rankings of the {r.n} strategies by median "
+                f"final test {r.metric} correlate with Kendall's tau-b = {r.tau:.2f} (p = "
+                f"{r.pvalue:.3g}; {seeds}){by_val}"
             )
-        sentences.append(f"{title}: " + "; ".join(parts) + ".")
+        text = "; ".join(parts)
+        sentences.append(f"{title} {text[:1].upper()}{text[1:]}.")
     return " ".join(sentences)
 
 

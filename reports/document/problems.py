@@ -203,15 +203,48 @@ def _fidelity_sections(a: Analysis, figs: Figures) -> list[Section]:
     """
     out = []
     for title in dict.fromkeys(r.title for r in a.fidelity):
-        sec = Section(title, title.lower().replace(" versus ", "-vs-").replace(" ", "-"), 3)
-        for r in (r for r in a.fidelity if r.title == title):
+        kind = [r for r in a.fidelity if r.title == title]
+        sec = Section(title, kind[0].anchor, 3)
+        for r in kind:
             sec.blocks += _fidelity_blocks(r, figs)
         out.append(sec)
     return out
 
 
+def _verdict_paragraph(r: FidelityResult) -> str:
+    """Mean ranks' tau and how many pairwise verdicts agree, over the paired seeds."""
+    t, ref = r.tested_mode, r.reference_mode
+    if r.paired_seeds == 0:
+        return (
+            f"No seed is complete for every compared strategy in both {t} and {ref}, so "
+            "the mean ranks and pairwise verdicts are not computed."
+        )
+    c = r.verdict_counts()
+    tau = r.rank_tau_text() + (
+        f" (p = {r.rank_pvalue:.3g})"
+        if r.rank_pvalue is not None and r.rank_tau is not None
+        else ""
+    )
+    return (
+        f"Over the {r.paired_seeds} seeds complete for all {r.n} strategies in both modes "
+        f"(a seed is one block: rank 1 = best in it), {tau}; the interval resamples the "
+        "seeds, the same ones in both modes. Pairwise verdicts (two-sided Wilcoxon "
+        f"signed-rank over those seeds, Holm-corrected at {ALPHA} within each mode): of "
+        f"{c['pairs']} pairs, {c['both']} are significant in both modes, of which "
+        f"{c['agree']} agree and {c['disagree']} disagree in sign; {c['one']} are "
+        f"significant in one mode only ({c['one_same_way']} with the other mode's median "
+        f"pointing the same way); {c['neither']} in neither."
+    )
+
+
 def _fidelity_blocks(r: FidelityResult, figs: Figures) -> list[Any]:
-    """A pair's paragraph, figure and per-strategy table."""
+    """A pair's paragraphs, figure, per-strategy table and pairwise verdicts."""
+    if r.refused:
+        return [
+            f"{r.problem}: {r.tested} ({MODE_PHRASES[r.tested_mode]}) and {r.reference} "
+            f"({MODE_PHRASES[r.reference_mode]}) are not compared, they differ in "
+            f"{r.refused}."
+        ]
     val = (
         f"Kendall's tau-b = {r.val_tau:.2f} (p = {r.val_pvalue:.3g})"
         if r.val_tau is not None and r.val_pvalue is not None
@@ -239,6 +272,7 @@ def _fidelity_blocks(r: FidelityResult, figs: Figures) -> list[Any]:
         )
         + (f" Caveat, different backends: {r.backend_flag}." if r.backend_flag else "")
     ]
+    blocks.append(_verdict_paragraph(r))
     if r.key in figs.fidelity:
         blocks.append(figs.fidelity[r.key])
     if len(r.table):
@@ -256,7 +290,25 @@ def _fidelity_blocks(r: FidelityResult, figs: Figures) -> list[Any]:
                     ("reference_rank", f"{ref} rank"),
                     ("tested_val_median", f"{t} validation median"),
                     ("reference_val_median", f"{ref} validation median"),
+                    ("tested_mean_rank", f"{t} mean rank"),
+                    ("reference_mean_rank", f"{ref} mean rank"),
                 ],
+            )
+        )
+    if len(r.verdicts):
+        blocks.append(
+            _table(
+                r.verdicts,
+                [
+                    ("a", "strategy A"),
+                    ("b", "strategy B"),
+                    ("tested_winner", f"better in {t}"),
+                    ("tested_p_holm", f"p (Holm) {t}"),
+                    ("reference_winner", f"better in {ref}"),
+                    ("reference_p_holm", f"p (Holm) {ref}"),
+                    ("agreement", "verdicts"),
+                ],
+                {"tested_p_holm": _p, "reference_p_holm": _p},
             )
         )
     return blocks

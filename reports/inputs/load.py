@@ -38,7 +38,7 @@ __all__ = [
 MATRIX_FILE = "matrix.json"  # written by tunebench.execution.matrix_runner.MatrixRunner
 # Columns of the runs table added after its first release: stored tables without them
 # were collected by an older version and are collected again.
-_NEWER_RUN_COLUMNS = ("table", "score_value")
+_NEWER_RUN_COLUMNS = ("table", "score_value", "data_settings")
 
 
 class ReportError(TunebenchError, RuntimeError):
@@ -69,6 +69,13 @@ class ProblemInfo:
             problems and for runs that used different tables.
         backend: The Keras backend behind the curves: the one live runs trained on, the
             one a replay table was recorded with; ``None`` when unknown or mixed.
+        seeds: The seeds the matrix plans for the entry (those of its run folders when
+            the results hold no ``matrix.json``).
+        budget: The runs' budget, ``(full evaluations, seconds)`` (``None`` where not
+            capped that way); ``None`` when the complete runs differ.
+        data: The data settings every complete run records alike (see
+            :data:`~tunebench.reports.inputs.collect.DATA_SETTING_KEYS`): key -> value; a
+            key whose value is unrecorded or differs between runs is left out.
     """
 
     name: str
@@ -81,6 +88,9 @@ class ProblemInfo:
     table: str | None = None
     concurrency: int = 1
     backend: str | None = None
+    seeds: tuple[int, ...] = ()
+    budget: tuple[float | None, float | None] | None = None
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def simulated(self) -> bool:
@@ -234,6 +244,24 @@ def _one_table(rows: pd.DataFrame) -> str | None:
     return tables.pop()
 
 
+def _one_budget(rows: pd.DataFrame) -> tuple[float | None, float | None] | None:
+    """``(full evaluations, seconds)`` shared by these runs, or ``None`` when they differ."""
+    budgets = {
+        tuple(None if pd.isna(v) else float(v) for v in pair)
+        for pair in zip(rows["budget_full_evaluations"], rows["budget_seconds"], strict=True)
+    }
+    return budgets.pop() if len(budgets) == 1 else None  # type: ignore[return-value]
+
+
+def _shared_data(rows: pd.DataFrame) -> dict[str, Any]:
+    """The data settings recorded alike by every one of these runs."""
+    if "data_settings" not in rows.columns or not len(rows):
+        return {}
+    recorded = [json.loads(v) if isinstance(v, str) else {} for v in rows["data_settings"]]
+    first = recorded[0]
+    return {k: v for k, v in first.items() if all(k in r and r[k] == v for r in recorded[1:])}
+
+
 def _label(entry: Any) -> str:
     """Folder name of a problem entry (older matrices have no ``label``)."""
     return str(getattr(entry, "label", entry.name))
@@ -301,6 +329,7 @@ def load_results(results: Path) -> ReportData:
         missing = _missing(runs, problems, labels, seeds)
         n_planned = len(labels) * sum(len(v) for v in seeds.values())
     else:
+        seeds = {}
         n_planned = len(runs)
         problems = sorted(runs["problem"].dropna().unique())
         labels = sorted(runs["strategy"].dropna().unique())
@@ -341,6 +370,13 @@ def load_results(results: Path) -> ReportData:
             table=_one_table(rows),
             concurrency=_concurrency(rows),
             backend=_one_backend(rows, _one_table(rows)),
+            seeds=tuple(
+                seeds[name]
+                if name in seeds
+                else sorted({int(x) for x in runs.loc[runs["problem"] == name, "seed"].dropna()})
+            ),
+            budget=_one_budget(rows),
+            data=_shared_data(rows),
         )
     for col in ("trial", "seed"):
         for frame in (tables["trials"], tables["epochs"]):

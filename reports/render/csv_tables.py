@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from tunebench.reports.analysis.analyze import Analysis
-from tunebench.reports.analysis.fidelity import TABLE_COLUMNS
+from tunebench.reports.analysis.fidelity import TABLE_COLUMNS, VERDICT_COLUMNS
 
 __all__ = ["write_csv_tables"]
 
@@ -108,6 +108,11 @@ FIDELITY_COLUMNS = [
     "note",
     "tested_backend",
     "reference_backend",
+    "paired_seeds",
+    "rank_tau",
+    "rank_p",
+    "rank_tau_low",
+    "rank_tau_high",
 ]
 
 
@@ -131,9 +136,32 @@ def _fidelity_rows(a: Analysis) -> pd.DataFrame:
             note=r.note,
             tested_backend=r.tested_backend,
             reference_backend=r.reference_backend,
+            paired_seeds=r.paired_seeds,
+            rank_tau=r.rank_tau,
+            rank_p=r.rank_pvalue,
+            rank_tau_low=None if r.rank_tau_interval is None else r.rank_tau_interval[0],
+            rank_tau_high=None if r.rank_tau_interval is None else r.rank_tau_interval[1],
         )[columns]
         for r in a.fidelity
         if len(r.table)
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _verdict_rows(a: Analysis) -> pd.DataFrame:
+    """Per compared pair of modes and pair of strategies: each mode's verdict."""
+    columns = ["problem", "tested", "tested_mode", "reference", "reference_mode"]
+    columns += VERDICT_COLUMNS
+    frames = [
+        r.verdicts.assign(
+            problem=r.problem,
+            tested=r.tested,
+            tested_mode=r.tested_mode,
+            reference=r.reference,
+            reference_mode=r.reference_mode,
+        )[columns]
+        for r in a.fidelity
+        if len(r.verdicts)
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
@@ -166,6 +194,7 @@ def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
         "prune_fraction": _per_problem(a, "prune"),
         "missing": a.data.missing,
         "fidelity": _fidelity_rows(a),
+        "fidelity_verdicts": _verdict_rows(a),
     }
     if a.leaderboard:
         tables["leaderboard"] = _leaderboard_rows(a)

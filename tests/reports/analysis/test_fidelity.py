@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from scipy import stats as sps
 from tunebench.matrix.load import parse_matrix
 from tunebench.matrix.schema import Matrix
 from tunebench.reports.analysis.analyze import analyze
-from tunebench.reports.analysis.fidelity import compare, fidelity, pairs
+from tunebench.reports.analysis.fidelity import compare, fidelity, pairs, settings_difference
 from tunebench.reports.inputs.load import ProblemInfo, load_results
 from tunebench.strategies import available_strategies
 
@@ -82,9 +84,14 @@ def test_a_surrogate_entry_is_paired_with_the_table_and_with_live() -> None:
     finals = {label: _final(SCORES) for label in infos}
     results = fidelity(infos, finals)
     assert [r.title for r in results] == [
-        "Live versus replay",
-        "Surrogate versus table",
-        "Surrogate versus live",
+        "Does replay predict live?",
+        "Does the surrogate predict the table?",
+        "Does the surrogate predict live?",
+    ]
+    assert [r.anchor for r in results] == [
+        "replay-vs-live",
+        "surrogate-vs-table",
+        "surrogate-vs-live",
     ]
     assert [(r.tested_mode, r.reference_mode) for r in results] == [
         ("replay", "live"),
@@ -239,12 +246,134 @@ def test_validation_tau_can_differ_from_test_tau() -> None:
 
 
 # --------------------------------------------------------------------------------------
+# the same experiment but for the mode: settings that differ refuse the comparison
+# --------------------------------------------------------------------------------------
+
+SAME = {
+    "seeds": (0, 1, 2),
+    "budget": (20.0, None),
+    "data": {"checksum": "sha256:ab", "subsample": 20000},
+}
+
+
+def test_settings_difference_names_each_setting_that_differs() -> None:
+    replay = dataclasses.replace(REPLAY, **SAME)  # type: ignore[arg-type]
+    live = dataclasses.replace(LIVE, **SAME)  # type: ignore[arg-type]
+    assert settings_difference(replay, live) == ""
+    assert settings_difference(replay, dataclasses.replace(live, budget=(50.0, None))) == (
+        "budget: 20 full evaluations in replay, 50 full evaluations in live"
+    )
+    assert settings_difference(replay, dataclasses.replace(live, seeds=(0, 1, 2, 3, 4))) == (
+        "seeds: 3 seeds (0-2) in replay, 5 seeds (0-4) in live"
+    )
+    other = dataclasses.replace(live, data={"checksum": "sha256:ab", "subsample": 5000})
+    assert settings_difference(replay, other) == "data subsample: 20000 in replay, 5000 in live"
+    both = dataclasses.replace(other, seeds=(0, 2, 4))
+    assert settings_difference(replay, both) == (
+        "seeds: 3 seeds (0-2) in replay, 3 seeds (0, 2, 4) in live; "
+        "data subsample: 20000 in replay, 5000 in live"
+    )
+    # a setting one side does not record is not held against the pair
+    assert settings_difference(replay, dataclasses.replace(live, data={}, budget=None)) == ""
+
+
+def test_entries_that_differ_are_not_compared() -> None:
+    replay = dataclasses.replace(REPLAY, **SAME)  # type: ignore[arg-type]
+    live = dataclasses.replace(LIVE, **{**SAME, "budget": (10.0, None)})  # type: ignore[arg-type]
+    res = compare(replay, _final(SCORES), live, _final(SCORES))
+    assert res.refused == "budget: 20 full evaluations in replay, 10 full evaluations in live"
+    assert res.tau is None and res.rank_tau is None and res.table.empty and res.verdicts.empty
+    assert res.note.startswith("not compared, the entries differ in budget")
+
+
+# --------------------------------------------------------------------------------------
+# mean ranks over paired seeds, their tau with a bootstrap interval, pairwise verdicts
+# --------------------------------------------------------------------------------------
+
+
+def _seeded(base: dict[str, float], n: int, noise: float, seed: int) -> dict[str, list[float]]:
+    rng = np.random.default_rng(seed)
+    return {s: list(v + noise * rng.standard_normal(n)) for s, v in base.items()}
+
+
+def test_mean_rank_tau_has_a_bootstrap_interval_over_seeds() -> None:
+    base = {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.6}
+    replay = _seeded(base, 12, 0.02, 1)
+    live = _seeded(base, 12, 0.02, 2)
+    res = compare(REPLAY, _final(replay), LIVE, _final(live))
+    assert res.paired_seeds == 12
+    table = res.table.set_index("strategy")
+    ranks = pd.DataFrame(replay).rank(axis=1, ascending=False).mean()
+    assert np.allclose(table["tested_mean_rank"], ranks.reindex(table.index))
+    assert res.rank_tau == pytest.approx(1.0)
+    assert res.rank_tau_interval is not None
+    low, high = res.rank_tau_interval
+    assert -1.0 <= low <= high <= 1.0 and high == pytest.approx(1.0)
+    assert "Kendall's tau-b of mean ranks = 1.00 (95% bootstrap interval" in res.rank_tau_text()
+    # the same inputs give the same interval (the bootstrap is seeded by the pair)
+    again = compare(REPLAY, _final(replay), LIVE, _final(live))
+    assert again.rank_tau_interval == res.rank_tau_interval
+    # noise as large as the differences widens the interval
+    noisy = compare(REPLAY, _final(replay), LIVE, _final(_seeded(base, 12, 0.3, 3)))
+    assert noisy.rank_tau_interval is not None
+    assert noisy.rank_tau_interval[0] < low
+
+
+def test_only_seeds_complete_in_both_modes_are_paired() -> None:
+    replay = {"a": [0.9, 0.9, 0.9], "b": [0.5, 0.5, 0.5], "c": [0.1, 0.1, float("nan")]}
+    live = {"a": [0.9, 0.9], "b": [0.5, 0.5], "c": [0.1, 0.1]}
+    res = compare(REPLAY, _final(replay), LIVE, _final(live))
+    assert res.paired_seeds == 2  # seed 2: no live runs; c's replay score there is missing
+
+
+def test_pairwise_verdicts_in_each_mode_and_their_agreement() -> None:
+    n = 8
+    seeds = np.arange(n) * 0.001  # every block keeps the same order, so p = 2 / 2**8
+    replay = {"a": list(0.9 + seeds), "b": list(0.6 + seeds), "c": list(0.3 + seeds)}
+    live = {"a": list(0.9 + seeds), "b": list(0.3 + seeds), "c": list(0.6 + seeds)}
+    res = compare(REPLAY, _final(replay), LIVE, _final(live))
+    v = res.verdicts.set_index(["a", "b"])
+    assert v.loc[("a", "b"), "agreement"] == "agree"
+    assert v.loc[("a", "c"), "agreement"] == "agree"
+    assert v.loc[("b", "c"), "tested_winner"] == "b"
+    assert v.loc[("b", "c"), "reference_winner"] == "c"
+    assert v.loc[("b", "c"), "agreement"] == "disagree"
+    assert res.verdict_counts() == {
+        "pairs": 3,
+        "both": 3,
+        "agree": 2,
+        "disagree": 1,
+        "one": 0,
+        "one_same_way": 0,
+        "neither": 0,
+    }
+    # live with c and b alternating: significant in replay only, and it leans b's way
+    mixed = [0.6 if i % 2 else 0.3 for i in range(n)]
+    live2 = {
+        "a": list(0.9 + seeds),
+        "b": [0.61 if i < 5 else 0.3 for i in range(n)],
+        "c": mixed,
+    }
+    res2 = compare(REPLAY, _final(replay), LIVE, _final(live2))
+    v2 = res2.verdicts.set_index(["a", "b"])
+    assert bool(v2.loc[("b", "c"), "tested_significant"])
+    assert not bool(v2.loc[("b", "c"), "reference_significant"])
+    assert v2.loc[("b", "c"), "agreement"] == "only replay, same way"
+    # minimize flips every winner
+    low = dataclasses.replace(REPLAY, direction="minimize")
+    res3 = compare(
+        low, _final(replay), dataclasses.replace(LIVE, direction="minimize"), _final(live)
+    )
+    assert res3.verdicts.set_index(["a", "b"]).loc[("a", "b"), "tested_winner"] == "b"
+
+
+# --------------------------------------------------------------------------------------
 # end to end: a tiny results folder with the same problem replayed and live
 # --------------------------------------------------------------------------------------
 
 # strategies that pick different configs even on a 4-point grid with a 2-evaluation budget
 STRATEGIES = ("random", "grid", "one-at-a-time")
-REPLAY_SEEDS, LIVE_SEEDS = 4, 2
+SEEDS = 2  # the same in both modes, or the report would not compare them
 
 
 @pytest.fixture(scope="module")
@@ -254,14 +383,14 @@ def fidelity_results(
     report_registry: dict[str, type],
     run_matrix: Callable[[Matrix, Path, dict[str, type], Path], Path],
 ) -> Path:
-    """``results/fid``: tiny-stocks replayed (4 seeds) and trained live (2 seeds)."""
+    """``results/fid``: tiny-stocks replayed and trained live on the table's subsample."""
     registry = dict(available_strategies())
     text = (
-        f'name = "fid"\nmode = "replay"\nseeds = {REPLAY_SEEDS}\n'
+        f'name = "fid"\nmode = "replay"\nseeds = {SEEDS}\n'
         "[budget]\nfull_evaluations = 2\n"
         f'[[problems]]\nname = "tiny-stocks"\nmax_epochs = 2\ntable = "{table_path.name}"\n'
-        f'[[problems]]\nname = "tiny-stocks"\nmode = "live"\nseeds = {LIVE_SEEDS}\n'
-        "max_epochs = 2\nsubsample = 300\n"
+        '[[problems]]\nname = "tiny-stocks"\nmode = "live"\n'
+        "max_epochs = 2\nsubsample = 200\n"
     )
     text += "".join(f'[[strategies]]\nname = "{s}"\n' for s in STRATEGIES)
     matrix = parse_matrix(text, source="fid.toml", problems=report_registry, strategies=registry)
@@ -291,7 +420,9 @@ def test_analysis_pairs_the_live_entry_with_the_replay_entry(
         "tiny-stocks",
         "tiny-stocks@live",
     )
-    assert (res.tested_seeds, res.reference_seeds) == (REPLAY_SEEDS, LIVE_SEEDS)
+    assert res.refused == ""
+    assert (res.tested_seeds, res.reference_seeds) == (SEEDS, SEEDS) == (res.paired_seeds, SEEDS)
+    assert len(res.verdicts) == 3  # every pair of the three strategies
     assert res.strategies == sorted(STRATEGIES)
     # the medians are those of the report's final test scores in each mode
     for label, column in (
@@ -316,8 +447,14 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
         "tiny-stocks"
     }
     summary = next(p for p in md.split("\n\n") if p.startswith("Matrix "))
-    assert "Live versus replay: on tiny-stocks" in summary
-    assert "### Live versus replay" in md and 'id="live-vs-replay"' in html
+    assert "Does replay predict live? On tiny-stocks, over the 2 seeds complete in both" in summary
+    section = md.split("### Does replay predict live?")[1]
+    assert 'id="replay-vs-live"' in html
+    assert "Pairwise verdicts (two-sided Wilcoxon signed-rank over those seeds" in section
+    assert "| strategy A | strategy B | better in replay |" in section
+    verdicts = pd.read_csv(fidelity_report / "tables" / "fidelity_verdicts.csv")
+    assert len(verdicts) == 3 and set(verdicts["tested_mode"]) == {"replay"}
+    assert table["paired_seeds"].iloc[0] == SEEDS
     assert "](figures/fidelity_tiny-stocks_live.png)" in md
     assert 'id="fig-fidelity_tiny-stocks_live"' in html
     for ext in ("png", "svg"):
@@ -325,7 +462,7 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
     tau = table["tau"].iloc[0]
     if pd.notna(tau):
         text = f"Kendall's tau-b = {tau:.2f}"
-        assert text in summary and text in md.split("### Live versus replay")[1]
+        assert text in summary and text in section
         assert html.count(text.replace("'", "&#x27;")) >= 2
         val_tau = table["val_tau"].iloc[0]
         if pd.notna(val_tau):
@@ -337,7 +474,26 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
     assert "Both modes' curves come from Keras on tensorflow." in md
 
 
+def test_report_refuses_entries_that_differ_in_one_line(
+    tmp_path: Path, fidelity_results: Path, render_report: Callable[[Path, Path], Path]
+) -> None:
+    # the same runs, but a matrix that plans a third live seed: the seeds differ
+    results = tmp_path / "fid"
+    shutil.copytree(fidelity_results, results)
+    recorded = json.loads((results / "matrix.json").read_text())
+    recorded["matrix"]["problems"][1]["seeds"] = 3
+    (results / "matrix.json").write_text(json.dumps(recorded))
+    out = tmp_path / "report"
+    render_report(results, out)
+    md = (out / "report.md").read_text()
+    line = "they differ in seeds: 2 seeds (0-1) in replay, 3 seeds (0-2) in live"
+    assert f"tiny-stocks@live (trained live) are not compared, {line}." in md
+    summary = next(p for p in md.split("\n\n") if p.startswith("Matrix "))
+    assert "Does replay predict live? On tiny-stocks the entries are not compared" in summary
+    assert "fidelity_tiny-stocks_live.png" not in md
+
+
 def test_no_section_without_a_live_and_replay_pair(report_dir: Path) -> None:
     md = (report_dir / "report.md").read_text()
-    assert "Live versus replay" not in md
+    assert "Does replay predict live?" not in md
     assert pd.read_csv(report_dir / "tables" / "fidelity.csv").empty
