@@ -97,6 +97,13 @@ class Promotions:
             self._promotable.add(trial_id)
         return source
 
+    def rekey(self, trial_id: int, key: Any) -> None:
+        """The trial is evaluated as another config: a promotion of ``key`` continues it."""
+        for old, latest in list(self._latest.items()):
+            if latest == trial_id:
+                del self._latest[old]
+        self._latest[key] = trial_id
+
     def ended(self, trial_id: int, epochs: int, failed: bool) -> None:
         """A trial ended (the harness keeps no weights of a failed one)."""
         self._epochs[trial_id] = epochs

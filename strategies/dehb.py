@@ -45,7 +45,7 @@ from tunebench.strategies.base import (
     Wait,
 )
 from tunebench.strategies.space import SearchSpace
-from tunebench.strategies.space.convert import active_config, to_configspace
+from tunebench.strategies.space.convert import active_config, to_configspace, to_configuration
 
 __all__ = ["DEHB_INSTALL", "DEHBSearch"]
 
@@ -155,6 +155,24 @@ class DEHBSearch(Strategy):
         resume_from = self._promotions.propose(trial_id, int(job["config_id"]), target, promotable)
         self._jobs[trial_id] = job
         return Proposal(trial_id, config, target, resume_from)
+
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """Put the served config in DEHB's repository, where its population takes it from.
+
+        DEHB's selection and promotions read a job's config from its config repository
+        by ``config_id``, so the served config replaces the proposal there.
+        """
+        job = self._jobs[trial_id]
+        target = self._target(float(job["fidelity"]))
+        proposed = active_config(self.space, dict(job["config"]))
+        self._fitness.pop((self.space.config_key(proposed), target), None)
+        self._fitness[(self.space.config_key(config), target)] = math.inf  # until it is told
+        with _quiet():
+            served = to_configuration(self._dehb.cs, config)
+            self._dehb.config_repository.configs[
+                int(job["config_id"])
+            ].config = self._dehb.configspace_to_vector(served)
+        job["config"] = served
 
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Tell DEHB the job's fitness; a failed or cut trial is infinitely bad."""

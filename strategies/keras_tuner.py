@@ -215,6 +215,18 @@ class KerasTunerStrategy(Strategy):
         self._ours[trial.trial_id] = trial_id
         return Proposal(trial_id, config, target, resume_from)
 
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """Write the served config into the oracle trial's hyperparameters.
+
+        The oracles learn from their trials' ``hyperparameters`` (the Bayesian oracle's
+        Gaussian process, Hyperband's promotions), so the served values replace the
+        proposal's there; parameters the served config leaves inactive keep their values,
+        which keras-tuner ignores as inactive.
+        """
+        values = self._in_flight[trial_id].hyperparameters.values
+        for name, value in config.items():
+            values[name] = value
+
     def _repair(self, values: dict[str, Any]) -> None:
         """Clamp numbers keras-tuner maps just past a bound back into the space, in place.
 

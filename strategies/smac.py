@@ -12,7 +12,10 @@ with swig); it then fits scikit-learn's random forest. Three settings differ fro
 SMAC's defaults, each because the default breaks a benchmark run: ``deterministic =
 True`` (else it re-runs a config on up to 3 seeds: identical proposals), a failed
 trial costs the worst cost seen so far (an infinite one makes its forest's targets NaN),
-and the run history is never written on every tell. SMAC's proposals depend on
+and the run history is never written on every tell. Served another config than it
+proposed (replay on a sampled table), SMAC is told the result under the served config
+(a trial it did not ask for, as SMAC allows); the proposal stays a trial without a
+result, which its model does not train on. SMAC's proposals depend on
 Python's string hashing (it builds a ``set`` of configurations), so tunebench runs its
 runs in processes whose ``PYTHONHASHSEED`` is fixed (``fixed_hash_seed``).
 """
@@ -43,7 +46,7 @@ from tunebench.strategies.base import (
     Wait,
 )
 from tunebench.strategies.space import SearchSpace
-from tunebench.strategies.space.convert import active_config, to_configspace
+from tunebench.strategies.space.convert import active_config, to_configspace, to_configuration
 
 __all__ = ["SMACHyperband", "SMACSearch"]
 
@@ -116,6 +119,17 @@ class _SMAC(Strategy):
         )
         self._infos[trial_id] = info
         return Proposal(trial_id, config, target, resume_from)
+
+    def evaluated_as(self, trial_id: int, config: dict[str, Any]) -> None:
+        """Tell the result under the served config, and promote (SMAC-HB) that one."""
+        from smac.runhistory import TrialInfo
+
+        info = self._infos[trial_id]
+        served = to_configuration(self._smac.scenario.configspace, config)
+        self._infos[trial_id] = TrialInfo(
+            config=served, instance=info.instance, seed=info.seed, budget=info.budget
+        )
+        self._promotions.rekey(trial_id, self.space.config_key(config))
 
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Tell SMAC the cost (minimised); a failed or cut trial costs the worst seen."""

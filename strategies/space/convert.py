@@ -264,3 +264,18 @@ def to_configspace(space: SpaceView, seed: int) -> Any:
         else:
             out.add(cs.InCondition(child, parent, list(condition.values)))
     return out
+
+
+def to_configuration(configspace: Any, config: Mapping[str, Any]) -> Any:
+    """A config of the space as a ``Configuration`` of its ConfigSpace twin.
+
+    Args:
+        configspace: The space as built by :func:`to_configspace`.
+        config: A canonical config (its active parameters).
+
+    Returns:
+        The ``ConfigSpace.Configuration`` with those values.
+    """
+    import ConfigSpace as cs
+
+    return cs.Configuration(configspace, values=dict(config))
