@@ -161,6 +161,7 @@ class CheckContext:
         backend_at: Where a missing Keras backend is reported in the matrix.
         data_dir: Local dataset copies.
         load_data: Loads a live entry's data (``None``: the data checks are skipped).
+        warnings: Where a check puts what may run but deserves a warning (one line each).
     """
 
     base_dir: Path
@@ -168,6 +169,7 @@ class CheckContext:
     backend_at: tuple[str | int, ...] = ()
     data_dir: Path | None = None
     load_data: Callable[..., Any] | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def resolve_path(path: Path, base_dir: Path | None) -> Path:

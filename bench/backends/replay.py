@@ -27,7 +27,13 @@ from tunebench.backends.base import (
     resolve_path,
 )
 from tunebench.backends.session import EpochOutcome, Snapshot
-from tunebench.curves.nearest import SERVING_RULE, NearestConfig
+from tunebench.curves.nearest import (
+    GAP_DRAWS,
+    SERVING_RULE,
+    SPARSE_DISTANCE,
+    NearestConfig,
+    median_gap,
+)
 from tunebench.curves.shipped import SHIPPED_TABLES, default_table, shipped_table, table_backend
 from tunebench.curves.table import (
     Curve,
@@ -230,6 +236,27 @@ def problem_table(
     return _TABLES[key]
 
 
+_GAPS: dict[tuple[str, int, int, str], float] = {}
+
+
+def table_gap(path: Path, space: Any) -> float:
+    """A sampled table's median gap (:func:`~tunebench.curves.nearest.median_gap`), cached.
+
+    Only the table's config keys are read.
+    """
+    import json
+
+    import pandas as pd
+
+    stat = path.stat()
+    cache_key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size, space.fingerprint())
+    if cache_key not in _GAPS:
+        keys = sorted(pd.read_parquet(path, columns=["config_key"])["config_key"].unique())
+        nearest = NearestConfig(space, keys, [json.loads(k) for k in keys])
+        _GAPS[cache_key] = median_gap(nearest, seed=0)
+    return _GAPS[cache_key]
+
+
 class ReplayBackend(TrialBackend):
     """Recorded curves on a simulated clock.
 
@@ -333,3 +360,11 @@ class ReplayBackend(TrialBackend):
                 f"{entry.subsample} differs from the subsample table {shown} was recorded with "
                 f"({meta.get('subsample')}); leave it out in replay",
             )
+        if meta.get("kind") == "sampled":
+            gap = table_gap(path, table_space(problem, meta))
+            if gap > SPARSE_DISTANCE:
+                ctx.warnings.append(
+                    f"table {shown} is sparse for its space: a random config's nearest "
+                    f"recorded config is {gap:.2f} away (median of {GAP_DRAWS} draws, above "
+                    f"{SPARSE_DISTANCE}), so replay serves configs far from the proposals"
+                )

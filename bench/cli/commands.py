@@ -174,11 +174,13 @@ def _load(matrix_file: Path, data_dir: Path | None = None) -> Matrix:
     try:
         matrix = load_matrix(matrix_file, problems=problems, strategies=strategies)
         problems = available_problems()  # now with the problems of the entries' module files
-        check_matrix(
+        warnings = check_matrix(
             matrix, matrix_file, problems=problems, strategies=strategies, data_dir=data_dir
         )
     except MatrixError as exc:
         raise _fail(str(exc)) from None
+    for warning in warnings:
+        typer.echo(f"tunebench: warning: {warning}", err=True)
     return matrix
 
 

@@ -28,7 +28,13 @@ import numpy as np
 from tunebench.strategies.space import Categorical, SearchSpace
 from tunebench.strategies.space.unit import position
 
-__all__ = ["SERVING_RULE", "NearestConfig"]
+__all__ = ["SERVING_RULE", "SPARSE_DISTANCE", "NearestConfig", "median_gap"]
+
+#: A sampled table is too sparse for its space when a random config's nearest recorded
+#: config is, in the median, farther than this (one categorical differing counts 1).
+SPARSE_DISTANCE = 0.3
+#: Random configs drawn to measure a table's median gap.
+GAP_DRAWS = 256
 
 #: How a proposal is served from a sampled table, recorded in every run's provenance.
 SERVING_RULE = (
@@ -91,3 +97,21 @@ class NearestConfig:
             dist = np.where(taken, np.inf, dist)
         best = int(np.argmin(dist))  # first of equal minima: ties follow key order
         return self.keys[best], float(dist[best])
+
+
+def median_gap(nearest: NearestConfig, seed: int, draws: int = GAP_DRAWS) -> float:
+    """Median distance from a random config of the space to its nearest recorded config.
+
+    Args:
+        nearest: The recorded configs, as served.
+        seed: Seed of the random configs (uniform in each parameter's unit scale, as
+            random search proposes them).
+        draws: How many random configs.
+
+    Returns:
+        The median distance, in the serving distance's units.
+    """
+    from tunebench.strategies.space.sampling import config_at
+
+    points = np.random.default_rng(seed).random((draws, len(nearest.space.params)))
+    return float(np.median([nearest.nearest(config_at(nearest.space, p))[1] for p in points]))

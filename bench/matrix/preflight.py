@@ -56,7 +56,7 @@ def check_matrix(
     data_dir: Path | None = None,
     base_dir: Path | None = None,
     load_data: bool = True,
-) -> None:
+) -> list[str]:
     """Refuse, in one line, a matrix whose runs would fail; write nothing.
 
     Each problem entry is checked by its mode's backend class
@@ -71,10 +71,15 @@ def check_matrix(
         base_dir: Folder relative table paths are relative to (default: the file's).
         load_data: Load and verify live entries' data (tests of other checks skip it).
 
+    Returns:
+        Warnings about entries that can run but deserve one (a table too sparse for its
+        space), one line each, naming the file and entry.
+
     Raises:
         MatrixError: The first entry, in file order, that cannot run.
     """
     check = _Checker(matrix, source)
+    warnings: list[str] = []
     base = base_dir if base_dir is not None else source.resolve().parent
     for i, entry in enumerate(matrix.problems):
         cls = problems[entry.name]
@@ -98,8 +103,10 @@ def check_matrix(
         except EntryError as exc:
             where: Loc = exc.at or ("problems", i, *(exc.key or ("name",)))
             raise check.fail(where, exc.message) from None
+        warnings += [str(check.fail(("problems", i, "name"), w)) for w in ctx.warnings]
     for j, sentry in enumerate(matrix.strategies):
         try:
             strategies[sentry.name](**sentry.params).check_params()
         except (TypeError, ValueError, ImportError) as exc:
             raise check.fail(("strategies", j, "params"), one_line(exc)) from None
+    return list(dict.fromkeys(warnings))

@@ -17,6 +17,7 @@ seeded order.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -24,7 +25,19 @@ import numpy as np
 from tunebench.strategies.space.search_space import SearchSpace
 from tunebench.strategies.space.unit import value_at
 
-__all__ = ["sample_configs"]
+__all__ = ["config_at", "sample_configs"]
+
+
+def config_at(space: SearchSpace, point: Sequence[float]) -> dict[str, Any]:
+    """The config at a point of the unit cube, one coordinate per parameter.
+
+    A parameter that its parents' values leave inactive is left out.
+    """
+    config: dict[str, Any] = {}
+    for param, u in zip(space.params, point, strict=True):
+        if space.is_active(param.name, config):
+            config[param.name] = value_at(param, float(u))
+    return space.canonical(config)
 
 
 def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]]:
@@ -58,15 +71,12 @@ def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]
         drawn += batch
         added = 0
         for row in points:
-            config: dict[str, Any] = {}
-            for param, u in zip(params, row, strict=True):
-                if space.is_active(param.name, config):
-                    config[param.name] = value_at(param, float(u))
+            config = config_at(space, row)
             key = space.config_key(config)
             if key in seen:
                 continue
             seen.add(key)
-            configs.append(space.canonical(config))
+            configs.append(config)
             added += 1
             if len(configs) == n:
                 break

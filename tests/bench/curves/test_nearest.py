@@ -4,8 +4,9 @@ import math
 
 import pytest
 
-from tunebench.curves.nearest import NearestConfig
+from tunebench.curves.nearest import NearestConfig, median_gap
 from tunebench.strategies.space import Categorical, Condition, Float, Int, SearchSpace
+from tunebench.strategies.space.sampling import sample_configs
 
 SPACE = SearchSpace(
     [
@@ -58,3 +59,19 @@ def test_excluded_configs_are_not_served_until_every_config_is() -> None:
     third = nearest.nearest(config, exclude={KEYS[0], second})[0]
     assert {KEYS[0], second, third} == set(KEYS)
     assert nearest.nearest(config, exclude=set(KEYS)) == (KEYS[0], 0.0)  # all served: nearest
+
+
+def test_median_gap_is_zero_where_every_config_is_recorded_and_grows_as_they_thin() -> None:
+    space = SearchSpace([Categorical("a", ("x", "y")), Categorical("b", (1, 2, 3))])
+    every = sample_configs(space, 6, 0)
+    full = NearestConfig(space, [space.config_key(c) for c in every], every)
+    assert median_gap(full, seed=1) == 0.0
+    one = NearestConfig(space, [space.config_key(every[0])], every[:1])
+    assert median_gap(one, seed=1) >= 1.0  # most random configs differ in a categorical
+    dense_space = SearchSpace([Float("x", 0.0, 1.0), Float("y", 0.0, 1.0)])
+    gaps = []
+    for n in (4, 64):
+        configs = sample_configs(dense_space, n, 0)
+        table = NearestConfig(dense_space, [dense_space.config_key(c) for c in configs], configs)
+        gaps.append(median_gap(table, seed=1))
+    assert gaps[0] > gaps[1] > 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -107,6 +108,22 @@ def test_matching_params_are_accepted(tmp_path: Path) -> None:
     path = matrix(tmp_path, "events-mlp", extra=extra)
     code, _, err = run_cli("run", str(path), "--results", str(results), "-q")
     assert code == 0, err
+    assert "warning" not in err  # events-mlp's table is dense enough for its 5 parameters
+
+
+def test_a_table_too_sparse_for_its_space_gets_a_one_line_warning(tmp_path: Path) -> None:
+    # covertype-mlp's shipped table: 1,000 configs for 11 parameters
+    path = matrix(tmp_path, "covertype-mlp", extra="max_epochs = 2\n")
+    results = tmp_path / "results"
+    code, _, err = run_cli("run", str(path), "--results", str(results), "-q")
+    assert code == 0, err
+    (line,) = err.strip().splitlines()
+    assert re.fullmatch(
+        r"tunebench: warning: .*m\.toml:7: problems\[0\]\.name: table .*covertype-mlp\.parquet "
+        r"is sparse for its space: a random config's nearest recorded config is \d\.\d\d away "
+        r"\(median of 256 draws, above 0\.3\), so replay serves configs far from the proposals",
+        line,
+    ), line
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is not None, reason="jax is installed")
