@@ -197,6 +197,19 @@ class TrialBackend(ABC):
     trains: ClassVar[bool] = False
     #: How the reports say where a run's curves come from.
     curves_are: ClassVar[str]
+    #: How the reports name the mode's runs ("3 live seeds, 30 replayed").
+    runs_are: ClassVar[str]
+    #: What a run of the mode does, in the reports' words ("trained live").
+    does: ClassVar[str]
+    #: The mode as the subject and as the object of the question a report asks of two
+    #: modes ("Does replay predict live?"), and its short name as the reference of a
+    #: section anchor ("surrogate-vs-table").
+    as_subject: ClassVar[str]
+    as_object: ClassVar[str]
+    short_name: ClassVar[str]
+    #: Where the Keras backend behind the mode's curves was used ("the table was
+    #: recorded"): the reports' caveat when two modes' curves come from different ones.
+    curves_made: ClassVar[str]
     #: Whether entries of this mode may set ``evaluation = "kfold:K"``.
     supports_kfold: ClassVar[bool] = False
     #: Whether its runs serve a recorded learning-curve table (so the table's optimum is

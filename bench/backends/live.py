@@ -87,6 +87,12 @@ class LiveBackend(TrialBackend):
     simulated = False
     trains = True
     curves_are = "trained"
+    runs_are = "live"
+    does = "trained live"
+    as_subject = "live training"
+    as_object = "live"
+    short_name = "live"
+    curves_made = "the live runs trained"
     supports_kfold = True
 
     @classmethod

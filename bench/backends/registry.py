@@ -6,8 +6,8 @@ and a line here. Everything else asks the class (:func:`backend_class`) instead 
 reading the mode string: whether a run trains Keras models, which clock it keeps, what
 the plan and the load-time checks need to know about an entry.
 
-The synthetic backend of the strategies' conformance kit is
-:class:`tunebench.strategies.testing.SyntheticBackend`; it serves no matrix entry.
+The strategies' conformance kit drives strategies on its own synthetic trainer
+(:class:`tunebench.strategies.testing.SyntheticTrainer`), outside any matrix.
 """
 
 from __future__ import annotations

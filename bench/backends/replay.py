@@ -267,6 +267,12 @@ class ReplayBackend(TrialBackend):
     mode = "replay"
     simulated = True
     curves_are = "recorded"
+    runs_are = "replayed"
+    does = "replayed from the learning-curve table"
+    as_subject = "replay"
+    as_object = "the table"
+    short_name = "table"
+    curves_made = "the table was recorded"
     serves_table = True
     realism = 1
 

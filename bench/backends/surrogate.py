@@ -119,6 +119,12 @@ class SurrogateBackend(TrialBackend):
     mode = "surrogate"
     simulated = True
     curves_are = "predicted"
+    runs_are = "surrogate"
+    does = "served by the surrogate"
+    as_subject = "the surrogate"
+    as_object = "the surrogate"
+    short_name = "surrogate"
+    curves_made = "the surrogate's table was recorded"
     serves_surrogate = True
     realism = 2
 

@@ -31,52 +31,44 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from tunebench.backends.registry import backend_class, compared_modes
-from tunebench.reports.analysis.stats import ALPHA, wilcoxon_holm
-from tunebench.reports.inputs.collect import DATA_SETTING_KEYS
+from tunebench.backends.registry import BACKENDS, backend_class, compared_modes
+from tunebench.reports.analysis.agreement import (
+    MIN_STRATEGIES,
+    VERDICT_COLUMNS,
+    block_ranks,
+    paired_blocks,
+    rank_tau,
+    settings_difference,
+    verdicts,
+)
 from tunebench.reports.inputs.load import ProblemInfo
 
 __all__ = [
-    "BOOTSTRAP_RESAMPLES",
     "MIN_STRATEGIES",
     "MODE_NAMES",
     "MODE_PHRASES",
+    "PAIR_ANCHORS",
     "PAIR_MODES",
     "PAIR_TITLES",
     "TABLE_COLUMNS",
-    "VERDICT_COLUMNS",
     "FidelityResult",
     "compare",
     "fidelity",
     "pairs",
-    "settings_difference",
 ]
 
-MIN_STRATEGIES = 3  # Kendall's tau of two or fewer items says nothing
-#: Bootstrap resamples of the seeds behind the mean-rank tau's interval.
-BOOTSTRAP_RESAMPLES = 2000
 #: (tested mode, reference mode) of every compared pair, in the order they are reported.
 PAIR_MODES = tuple(compared_modes())
 #: How the report names each mode's runs ("3 live seeds, 30 replayed").
-MODE_NAMES = {"replay": "replayed", "surrogate": "surrogate", "live": "live"}
+MODE_NAMES = {mode: cls.runs_are for mode, cls in BACKENDS.items()}
 #: How the report's text and captions name what each mode does ("trained live").
-MODE_PHRASES = {
-    "replay": "replayed from the learning-curve table",
-    "surrogate": "served by the surrogate",
-    "live": "trained live",
-}
+MODE_PHRASES = {mode: cls.does for mode, cls in BACKENDS.items()}
 #: The report's heading of each kind of pair: the question it answers.
 PAIR_TITLES = {
-    ("replay", "live"): "Does replay predict live?",
-    ("surrogate", "replay"): "Does the surrogate predict the table?",
-    ("surrogate", "live"): "Does the surrogate predict live?",
+    (t, r): f"Does {BACKENDS[t].as_subject} predict {BACKENDS[r].as_object}?" for t, r in PAIR_MODES
 }
 #: The anchor of each kind of pair's section in the report.
-PAIR_ANCHORS = {
-    ("replay", "live"): "replay-vs-live",
-    ("surrogate", "replay"): "surrogate-vs-table",
-    ("surrogate", "live"): "surrogate-vs-live",
-}
+PAIR_ANCHORS = {(t, r): f"{t}-vs-{BACKENDS[r].short_name}" for t, r in PAIR_MODES}
 TABLE_COLUMNS = [
     "strategy",
     "tested_runs",
@@ -95,18 +87,6 @@ TABLE_COLUMNS = [
     "reference_val_rank",
     "tested_mean_rank",
     "reference_mean_rank",
-]
-#: Columns of :attr:`FidelityResult.verdicts`, one row per pair of strategies.
-VERDICT_COLUMNS = [
-    "a",
-    "b",
-    "tested_winner",
-    "tested_p_holm",
-    "tested_significant",
-    "reference_winner",
-    "reference_p_holm",
-    "reference_significant",
-    "agreement",
 ]
 
 
@@ -239,16 +219,11 @@ class FidelityResult:
             return ""
         if self.tested_backend == self.reference_backend:
             return ""
-        served = {
-            "replay": "the table was recorded",
-            "surrogate": "the surrogate's table was recorded",
-        }
-        other = {"live": "the live runs trained", "replay": "the reference table was recorded"}
         return (
-            f"{served[self.tested_mode]} on {self.tested_backend} and "
-            f"{other[self.reference_mode]} on {self.reference_backend}, so the backends' "
-            "numerical differences are part of any disagreement (leave [execution] backend "
-            "unset to train on the table's)"
+            f"{BACKENDS[self.tested_mode].curves_made} on {self.tested_backend} and "
+            f"{BACKENDS[self.reference_mode].curves_made} on {self.reference_backend}, so the "
+            "backends' numerical differences are part of any disagreement (leave [execution] "
+            "backend unset to train on the table's)"
         )
 
     @property
@@ -307,170 +282,6 @@ def pairs(infos: Mapping[str, ProblemInfo]) -> list[tuple[ProblemInfo, ProblemIn
                 partner = (same_params or matches)[0]
                 out.append((anchor, partner) if pick_tested else (partner, anchor))
     return out
-
-
-def _seeds_text(seeds: tuple[int, ...]) -> str:
-    """``20 seeds (0-19)``, or the seeds themselves when they are not one run of numbers."""
-    ordered = sorted(seeds)
-    n = f"{len(ordered)} seed{'s' if len(ordered) != 1 else ''}"
-    if ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"{n} ({ordered[0]}-{ordered[-1]})" if len(ordered) > 1 else f"{n} ({ordered[0]})"
-    shown = ", ".join(str(x) for x in ordered[:6]) + (", ..." if len(ordered) > 6 else "")
-    return f"{n} ({shown})"
-
-
-def _budget_text(budget: tuple[float | None, float | None]) -> str:
-    """``20 full evaluations`` / ``600 s`` / both."""
-    evals, seconds = budget
-    parts = ([f"{evals:g} full evaluations"] if evals is not None else []) + (
-        [f"{seconds:g} s"] if seconds is not None else []
-    )
-    return " and ".join(parts) or "no cap"
-
-
-def settings_difference(tested: ProblemInfo, reference: ProblemInfo) -> str:
-    """Which settings two entries of one problem differ in, besides their mode.
-
-    Budget, seeds and data settings are compared where both entries record them (a
-    surrogate's runs, for example, record no data checksum).
-
-    Returns:
-        One line naming each differing setting with both values; empty when none differs.
-    """
-    t, r = tested.mode, reference.mode
-    diffs = []
-    tb, rb = tested.budget, reference.budget
-    if tb is not None and rb is not None and tb != rb:
-        diffs.append(f"budget: {_budget_text(tb)} in {t}, {_budget_text(rb)} in {r}")
-    if tested.seeds and reference.seeds and set(tested.seeds) != set(reference.seeds):
-        diffs.append(
-            f"seeds: {_seeds_text(tested.seeds)} in {t}, {_seeds_text(reference.seeds)} in {r}"
-        )
-    for key in DATA_SETTING_KEYS:
-        both = key in tested.data and key in reference.data
-        if both and tested.data[key] != reference.data[key]:
-            diffs.append(f"data {key}: {tested.data[key]} in {t}, {reference.data[key]} in {r}")
-    return "; ".join(diffs)
-
-
-def _paired_blocks(
-    tested_final: pd.DataFrame,
-    reference_final: pd.DataFrame,
-    strategies: list[str],
-    sign: float,
-) -> tuple[np.ndarray, np.ndarray, list[int]]:
-    """Final test scores per seed and strategy (larger is better) in each mode.
-
-    Returns:
-        Seeds x strategies in the tested and the reference mode, over the seeds complete
-        for every strategy in both modes, and those seeds.
-    """
-    wide = [
-        final.dropna(subset=["score"])
-        .pivot_table(index="seed", columns="strategy", values="score", aggfunc="first")
-        .reindex(columns=strategies)
-        .dropna()
-        for final in (tested_final, reference_final)
-    ]
-    seeds = sorted(set(wide[0].index) & set(wide[1].index))
-    return (
-        sign * wide[0].loc[seeds].to_numpy(dtype=float),
-        sign * wide[1].loc[seeds].to_numpy(dtype=float),
-        [int(x) for x in seeds],
-    )
-
-
-def _block_ranks(blocks: np.ndarray) -> np.ndarray:
-    """Rank of each strategy within each seed (1 = best; ties share the mean rank)."""
-    # Keras metrics are float32: differences below 1e-6 are rounding, not results
-    return np.asarray(sps.rankdata(-np.round(blocks, 6), axis=1, method="average"))
-
-
-def _tau_b(a: np.ndarray, b: np.ndarray) -> float:
-    """Kendall's tau-b (NaN when a ranking is constant)."""
-    if np.unique(a).size < 2 or np.unique(b).size < 2:
-        return math.nan
-    return float(sps.kendalltau(a, b, variant="b").statistic)
-
-
-def _rank_tau(
-    tested_ranks: np.ndarray, reference_ranks: np.ndarray, seed: int
-) -> tuple[float | None, float | None, tuple[float, float] | None]:
-    """Tau-b of the mean ranks, its p-value and its bootstrap interval over seeds."""
-    n, k = tested_ranks.shape
-    if k < MIN_STRATEGIES or n < 2:
-        return None, None, None
-    a, b = tested_ranks.mean(axis=0), reference_ranks.mean(axis=0)
-    tau = _tau_b(a, b)
-    if math.isnan(tau):
-        return None, None, None
-    p = float(sps.kendalltau(a, b, variant="b").pvalue)
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
-    taus = np.array(
-        [_tau_b(tested_ranks[d].mean(axis=0), reference_ranks[d].mean(axis=0)) for d in draws]
-    )
-    taus = taus[np.isfinite(taus)]
-    interval = (
-        (float(np.percentile(taus, 2.5)), float(np.percentile(taus, 97.5))) if len(taus) else None
-    )
-    return tau, p, interval
-
-
-def _winner(row: pd.Series) -> str:
-    """The better strategy of a Wilcoxon row (lower is better), or ``tie``."""
-    diff = float(row["median_diff"])
-    if diff < 0 or (diff == 0 and row["wins_a"] > row["wins_b"]):
-        return str(row["a"])
-    if diff > 0 or (diff == 0 and row["wins_b"] > row["wins_a"]):
-        return str(row["b"])
-    return "tie"
-
-
-def _verdicts(
-    tested_blocks: np.ndarray,
-    reference_blocks: np.ndarray,
-    strategies: list[str],
-    modes: tuple[str, str],
-) -> pd.DataFrame:
-    """Each mode's verdict on every pair of strategies, and whether the two agree."""
-    if len(strategies) < 2 or len(tested_blocks) == 0:
-        return pd.DataFrame(columns=VERDICT_COLUMNS)
-    tests = [
-        wilcoxon_holm(pd.DataFrame(-blocks, columns=strategies), ALPHA)
-        for blocks in (tested_blocks, reference_blocks)
-    ]
-    rows = []
-    pairs_of = zip(tests[0].itertuples(index=False), tests[1].itertuples(index=False), strict=True)
-    for t, r in pairs_of:
-        tw, rw = _winner(pd.Series(t._asdict())), _winner(pd.Series(r._asdict()))
-        ts, rs = bool(t.significant), bool(r.significant)
-        if ts and rs:
-            agreement = "agree" if tw == rw else "disagree"
-        elif ts or rs:
-            mode, other = (modes[0], rw) if ts else (modes[1], tw)
-            winner = tw if ts else rw
-            agreement = (
-                f"only {mode}"
-                if other == "tie"
-                else f"only {mode}, {'same' if other == winner else 'other'} way"
-            )
-        else:
-            agreement = "neither"
-        rows.append(
-            {
-                "a": t.a,
-                "b": t.b,
-                "tested_winner": tw,
-                "tested_p_holm": float(t.p_holm),
-                "tested_significant": ts,
-                "reference_winner": rw,
-                "reference_p_holm": float(r.p_holm),
-                "reference_significant": rs,
-                "agreement": agreement,
-            }
-        )
-    return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
 def _ranks(median: pd.Series, sign: float) -> np.ndarray:
@@ -602,12 +413,12 @@ def compare(
         final.loc[final["strategy"].isin(common) & final["score"].notna(), "seed"].nunique()
         for final in (tested_final, reference_final)
     ]
-    t_blocks, r_blocks, paired = _paired_blocks(tested_final, reference_final, common, sign)
-    t_ranks, r_ranks = _block_ranks(t_blocks), _block_ranks(r_blocks)
+    t_blocks, r_blocks, paired = paired_blocks(tested_final, reference_final, common, sign)
+    t_ranks, r_ranks = block_ranks(t_blocks), block_ranks(r_blocks)
     has_blocks = len(paired) > 0
     table["tested_mean_rank"] = t_ranks.mean(axis=0) if has_blocks else np.nan
     table["reference_mean_rank"] = r_ranks.mean(axis=0) if has_blocks else np.nan
-    rank_tau, rank_p, interval = _rank_tau(
+    tau_of_ranks, rank_p, interval = rank_tau(
         t_ranks, r_ranks, zlib.crc32(f"{tested.name}~{reference.name}".encode())
     )
     return FidelityResult(
@@ -631,10 +442,10 @@ def compare(
         tested_mode=str(tested.mode),
         reference_mode=str(reference.mode),
         paired_seeds=len(paired),
-        rank_tau=rank_tau,
+        rank_tau=tau_of_ranks,
         rank_pvalue=rank_p,
         rank_tau_interval=interval,
-        verdicts=_verdicts(t_blocks, r_blocks, common, modes),
+        verdicts=verdicts(t_blocks, r_blocks, common, modes),
     )
 
 

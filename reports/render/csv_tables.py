@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from tunebench.reports.analysis.agreement import VERDICT_COLUMNS
 from tunebench.reports.analysis.analyze import Analysis
-from tunebench.reports.analysis.fidelity import TABLE_COLUMNS, VERDICT_COLUMNS
+from tunebench.reports.analysis.fidelity import TABLE_COLUMNS
 
 __all__ = ["write_csv_tables"]
 

@@ -15,8 +15,9 @@ from scipy import stats as sps
 
 from tunebench.matrix.load import parse_matrix
 from tunebench.matrix.schema import Matrix
+from tunebench.reports.analysis.agreement import settings_difference
 from tunebench.reports.analysis.analyze import analyze
-from tunebench.reports.analysis.fidelity import compare, fidelity, pairs, settings_difference
+from tunebench.reports.analysis.fidelity import compare, fidelity, pairs
 from tunebench.reports.inputs.load import ProblemInfo, load_results
 from tunebench.strategies import available_strategies
 
