@@ -68,6 +68,10 @@ def _budget_text(budget: tuple[float | None, float | None]) -> str:
     return " and ".join(parts) or "no cap"
 
 
+#: How a setting is named where two entries differ in it (default: ``data <key>``).
+_SETTING_NAMES = {"space": "search space (fingerprint)"}
+
+
 def settings_difference(tested: ProblemInfo, reference: ProblemInfo) -> str:
     """Which settings two entries of one problem differ in, besides their mode.
 
@@ -89,7 +93,8 @@ def settings_difference(tested: ProblemInfo, reference: ProblemInfo) -> str:
     for key in DATA_SETTING_KEYS:
         both = key in tested.data and key in reference.data
         if both and tested.data[key] != reference.data[key]:
-            diffs.append(f"data {key}: {tested.data[key]} in {t}, {reference.data[key]} in {r}")
+            what = _SETTING_NAMES.get(key, f"data {key}")
+            diffs.append(f"{what}: {tested.data[key]} in {t}, {reference.data[key]} in {r}")
     return "; ".join(diffs)
 
 

@@ -12,9 +12,9 @@
     end_reason, epochs, train_seconds, setup_seconds, strategy_seconds, flops,
     wall_seconds, test_eval_seconds, retrain_seconds, retrain_test_values (JSON list),
     backend, threads, data_variant, data_settings (JSON object: the data's checksum,
-    variant and subsample as the run's provenance records them; keys it does not record
-    are left out), table (replay: the learning-curve table served, else null),
-    git_commit, error, run_dir.
+    variant and subsample and the search space's fingerprint, ``space``, as the run's
+    provenance records them; keys it does not record are left out), table (replay: the
+    learning-curve table served, else null), git_commit, error, run_dir.
 ``trials.parquet``: one row per trial.
     matrix, problem, strategy, seed, trial, config (JSON text), hp_<name> for
     every hyperparameter (null when inactive), target_epochs, resume_from,
@@ -44,9 +44,10 @@ from tunebench.records.storage import RUN_FILE, TRIALS_FILE, read_events
 __all__ = ["DATA_SETTING_KEYS", "TABLES", "collect", "write_tables"]
 
 TABLES = ("runs", "trials", "epochs")
-#: The data settings a run's provenance records that decide which examples it trained or
-#: replayed on: two entries that differ in one of them did not see the same data.
-DATA_SETTING_KEYS = ("checksum", "variant", "subsample")
+#: The settings a run's provenance records that decide what it trained or replayed: the
+#: data's checksum, variant and subsample, and the search space's fingerprint (``space``).
+#: Two entries that differ in one of them did not run the same experiment.
+DATA_SETTING_KEYS = ("checksum", "variant", "subsample", "space")
 
 
 _RESULT_COLUMNS = (
@@ -114,7 +115,9 @@ def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -
         threads=prov.get("threads"),
         data_variant=data.get("variant"),
         data_settings=json.dumps(
-            {k: data[k] for k in DATA_SETTING_KEYS if k in data}, sort_keys=True
+            {k: data[k] for k in DATA_SETTING_KEYS if k in data}
+            | ({"space": prov["space_fingerprint"]} if prov.get("space_fingerprint") else {}),
+            sort_keys=True,
         ),
         # the table actually served (provenance), else the one the spec asked for
         table=data.get("table") or (None if spec is None else spec.table),

@@ -274,6 +274,10 @@ def test_settings_difference_names_each_setting_that_differs() -> None:
         "seeds: 3 seeds (0-2) in replay, 3 seeds (0, 2, 4) in live; "
         "data subsample: 20000 in replay, 5000 in live"
     )
+    other_space = dataclasses.replace(live, data={**SAME["data"], "space": "f00d"})
+    assert settings_difference(
+        dataclasses.replace(replay, data={**SAME["data"], "space": "beef"}), other_space
+    ) == ("search space (fingerprint): beef in replay, f00d in live")
     # a setting one side does not record is not held against the pair
     assert settings_difference(replay, dataclasses.replace(live, data={}, budget=None)) == ""
 
@@ -372,7 +376,7 @@ def test_pairwise_verdicts_in_each_mode_and_their_agreement() -> None:
 # end to end: a tiny results folder with the same problem replayed and live
 # --------------------------------------------------------------------------------------
 
-# strategies that pick different configs even on a 4-point grid with a 2-evaluation budget
+# strategies that pick different configs on a 6-config sampled table with a 2-evaluation budget
 STRATEGIES = ("random", "grid", "one-at-a-time")
 SEEDS = 2  # the same in both modes, or the report would not compare them
 
@@ -380,7 +384,7 @@ SEEDS = 2  # the same in both modes, or the report would not compare them
 @pytest.fixture(scope="module")
 def fidelity_results(
     tmp_path_factory: pytest.TempPathFactory,
-    table_path: Path,
+    sampled_table_path: Path,
     report_registry: dict[str, type],
     run_matrix: Callable[[Matrix, Path, dict[str, type], Path], Path],
 ) -> Path:
@@ -389,14 +393,14 @@ def fidelity_results(
     text = (
         f'name = "fid"\nmode = "replay"\nseeds = {SEEDS}\n'
         "[budget]\nfull_evaluations = 2\n"
-        f'[[problems]]\nname = "tiny-stocks"\nmax_epochs = 2\ntable = "{table_path.name}"\n'
+        f'[[problems]]\nname = "tiny-stocks"\nmax_epochs = 2\ntable = "{sampled_table_path.name}"\n'
         '[[problems]]\nname = "tiny-stocks"\nmode = "live"\n'
         "max_epochs = 2\nsubsample = 200\n"
     )
     text += "".join(f'[[strategies]]\nname = "{s}"\n' for s in STRATEGIES)
     matrix = parse_matrix(text, source="fid.toml", problems=report_registry, strategies=registry)
     root = tmp_path_factory.mktemp("fidelity-results")
-    return run_matrix(matrix, root, registry, table_path.parent)
+    return run_matrix(matrix, root, registry, sampled_table_path.parent)
 
 
 @pytest.fixture(scope="module")
