@@ -23,6 +23,7 @@ from tunebench.strategies.base import (
 from tunebench.strategies.dehb import DEHBSearch
 from tunebench.strategies.evolutionary import EvolutionaryMutation, EvolutionaryPruning
 from tunebench.strategies.grid import GridSearch
+from tunebench.strategies.i_epoch import IEpoch
 from tunebench.strategies.keras_tuner import (
     KerasTunerBayesian,
     KerasTunerHyperband,
@@ -50,6 +51,7 @@ __all__ = [
     "GPSearch",
     "GridSearch",
     "HyperbandSearch",
+    "IEpoch",
     "KerasTunerBayesian",
     "KerasTunerHyperband",
     "KerasTunerRandom",
@@ -86,6 +88,7 @@ _BUILTINS: dict[str, type[Strategy]] = {
         EvolutionaryMutation,
         OneAtATime,
         Secretary,
+        IEpoch,
         ASHA,
         BOHB,
         RegularizedEvolution,
