@@ -30,12 +30,17 @@ from tunebench.strategies.keras_tuner import (
     KerasTunerRandom,
 )
 from tunebench.strategies.one_at_a_time import OneAtATime
-from tunebench.strategies.optuna_samplers import GPSearch, TPESearch
+from tunebench.strategies.optuna_samplers import GPSearch, OptunaSamplerByName, TPESearch
 from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, SuccessiveHalvingSearch
 from tunebench.strategies.random_search import RandomSearch
 from tunebench.strategies.secretary import Secretary
 from tunebench.strategies.smac import SMACHyperband, SMACSearch
-from tunebench.strategies.syne_tune import ASHA, BOHB, RegularizedEvolution
+from tunebench.strategies.syne_tune import (
+    ASHA,
+    BOHB,
+    RegularizedEvolution,
+    SyneTuneSchedulerByName,
+)
 from tunebench.strategies.syne_tune_pbt import PopulationBasedTraining
 
 __all__ = [
@@ -57,6 +62,7 @@ __all__ = [
     "KerasTunerRandom",
     "MedianStopSearch",
     "OneAtATime",
+    "OptunaSamplerByName",
     "OptunaStrategy",
     "PopulationBasedTraining",
     "Proposal",
@@ -67,6 +73,7 @@ __all__ = [
     "Secretary",
     "Strategy",
     "SuccessiveHalvingSearch",
+    "SyneTuneSchedulerByName",
     "TPESearch",
     "TrialResult",
     "TrialStatus",
@@ -81,6 +88,7 @@ _BUILTINS: dict[str, type[Strategy]] = {
         RandomSearch,
         TPESearch,
         GPSearch,
+        OptunaSamplerByName,
         HyperbandSearch,
         SuccessiveHalvingSearch,
         MedianStopSearch,
@@ -92,6 +100,7 @@ _BUILTINS: dict[str, type[Strategy]] = {
         ASHA,
         BOHB,
         RegularizedEvolution,
+        SyneTuneSchedulerByName,
         PopulationBasedTraining,
         DEHBSearch,
         SMACSearch,
