@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     import optuna
 
     from tunebench.backends.base import TrialBackend
+    from tunebench.backends.session import EpochOutcome
     from tunebench.strategies.space import SearchSpace
 
 __all__ = ["ObjectiveError", "OptunaObjective", "as_optuna_objective"]
@@ -116,22 +117,31 @@ class OptunaObjective:
         if served is not None and served[0] != key:
             trial.set_user_attr("served_config", space.canonical(json.loads(served[0])))
             trial.set_user_attr("served_distance", float(served[1]))
+        state: dict[str, Any] = {"value": math.nan, "pruned": 0, "failed": ""}
+
+        def on_epoch(out: EpochOutcome) -> bool:
+            cost["epochs"] += 1
+            cost["seconds"] += float(out.seconds)
+            cost["flops"] += float(out.flops)
+            trial.set_user_attr("cost", dict(cost))
+            if not out.finite:
+                state["failed"] = out.why_not_finite()
+                return False
+            state["value"] = float(out.value)
+            trial.report(float(out.value), out.epoch)
+            if out.epoch < self.max_epochs and trial.should_prune():
+                state["pruned"] = out.epoch
+                return False
+            return True
+
         try:
-            value = math.nan
-            for _ in range(self.max_epochs):
-                out = session.step()
-                cost["epochs"] += 1
-                cost["seconds"] += float(out.seconds)
-                cost["flops"] += float(out.flops)
-                trial.set_user_attr("cost", dict(cost))
-                if not out.finite:
-                    trial.set_user_attr("failed", out.why_not_finite())
-                    return math.nan  # optuna records a NaN value as a failed trial
-                value = float(out.value)
-                trial.report(value, out.epoch)
-                if out.epoch < self.max_epochs and trial.should_prune():
-                    raise optuna.TrialPruned(f"pruned after epoch {out.epoch}")
-            return value
+            session.fit(self.max_epochs, on_epoch)
+            if state["failed"]:
+                trial.set_user_attr("failed", state["failed"])
+                return math.nan  # optuna records a NaN value as a failed trial
+            if state["pruned"]:
+                raise optuna.TrialPruned(f"pruned after epoch {state['pruned']}")
+            return float(state["value"])
         finally:
             session.close()
 
