@@ -11,7 +11,7 @@ import inspect
 import math
 import tempfile
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ __all__ = [
     "finite_configs",
     "finite_size",
     "import_class",
+    "probe_once",
     "takes_argument",
 ]
 
@@ -217,6 +218,17 @@ def construct(
         raise ValueError(
             f"{strategy}: {param} = {path!r} rejects {given}: {type(exc).__name__}: {exc}"
         ) from None
+
+
+# Classes by name whose probe passed in this process (its runs' setups need not probe again).
+_PROBED: set[str] = set()
+
+
+def probe_once(key: str, probe: Callable[[], None]) -> None:
+    """Run ``probe`` (which raises to refuse) unless it already passed for ``key`` here."""
+    if key not in _PROBED:
+        probe()
+        _PROBED.add(key)
 
 
 def takes_argument(cls: type, name: str) -> bool:

@@ -21,6 +21,7 @@ from tunebench.strategies._common import (
     check_kwargs,
     construct,
     import_class,
+    probe_once,
     takes_argument,
 )
 from tunebench.strategies._optuna import OptunaStrategy, make_tpe
@@ -169,7 +170,10 @@ class OptunaSamplerByName(OptunaStrategy):
         built = construct(
             self.name, "sampler", self.sampler, cls, kwargs, {"seed": 0} if seeded else None
         )
-        _check_single_objective(self.name, self.sampler, built)
+        probe_once(
+            f"{self.name} {self.sampler} {sorted(kwargs.items())!r}",
+            lambda: _check_single_objective(self.name, self.sampler, built),
+        )
         pruner_kwargs = check_kwargs(self.name, "pruner_kwargs", self.pruner_kwargs)
         if self.pruner is None:
             if pruner_kwargs:

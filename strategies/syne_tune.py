@@ -48,6 +48,7 @@ from tunebench.strategies._common import (
     finite_size,
     import_class,
     library_seed,
+    probe_once,
     require_modules,
     takes_argument,
 )
@@ -468,12 +469,15 @@ class SyneTuneSchedulerByName(SyneTuneStrategy):
             )
         from syne_tune.config_space import choice, uniform
 
-        saved = np.random.get_state()  # some schedulers draw from numpy's global generator
-        try:
-            scheduler = self._build({"x": uniform(0.0, 1.0), "c": choice(["a", "b"])}, True, 0, 4)
-            _probe_scheduler(self.name, self.scheduler, scheduler)
-        finally:
-            np.random.set_state(saved)
+        def probe() -> None:
+            saved = np.random.get_state()  # some schedulers draw from numpy's global generator
+            try:
+                toy = {"x": uniform(0.0, 1.0), "c": choice(["a", "b"])}
+                _probe_scheduler(self.name, self.scheduler, self._build(toy, True, 0, 4))
+            finally:
+                np.random.set_state(saved)
+
+        probe_once(f"{self.name} {self.scheduler} {sorted(kwargs.items())!r}", probe)
 
     def make_scheduler(self, config_space: dict[str, Any], do_minimize: bool, seed: int) -> Any:
         """``scheduler(config_space, **kwargs)`` with what tunebench supplies."""
