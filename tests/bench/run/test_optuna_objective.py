@@ -11,6 +11,7 @@ import math
 import statistics
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import optuna
 import pytest
@@ -137,3 +138,13 @@ def test_bad_input_is_one_line() -> None:
         tunebench.as_optuna_objective("nope")
     with pytest.raises(ObjectiveError, match="mode 'live' is not allowed"):
         tunebench.as_optuna_objective(PROBLEM, mode="live")  # type: ignore[arg-type]
+
+
+def test_the_readme_example_runs() -> None:
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("```python\n")[1:]
+    example = next(b.split("```", 1)[0] for b in blocks if "as_optuna_objective" in b)
+    namespace: dict[str, Any] = {}
+    exec(example, namespace)  # the README's own words, run as they stand
+    study = namespace["study"]
+    assert len(study.trials) == 8 and study.best_value > 0.5
