@@ -11,6 +11,8 @@ optuna trial (``optuna.trial.create_trial``, ``Study.add_trials``):
 * intermediate values: the validation value after each epoch the trial trained;
 * state: ``COMPLETE`` with the value after its last epoch, ``PRUNED`` (stopped by the
   strategy or cut by the budget), or ``FAIL``;
+* start and end times: the run's clock (seconds since its start, simulated in replay and
+  surrogate) from :data:`CLOCK_ORIGIN`;
 * user attributes: ``cost`` (epochs, seconds, FLOPs charged, setup included),
   ``target_epochs``, ``resume_from`` and ``start_epoch`` (multi-fidelity strategies),
   ``reason``, ``served_config``/``proposed_config``, ``test_value``, and ``full_value`` where a
@@ -30,6 +32,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -48,7 +51,19 @@ if TYPE_CHECKING:
     from tunebench.strategies.base import Direction
     from tunebench.strategies.space import SearchSpace
 
-__all__ = ["ExportError", "ExportSummary", "StudyExport", "export_optuna", "read_run_studies"]
+__all__ = [
+    "CLOCK_ORIGIN",
+    "ExportError",
+    "ExportSummary",
+    "StudyExport",
+    "export_optuna",
+    "read_run_studies",
+]
+
+
+#: Where a run's clock starts in the exported trials' start and end times (runs record
+#: seconds since their start, not dates).
+CLOCK_ORIGIN = datetime(2000, 1, 1)
 
 
 class ExportError(TunebenchError, ValueError):
@@ -136,6 +151,7 @@ class _Trial:
         default_factory=lambda: {"epochs": 0, "seconds": 0.0, "flops": 0.0}
     )
     end: dict[str, Any] | None = None
+    started: float = 0.0
 
 
 def _gather(events: list[dict[str, Any]], space: SearchSpace) -> dict[int, _Trial]:
@@ -147,7 +163,7 @@ def _gather(events: list[dict[str, Any]], space: SearchSpace) -> dict[int, _Tria
         if kind == "trial_start":
             trials[trial] = _Trial(
                 dict(e["config"]), int(e["target_epochs"]), e.get("resume_from"),
-                int(e.get("start_epoch", 0)),
+                int(e.get("start_epoch", 0)), started=float(e.get("t", 0.0)),
             )  # fmt: skip
             continue
         t = trials.get(trial)
@@ -199,13 +215,19 @@ def _frozen(
         kwargs = {"state": state.PRUNED}
     else:
         kwargs = {"state": state.FAIL}
-    return optuna.trial.create_trial(
+    frozen = optuna.trial.create_trial(
         params=config,
         distributions=_distributions(spaces, config, f"{where} trial {trial_id}"),
         intermediate_values=dict(t.values),
         user_attrs=attrs,
         **kwargs,
     )
+    # The run's own clock (simulated in replay and surrogate), from a fixed origin: the
+    # dashboard's timeline then shows the run, and an export does not depend on its date.
+    frozen.datetime_start = CLOCK_ORIGIN + timedelta(seconds=t.started)
+    if t.end is not None:
+        frozen.datetime_complete = CLOCK_ORIGIN + timedelta(seconds=float(t.end.get("t", 0.0)))
+    return frozen
 
 
 def read_run_studies(

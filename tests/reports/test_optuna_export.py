@@ -11,6 +11,7 @@ import sys
 import textwrap
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from tunebench.cli.commands import app
+from tunebench.reports.optuna_export import CLOCK_ORIGIN
 
 MATRIX = textwrap.dedent(
     """\
@@ -89,6 +91,9 @@ def test_every_trial_is_exported_as_it_was_evaluated(results: Path, tmp_path: Pa
             charged = sum(e["cost"]["epochs"] for e in events
                           if e["event"] in ("epoch", "charge") and e["trial"] == tid)  # fmt: skip
             assert trial.intermediate_values == epochs
+            start = starts[tid]["t"]
+            assert trial.datetime_start == CLOCK_ORIGIN + timedelta(seconds=start)
+            assert trial.datetime_complete == CLOCK_ORIGIN + timedelta(seconds=ends[tid]["t"])
             assert trial.user_attrs["cost"]["epochs"] == charged == len(epochs)
             assert trial.user_attrs["resume_from"] == starts[tid]["resume_from"]
             assert trial.user_attrs["target_epochs"] == starts[tid]["target_epochs"]
