@@ -9,17 +9,17 @@ optuna trial (``optuna.trial.create_trial``, ``Study.add_trials``):
   proposal is then in the user attribute ``proposed_config``), with the distributions of
   the problem's search space (``SearchSpace.to_optuna``, as the optuna strategies use);
 * intermediate values: the validation value after each epoch the trial trained;
-* state: ``COMPLETE`` with the value after its last epoch, ``PRUNED`` (stopped by the
-  strategy or cut by the budget), or ``FAIL``;
+* state: ``COMPLETE`` with the value after ``max_epochs`` when the trial trained that far;
+  ``PRUNED`` when it ended short of it (stopped by the strategy, cut by the budget, or a
+  lower fidelity it was asked for: a rung, a screening), so that a study's best trial is a
+  full-length one, as a run's best is; ``FAIL`` when it failed (the user attribute
+  ``status`` keeps tunebench's own: complete, stopped, failed);
 * start and end times: the run's clock (seconds since its start, simulated in replay and
   surrogate) from :data:`CLOCK_ORIGIN`;
 * user attributes: ``cost`` (epochs, seconds, FLOPs charged, setup included),
   ``target_epochs``, ``resume_from`` and ``start_epoch`` (multi-fidelity strategies),
-  ``reason``, ``served_config``/``proposed_config``, ``test_value``, and ``full_value`` where a
-  trial stopped early was looked up at full length.
-
-A COMPLETE trial's value is its value at its own last epoch, which is ``max_epochs`` only
-for full evaluations (``target_epochs`` says which).
+  ``status``, ``reason``, ``served_config``/``proposed_config``, ``test_value``, and
+  ``full_value`` where a trial stopped early was looked up at full length.
 
 Re-exporting is idempotent: a study that already holds exactly these trials is left as
 it is. A study of the same name with other trials is refused (nothing is written for any
@@ -185,7 +185,7 @@ def _gather(events: list[dict[str, Any]], space: SearchSpace) -> dict[int, _Tria
 
 
 def _frozen(
-    trial_id: int, t: _Trial, spaces: list[SearchSpace], where: str
+    trial_id: int, t: _Trial, spaces: list[SearchSpace], max_epochs: int, where: str
 ) -> optuna.trial.FrozenTrial:
     import optuna
 
@@ -204,14 +204,17 @@ def _frozen(
         attrs["proposed_config"] = t.config
         attrs["served_distance"] = t.served_distance
     status = None if t.end is None else t.end.get("status")
+    attrs["status"] = status or "unfinished"
     attrs["reason"] = "the run ended before this trial did" if t.end is None else t.end["reason"]
     for key in ("test_value", "full_value", "full_test_value"):
         if t.end is not None and t.end.get(key) is not None:
             attrs[key] = t.end[key]
     last = t.values[max(t.values)] if t.values else None
-    if status == "complete" and last is not None:
+    if status == "complete" and last is not None and max(t.values) >= max_epochs:
         kwargs: dict[str, Any] = {"state": state.COMPLETE, "value": last}
-    elif status == "stopped" and t.values:
+    elif status in ("complete", "stopped") and t.values:
+        # Short of max_epochs (a rung, a screening, a stop): optuna's PRUNED, so a study's
+        # best trial is a full-length one, as a run's best is.
         kwargs = {"state": state.PRUNED}
     else:
         kwargs = {"state": state.FAIL}
@@ -263,7 +266,9 @@ def read_run_studies(
         problem, strategy, seed = run_key(run_dir)
         where = f"{name}/{problem}/{strategy}/seed={seed}"
         gathered = _gather(events, spaces[0])
-        trials = [_frozen(i, t, spaces, where) for i, t in sorted(gathered.items())]
+        trials = [
+            _frozen(i, t, spaces, spec.max_epochs, where) for i, t in sorted(gathered.items())
+        ]
         attrs = {
             "tunebench_mode": spec.mode,
             "tunebench_strategy": spec.strategy,

@@ -116,7 +116,7 @@ class GPSearch(OptunaStrategy):
 
 
 class OptunaSamplerByName(OptunaStrategy):
-    """Any optuna sampler, by its dotted path, with an optional pruner; full evaluations.
+    """Any optuna sampler, by its dotted path, with an optional pruner.
 
     The sampler is ``sampler(**kwargs)`` plus ``seed``, from the run's strategy stream,
     when its constructor takes one (so a seed in ``kwargs`` is refused: every seed of the

@@ -470,6 +470,8 @@ class SyneTuneSchedulerByName(SyneTuneStrategy):
         from syne_tune.config_space import choice, uniform
 
         def probe() -> None:
+            # as in setup: syne-tune warns on constructions and failed trials
+            logging.getLogger("syne_tune").setLevel(logging.ERROR)
             saved = np.random.get_state()  # some schedulers draw from numpy's global generator
             try:
                 toy = {"x": uniform(0.0, 1.0), "c": choice(["a", "b"])}

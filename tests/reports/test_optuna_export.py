@@ -107,14 +107,17 @@ def test_every_trial_is_exported_as_it_was_evaluated(results: Path, tmp_path: Pa
             else:
                 assert trial.params == starts[tid]["config"]
             status = ends[tid]["status"]
-            want = {"complete": "COMPLETE", "stopped": "PRUNED", "failed": "FAIL"}[status]
+            assert trial.user_attrs["status"] == status
+            full = status == "complete" and max(epochs) == run["spec"]["max_epochs"]
+            want = "FAIL" if status == "failed" else "COMPLETE" if full else "PRUNED"
             assert trial.state.name == want
             if trial.state is optuna.trial.TrialState.COMPLETE:
                 assert trial.value == epochs[max(epochs)]
             resumed += trial.user_attrs["resume_from"] is not None
             states.add(trial.state)
+        # The study's best is a full-length value, as the run's is.
+        assert study.best_value == run["result"]["best_value"]
         if strategy == "random":
-            assert study.best_value == run["result"]["best_value"]
             assert study.best_params == run["result"]["best_config"]
     assert resumed == 4 and served > 0  # i-epoch's 2 promotions per seed
     assert optuna.trial.TrialState.PRUNED in states
