@@ -22,6 +22,7 @@ from typing import Any
 from tunebench.strategies._common import RandomConfigs, check_bool, check_int
 from tunebench.strategies.base import (
     BudgetView,
+    Decision,
     Direction,
     Exhausted,
     Fidelity,
@@ -86,6 +87,7 @@ class IEpoch(Strategy):
         self._n: int | None = None
         self._configs: dict[int, dict[str, Any]] = {}  # screened trial -> evaluated config
         self._values: dict[int, float | None] = {}  # told screened trials: last value or None
+        self._latest: dict[int, float] = {}  # screened trials: last reported value
         self._promotions: list[Proposal] | None = None
         self._promoted = 0
         self._ended = ""
@@ -151,9 +153,33 @@ class IEpoch(Strategy):
         if trial_id in self._configs:
             self._configs[trial_id] = dict(config)
 
+    def report(self, trial_id: int, epoch: int, value: float) -> Decision:
+        """Note a screened candidate's latest value (its rank decides whether weights are kept)."""
+        if trial_id in self._configs:
+            self._latest[trial_id] = value
+        return Decision.CONTINUE
+
     def keep_weights(self, trial_id: int) -> bool:
-        """Keep the screened candidates' weights while a promotion may continue them."""
-        return self.resume and self._promotions is None and trial_id in self._configs
+        """Keep a screened candidate's weights only while it ranks in the top ``k`` so far.
+
+        Candidates told so far are a subset of all of them, so a candidate of the final top
+        ``k`` is in the top ``k`` of those too and its weights are kept; the others' need not
+        be (with a large screening that spares memory, or disk, in live runs).
+        """
+        if not (self.resume and self._promotions is None and trial_id in self._configs):
+            return False
+        value = self._latest.get(trial_id)
+        if value is None or math.isnan(value):
+            return False
+        sign = 1.0 if self.direction == "maximize" else -1.0
+        ahead = sum(
+            1
+            for other, v in self._values.items()
+            if other != trial_id
+            and v is not None
+            and (sign * v > sign * value or (v == value and other < trial_id))
+        )
+        return ahead < self.top_k
 
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Record a screened candidate's value (none if it failed or was cut short)."""

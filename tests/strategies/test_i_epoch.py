@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tunebench.strategies import available_strategies
-from tunebench.strategies.base import TrialStatus
+from tunebench.strategies.base import BudgetView, Proposal, TrialResult, TrialStatus
 from tunebench.strategies.i_epoch import IEpoch
-from tunebench.strategies.testing import check_strategy, drive
+from tunebench.strategies.testing import FIDELITY, check_strategy, drive, mlp_like_space
 
 
 def test_registered_and_conforms_with_other_params() -> None:
@@ -56,3 +56,20 @@ def test_screening_at_full_length_promotes_nothing() -> None:
     out = drive(IEpoch(epochs=9), seed=0, budget_epochs=40)
     assert {p.target_epochs for p in out.proposals} == {4}
     assert len(out.proposals) == 10 and all(p.resume_from is None for p in out.proposals)
+
+
+def test_only_candidates_in_the_top_k_so_far_keep_their_weights() -> None:
+    strategy = IEpoch(top_k=2, candidates=5)
+    strategy.setup(mlp_like_space(), FIDELITY, "maximize", seed=0)
+    budget = BudgetView(0.0, 10.0, 40, 0.0, None)
+    kept = []
+    for value in (0.5, 0.4, 0.6, 0.3, 0.55):
+        proposal = strategy.ask(budget)
+        assert isinstance(proposal, Proposal) and proposal.target_epochs == 1
+        strategy.report(proposal.trial_id, 1, value)
+        kept.append(strategy.keep_weights(proposal.trial_id))
+        strategy.tell(proposal.trial_id, TrialResult(TrialStatus.COMPLETE, (value,)))
+    # 0.5 and 0.4 (top 2 so far), 0.6, not 0.3, and 0.55 (second to 0.6)
+    assert kept == [True, True, True, False, True]
+    promoted = [strategy.ask(budget), strategy.ask(budget)]
+    assert [p.resume_from for p in promoted if isinstance(p, Proposal)] == [2, 4]
