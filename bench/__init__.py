@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
 
 # TensorFlow's C++ runtime logs (oneDNN notices, tf.data attribute warnings) are noise
 # here; set before anything (keras-tuner, Keras) may import TensorFlow in this process.
@@ -20,4 +21,16 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "as_optuna_objective"]
+
+if TYPE_CHECKING:
+    from tunebench.run.optuna_objective import as_optuna_objective
+
+
+def __getattr__(name: str) -> Any:
+    """``tunebench.as_optuna_objective``, imported on first use (it loads the backends)."""
+    if name == "as_optuna_objective":
+        from tunebench.run.optuna_objective import as_optuna_objective
+
+        return as_optuna_objective
+    raise AttributeError(f"module 'tunebench' has no attribute {name!r}")

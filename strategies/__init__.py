@@ -23,18 +23,24 @@ from tunebench.strategies.base import (
 from tunebench.strategies.dehb import DEHBSearch
 from tunebench.strategies.evolutionary import EvolutionaryMutation, EvolutionaryPruning
 from tunebench.strategies.grid import GridSearch
+from tunebench.strategies.i_epoch import IEpoch
 from tunebench.strategies.keras_tuner import (
     KerasTunerBayesian,
     KerasTunerHyperband,
     KerasTunerRandom,
 )
 from tunebench.strategies.one_at_a_time import OneAtATime
-from tunebench.strategies.optuna_samplers import GPSearch, TPESearch
+from tunebench.strategies.optuna_samplers import GPSearch, OptunaSamplerByName, TPESearch
 from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, SuccessiveHalvingSearch
 from tunebench.strategies.random_search import RandomSearch
 from tunebench.strategies.secretary import Secretary
 from tunebench.strategies.smac import SMACHyperband, SMACSearch
-from tunebench.strategies.syne_tune import ASHA, BOHB, RegularizedEvolution
+from tunebench.strategies.syne_tune import (
+    ASHA,
+    BOHB,
+    RegularizedEvolution,
+    SyneTuneSchedulerByName,
+)
 from tunebench.strategies.syne_tune_pbt import PopulationBasedTraining
 
 __all__ = [
@@ -50,11 +56,13 @@ __all__ = [
     "GPSearch",
     "GridSearch",
     "HyperbandSearch",
+    "IEpoch",
     "KerasTunerBayesian",
     "KerasTunerHyperband",
     "KerasTunerRandom",
     "MedianStopSearch",
     "OneAtATime",
+    "OptunaSamplerByName",
     "OptunaStrategy",
     "PopulationBasedTraining",
     "Proposal",
@@ -65,6 +73,7 @@ __all__ = [
     "Secretary",
     "Strategy",
     "SuccessiveHalvingSearch",
+    "SyneTuneSchedulerByName",
     "TPESearch",
     "TrialResult",
     "TrialStatus",
@@ -79,6 +88,7 @@ _BUILTINS: dict[str, type[Strategy]] = {
         RandomSearch,
         TPESearch,
         GPSearch,
+        OptunaSamplerByName,
         HyperbandSearch,
         SuccessiveHalvingSearch,
         MedianStopSearch,
@@ -86,9 +96,11 @@ _BUILTINS: dict[str, type[Strategy]] = {
         EvolutionaryMutation,
         OneAtATime,
         Secretary,
+        IEpoch,
         ASHA,
         BOHB,
         RegularizedEvolution,
+        SyneTuneSchedulerByName,
         PopulationBasedTraining,
         DEHBSearch,
         SMACSearch,

@@ -5,10 +5,13 @@ Private: strategies import from here; plug-ins should use the public space API.
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import inspect
 import math
 import tempfile
-from collections.abc import Collection
+import warnings
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -25,10 +28,15 @@ __all__ = [
     "check_choice",
     "check_fraction",
     "check_int",
+    "check_kwargs",
     "check_real",
     "complete_config",
+    "construct",
     "finite_configs",
     "finite_size",
+    "import_class",
+    "probe_once",
+    "takes_argument",
 ]
 
 # A finite space with more configs than this is treated as infinite: enumerating it would
@@ -153,6 +161,92 @@ def check_choice(strategy: str, param: str, value: Any, choices: tuple[str, ...]
     """Raise unless ``value`` is one of ``choices``."""
     if not isinstance(value, str) or value not in choices:
         raise _refuse(strategy, param, value, "one of " + ", ".join(repr(c) for c in choices))
+
+
+def import_class(strategy: str, param: str, path: Any, base: type, what: str) -> type:
+    """The class a dotted path names (``"optuna.samplers.CmaEsSampler"``), a subclass of ``base``.
+
+    Importing runs the module's code, as naming a plug-in does: the path is the user's.
+
+    Raises:
+        ValueError: One line naming the parameter: not a dotted path, not importable, not a
+            class, or not a ``base``.
+    """
+    if not isinstance(path, str) or "." not in path.strip("."):
+        raise _refuse(strategy, param, path, f"the dotted path of {what}, such as 'package.Class'")
+    module_name, _, attr = path.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module_name), attr)
+    except ImportError as exc:
+        raise ValueError(f"{strategy}: {param} = {path!r} cannot be imported: {exc}") from None
+    except AttributeError:
+        raise ValueError(
+            f"{strategy}: {param} = {path!r} cannot be imported: module {module_name!r} has "
+            f"no attribute {attr!r}"
+        ) from None
+    if not (isinstance(found, type) and issubclass(found, base)):
+        raise ValueError(
+            f"{strategy}: {param} = {path!r} is not {what} "
+            f"(a subclass of {base.__module__}.{base.__qualname__})"
+        )
+    return found
+
+
+def check_kwargs(strategy: str, param: str, kwargs: Any) -> dict[str, Any]:
+    """``kwargs`` as a dict of keyword arguments (unset: none)."""
+    if kwargs is None:
+        return {}
+    if not isinstance(kwargs, Mapping) or not all(isinstance(k, str) for k in kwargs):
+        raise ValueError(
+            f"{strategy}: {param} = {kwargs!r} is not allowed; allowed: a table of keyword "
+            "arguments, such as { n_startup_trials = 5 }"
+        )
+    return dict(kwargs)
+
+
+def construct(
+    strategy: str,
+    param: str,
+    path: str,
+    cls: type,
+    kwargs: dict[str, Any],
+    added: Mapping[str, Any] | None = None,
+) -> Any:
+    """``cls(**kwargs, **added)``, or a one-line ValueError saying what the class rejected.
+
+    ``added`` are the arguments tunebench supplies (a seed), not named in the message.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # optuna's ExperimentalWarning, on every build
+            return cls(**kwargs, **(added or {}))
+    except Exception as exc:  # a user's class may raise anything
+        given = ", ".join(f"{k} = {v!r}" for k, v in kwargs.items()) or "no arguments"
+        raise ValueError(
+            f"{strategy}: {param} = {path!r} rejects {given}: {type(exc).__name__}: {exc}"
+        ) from None
+
+
+# Classes by name whose probe passed in this process (its runs' setups need not probe again).
+_PROBED: set[str] = set()
+
+
+def probe_once(key: str, probe: Callable[[], None]) -> None:
+    """Run ``probe`` (which raises to refuse) unless it already passed for ``key`` here."""
+    if key not in _PROBED:
+        probe()
+        _PROBED.add(key)
+
+
+def takes_argument(cls: type, name: str) -> bool:
+    """Whether ``cls(...)`` names the keyword argument ``name`` in its signature.
+
+    A bare ``**kwargs`` does not count: it may not accept the name after all.
+    """
+    try:
+        return name in inspect.signature(cls).parameters
+    except (TypeError, ValueError):  # no signature to read (a C extension): assume not
+        return False
 
 
 # ---------------------------------------------------------------------------------------------

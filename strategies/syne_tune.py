@@ -42,10 +42,15 @@ from tunebench.strategies._common import (
     FINITE_REPEATS,
     UnseenConfigs,
     check_int,
+    check_kwargs,
     check_real,
+    construct,
     finite_size,
+    import_class,
     library_seed,
+    probe_once,
     require_modules,
+    takes_argument,
 )
 from tunebench.strategies.base import (
     BudgetView,
@@ -62,7 +67,15 @@ from tunebench.strategies.base import (
 from tunebench.strategies.space import Float, Int, SearchSpace
 from tunebench.strategies.space.convert import active_config, to_syne_tune
 
-__all__ = ["ASHA", "BOHB", "METRIC", "RESOURCE", "RegularizedEvolution", "SyneTuneStrategy"]
+__all__ = [
+    "ASHA",
+    "BOHB",
+    "METRIC",
+    "RESOURCE",
+    "RegularizedEvolution",
+    "SyneTuneSchedulerByName",
+    "SyneTuneStrategy",
+]
 
 #: Names of the metric and the resource inside the scheduler.
 METRIC = "val_score"
@@ -384,3 +397,116 @@ class RegularizedEvolution(SyneTuneStrategy):
             config_space, metric=METRIC, do_minimize=do_minimize, random_seed=seed,
             population_size=self.population_size, sample_size=self.sample_size,
         )  # fmt: skip
+
+
+class SyneTuneSchedulerByName(SyneTuneStrategy):
+    """Any syne-tune scheduler, by its dotted path, driven like ``asha`` and ``bohb``.
+
+    The scheduler is ``scheduler(config_space, **kwargs)`` plus what tunebench supplies
+    when its constructor names it: ``metric`` (or ``metrics``, a list of one), ``do_minimize``
+    from the problem's direction, ``random_seed`` from the run's strategy stream (so a
+    ``random_seed`` in ``kwargs`` is refused: every seed of the matrix would propose the
+    same), and the epoch as the resource (``time_attr = "epoch"``, ``max_t = max_epochs``,
+    unless ``kwargs`` sets them). A STOP prunes a trial; a scheduler that asks to pause
+    and resume a trial is refused when it does (no scheduler of syne-tune 0.16's baselines
+    does).
+
+    Checked when the matrix loads: the class imports and is a ``TrialScheduler``, takes its
+    keyword arguments, and completes a few trials on a one-metric toy space (a scheduler
+    that is multi-objective only is refused there: tunebench's problems have one objective).
+
+    Args:
+        scheduler: Dotted path of a ``syne_tune.optimizer.scheduler.TrialScheduler``.
+        kwargs: Its keyword arguments.
+    """
+
+    name = "syne-tune-scheduler"
+
+    def __init__(
+        self,
+        scheduler: str = "syne_tune.optimizer.baselines.ASHA",
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        self.scheduler = scheduler
+        self.kwargs = kwargs
+
+    def _class(self) -> type:
+        from syne_tune.optimizer.scheduler import TrialScheduler
+
+        return import_class(
+            self.name, "scheduler", self.scheduler, TrialScheduler, "a syne-tune scheduler"
+        )
+
+    def _build(self, config_space: dict[str, Any], do_minimize: bool, seed: int, max_t: int) -> Any:
+        cls = self._class()
+        kwargs = check_kwargs(self.name, "kwargs", self.kwargs)
+        supplied: dict[str, Any] = {
+            "metric": METRIC,
+            "metrics": [METRIC],
+            "do_minimize": do_minimize,
+            "random_seed": seed,
+            "time_attr": RESOURCE,
+            "max_t": max_t,
+        }
+        added = {k: v for k, v in supplied.items() if k not in kwargs and takes_argument(cls, k)}
+        return construct(
+            self.name, "scheduler", self.scheduler, cls, kwargs,
+            {"config_space": config_space, **added},
+        )  # fmt: skip
+
+    def check_params(self) -> None:
+        """The class imports, takes its arguments and runs a few trials of one metric."""
+        super().check_params()
+        kwargs = check_kwargs(self.name, "kwargs", self.kwargs)
+        if "random_seed" in kwargs:
+            raise ValueError(
+                f"{self.name}: kwargs sets random_seed, which each run takes from its own "
+                "seed; leave it out"
+            )
+        if "config_space" in kwargs:
+            raise ValueError(
+                f"{self.name}: kwargs sets config_space; the problem's space is the one searched"
+            )
+        from syne_tune.config_space import choice, uniform
+
+        def probe() -> None:
+            # as in setup: syne-tune warns on constructions and failed trials
+            logging.getLogger("syne_tune").setLevel(logging.ERROR)
+            saved = np.random.get_state()  # some schedulers draw from numpy's global generator
+            try:
+                toy = {"x": uniform(0.0, 1.0), "c": choice(["a", "b"])}
+                _probe_scheduler(self.name, self.scheduler, self._build(toy, True, 0, 4))
+            finally:
+                np.random.set_state(saved)
+
+        probe_once(f"{self.name} {self.scheduler} {sorted(kwargs.items())!r}", probe)
+
+    def make_scheduler(self, config_space: dict[str, Any], do_minimize: bool, seed: int) -> Any:
+        """``scheduler(config_space, **kwargs)`` with what tunebench supplies."""
+        return self._build(config_space, do_minimize, seed, self.fidelity.max_epochs)
+
+
+def _probe_scheduler(strategy: str, path: str, scheduler: Any) -> None:
+    """Run a few trials of one metric through the scheduler, or refuse it in one line."""
+    from syne_tune.backend.trial_status import Trial
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for trial_id in range(4):
+                suggestion = scheduler.suggest()
+                if suggestion is None:
+                    return
+                trial = Trial(trial_id=trial_id, config=suggestion.config, creation_time=_CREATED)
+                scheduler.on_trial_add(trial)
+                result: dict[str, Any] = {}
+                for epoch in (1, 2):
+                    x = float(suggestion.config.get("x", 0.5))
+                    result = {METRIC: (x - 0.3) ** 2 / epoch, RESOURCE: epoch}
+                    scheduler.on_trial_result(trial, result)
+                scheduler.on_trial_complete(trial, result)
+    except Exception as exc:  # a user's scheduler may raise anything
+        raise ValueError(
+            f"{strategy}: scheduler = {path!r} fails on a single-objective search (tunebench's "
+            f"problems have one objective): {type(exc).__name__}: {exc}"
+        ) from None

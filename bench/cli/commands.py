@@ -502,6 +502,40 @@ def collect(
         typer.echo(f"{name:<7} {len(pd.read_parquet(path)):>8} rows  {path}")
 
 
+export_app = typer.Typer(
+    help="Export a results folder to another tool's format.", no_args_is_help=True
+)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("optuna")
+def export_optuna(
+    results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
+    storage: Annotated[
+        str, typer.Option("--storage", help="optuna storage URL, e.g. sqlite:///study.db.")
+    ],
+    overwrite: Annotated[
+        bool,
+        typer.Option("--overwrite", help="Replace studies of the same name with other trials."),
+    ] = False,
+) -> None:
+    """Write every run as an optuna study (open it with optuna-dashboard URL)."""
+    from tunebench.reports.optuna_export import ExportError
+    from tunebench.reports.optuna_export import export_optuna as export
+
+    results = _results(results)
+    try:
+        done = export(results, storage, overwrite=overwrite)
+    except ExportError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"{len(done.written)} studies written ({done.trials} trials), "
+        f"{len(done.unchanged)} unchanged, to {storage}"
+    )
+    if done.skipped:
+        typer.echo(f"skipped {len(done.skipped)} runs without a run.json", err=True)
+
+
 @app.command()
 def datasets(data_dir: DataDir = None) -> None:
     """List the datasets: source, license, size, task, splits and checksum status."""
