@@ -201,16 +201,20 @@ class FidelityResult:
         }
 
     def rank_tau_text(self) -> str:
-        """``Kendall's tau-b of mean ranks = 0.73 (95% interval 0.47 to 0.87)``."""
+        """``Kendall's tau-b of mean ranks = 0.73 (95% bootstrap interval 0.47 to 0.87)``."""
         if self.rank_tau is None:
             return "Kendall's tau-b of mean ranks not computed"
         interval = (
-            f" (95% bootstrap interval {self.rank_tau_interval[0]:.2f} to "
-            f"{self.rank_tau_interval[1]:.2f})"
+            f"95% bootstrap interval {self.rank_tau_interval[0]:.2f} to "
+            f"{self.rank_tau_interval[1]:.2f}"
             if self.rank_tau_interval is not None
             else ""
         )
-        return f"Kendall's tau-b of mean ranks = {self.rank_tau:.2f}{interval}"
+        p = f"p = {self.rank_pvalue:.3g}" if self.rank_pvalue is not None else ""
+        inside = "; ".join(x for x in (interval, p) if x)
+        return f"Kendall's tau-b of mean ranks = {self.rank_tau:.2f}" + (
+            f" ({inside})" if inside else ""
+        )
 
     @property
     def backend_flag(self) -> str:

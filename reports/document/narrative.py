@@ -199,11 +199,17 @@ def _fidelity_sentence(a: Analysis) -> str:
                 parts.append(f"on {r.problem} the rankings are not compared ({r.note}; {seeds})")
                 continue
             c = r.verdict_counts()
+            pairs = (
+                f"of the {c['both']} strategy pairs significant in both modes {c['agree']} "
+                f"agree in sign and {c['disagree']} disagree ({c['one']} more are "
+                "significant in one mode only)"
+                if c["both"]
+                else "no strategy pair is significant in both modes "
+                f"({c['one']} of {c['pairs']} in one mode only)"
+            )
             by_ranks = (
                 f"over the {r.paired_seeds} seeds complete in both modes, "
-                f"{r.rank_tau_text()}, and of the {c['both']} strategy pairs significant in "
-                f"both modes {c['agree']} agree in sign and {c['disagree']} disagree "
-                f"({c['one']} more are significant in one mode only); "
+                f"{r.rank_tau_text()}, and {pairs}; "
                 if r.paired_seeds
                 else ""
             )

@@ -220,11 +220,7 @@ def _verdict_paragraph(r: FidelityResult) -> str:
             "the mean ranks and pairwise verdicts are not computed."
         )
     c = r.verdict_counts()
-    tau = r.rank_tau_text() + (
-        f" (p = {r.rank_pvalue:.3g})"
-        if r.rank_pvalue is not None and r.rank_tau is not None
-        else ""
-    )
+    tau = r.rank_tau_text()
     return (
         f"Over the {r.paired_seeds} seeds complete for all {r.n} strategies in both modes "
         f"(a seed is one block: rank 1 = best in it), {tau}; the interval resamples the "

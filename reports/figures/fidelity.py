@@ -61,12 +61,17 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
     better = "higher" if r.direction == "maximize" else "lower"
     ax.set_xlabel(f"{r.tested_mode}: median final test {r.metric} ({better} is better)")
     ax.set_ylabel(f"{r.reference_mode}: median final test {r.metric}")
-    ax.set_title(
-        f"{r.problem}: Kendall's tau-b = {r.tau:.2f}, p = {r.pvalue:.3g}, n = {r.n} strategies"
-        if r.tau is not None and r.pvalue is not None
-        else f"{r.problem}: no Kendall's tau (n = {r.n} strategies)",
-        fontsize=11,
-    )
+    lines = [f"{r.problem}, {r.n} strategies, {r.paired_seeds} paired seeds"]
+    if r.rank_tau is not None:
+        interval = r.rank_tau_interval
+        lines.append(
+            f"tau-b of mean ranks {r.rank_tau:.2f}"
+            + (f" [{interval[0]:.2f}, {interval[1]:.2f}]" if interval is not None else "")
+            + (f"; of medians {r.tau:.2f}" if r.tau is not None else "")
+        )
+    elif r.tau is not None and r.pvalue is not None:
+        lines.append(f"Kendall's tau-b of medians {r.tau:.2f}, p = {r.pvalue:.3g}")
+    fig.suptitle("\n".join(lines), fontsize=11)
     handles = [
         Line2D([], [], ls="", marker="o", ms=8, mfc=a.palette[s], mec="black", mew=0.6)
         for s in labels
@@ -86,6 +91,8 @@ def _fidelity(a: Analysis, r: FidelityResult, folder: Path) -> FigureFile | None
         f"seeds) against {MODE_PHRASES[r.reference_mode]} ({r.reference}, {r.reference_seeds} "
         "seeds); "
         "bars: interquartile range over seeds; dashed: y = x. Agreement of the two rankings "
-        f"of the {r.n} strategies (two-sided test, scipy.stats.kendalltau): {r.tau_text()}."
+        f"of the {r.n} strategies by median (two-sided test, scipy.stats.kendalltau): "
+        f"{r.tau_text()}; by mean rank over the {r.paired_seeds} seeds complete in both "
+        f"modes: {r.rank_tau_text()}."
     )
     return FigureFile(f"fidelity/{r.key}", stem, f"{r.title}: strategy ranking", caption, None)
