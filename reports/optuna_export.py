@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -79,12 +80,15 @@ class StudyExport:
         direction: ``"maximize"`` or ``"minimize"``.
         trials: The run's trials, as optuna trials (not yet stored).
         attrs: The study's user attributes (the run's mode, strategy, seed, status).
+        metric: The objective's name as optuna-dashboard shows it (``val_accuracy``);
+            ``None`` when the run recorded no metric.
     """
 
     name: str
     direction: Direction
     trials: list[optuna.trial.FrozenTrial]
     attrs: dict[str, Any] = field(default_factory=dict)
+    metric: str | None = None
 
 
 @dataclass
@@ -277,7 +281,8 @@ def read_run_studies(
             "tunebench_max_epochs": spec.max_epochs,
             "tunebench_status": "failed" if isinstance(record, FailedRun) else record.status,
         }
-        studies.append(StudyExport(where, direction, trials, attrs))
+        metric = f"val_{record.metric.name}" if isinstance(record, RunRecord) else None
+        studies.append(StudyExport(where, direction, trials, attrs, metric))
     return studies, skipped
 
 
@@ -352,6 +357,10 @@ def export_optuna(
         )
         for key, value in study.attrs.items():
             created.set_user_attr(key, value)
+        if study.metric is not None:
+            with warnings.catch_warnings():  # optuna marks metric names experimental
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                created.set_metric_names([study.metric])
         created.add_trials(study.trials)
         summary.written.append(study.name)
         summary.trials += len(study.trials)

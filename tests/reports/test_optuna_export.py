@@ -80,6 +80,7 @@ def test_every_trial_is_exported_as_it_was_evaluated(results: Path, tmp_path: Pa
         run = json.loads((run_dir / "run.json").read_text())
         study = optuna.load_study(study_name=name, storage=storage)
         assert study.direction == optuna.study.StudyDirection.MAXIMIZE
+        assert study.metric_names == [f"val_{run['metric']['name']}"]  # the dashboard's axis
         events = _events(run_dir)
         starts = {e["trial"]: e for e in events if e["event"] == "trial_start"}
         ends = {e["trial"]: e for e in events if e["event"] == "trial_end"}
