@@ -223,8 +223,9 @@ def run_on_backend(
             },
         ),
     )
-    write_run_record(run_dir, record)
-    return record
+    written = write_run_record(run_dir, record)  # with its log's SHA-256
+    assert isinstance(written, RunRecord)
+    return written
 
 
 def _with_learning(prov: dict[str, Any], strategy: Strategy) -> dict[str, Any]:

@@ -12,7 +12,11 @@
     end_reason, epochs, train_seconds, setup_seconds, strategy_seconds, flops,
     wall_seconds, test_eval_seconds, retrain_seconds, retrain_test_values (JSON list),
     backend, threads, data_variant, table (replay: the learning-curve table served, else
-    null), git_commit, error, run_dir.
+    null), git_commit, error (failed: what went wrong; damaged: the one line naming the
+    file and line), integrity (complete runs: ``ok`` when the log's SHA-256 matches its
+    record, ``mismatch`` when it does not, ``no hash`` for records written before it was
+    recorded), run_dir. A run whose records cannot be read (status ``damaged``) keeps
+    only its key, and none of its trials or epochs.
 ``trials.parquet``: one row per trial.
     matrix, problem, strategy, seed, trial, config (JSON text), hp_<name> for
     every hyperparameter (null when inactive), target_epochs, resume_from,
@@ -29,17 +33,27 @@ Only ``run.json`` and ``trials.jsonl`` are read; nothing is trained.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from tunebench.records.events import Epoch, TrialEnd, TrialStart
-from tunebench.records.layout import run_folders, run_key
+from tunebench.records.events import Epoch, Event, TrialEnd, TrialStart
+from tunebench.records.layout import MATRIX_FILE, run_folders, run_key
 from tunebench.records.run_record import FailedRun, RunRecord, read_run_record
-from tunebench.records.storage import RUN_FILE, TRIALS_FILE, read_events
+from tunebench.records.storage import (
+    RUN_FILE,
+    TRIALS_FILE,
+    DamagedRecordError,
+    read_events,
+    read_json,
+    sha256_file,
+)
 
-__all__ = ["TABLES", "collect", "write_tables"]
+__all__ = ["TABLES", "collect", "record_warnings", "write_tables"]
 
 TABLES = ("runs", "trials", "epochs")
 
@@ -117,6 +131,72 @@ def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -
     return row
 
 
+def _damaged_row(run_dir: Path, matrix: str, problem: str) -> dict[str, Any]:
+    """The row of a run whose records cannot be read: its folder's key and the reason."""
+    row = _run_row(None, run_dir, matrix)
+    row.update(status="damaged", error=problem, integrity=None)
+    return row
+
+
+def _matrix_name(results: Path) -> str | None:
+    """The name ``matrix.json`` gives (a renamed folder keeps its runs), if it is readable."""
+    try:
+        stored = read_json(results / MATRIX_FILE)
+        return str(stored["matrix"]["name"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _read_run(
+    run_dir: Path, matrix: str | None
+) -> tuple[RunRecord | FailedRun | None, list[Event], str | None]:
+    """A run's record and events, or the one line that says why they cannot be read."""
+    try:
+        record = read_run_record(run_dir)
+    except DamagedRecordError as exc:
+        return None, [], str(exc)
+    if record is not None:
+        spec = record.spec
+        own = (spec.problem_label or spec.problem, spec.strategy_label, spec.seed)
+        if own != run_key(run_dir) or (matrix is not None and spec.matrix != matrix):
+            where = f"{spec.matrix}/{spec.rel_dir}"
+            return None, [], f"{run_dir / RUN_FILE}: the record of another run ({where})"
+    if not (run_dir / TRIALS_FILE).is_file():
+        if isinstance(record, RunRecord) and record.trials_sha256 is not None:
+            return None, [], f"{run_dir / TRIALS_FILE}: missing; its run.json recorded its SHA-256"
+        return record, [], None
+    try:
+        return record, read_events(run_dir, complete=isinstance(record, RunRecord)), None
+    except DamagedRecordError as exc:
+        return None, [], str(exc)
+    except OSError as exc:
+        return None, [], f"{run_dir / TRIALS_FILE}: unreadable ({exc.strerror or exc})"
+
+
+def _integrity(record: RunRecord | FailedRun | None, run_dir: Path) -> str | None:
+    if not isinstance(record, RunRecord):
+        return None
+    if record.trials_sha256 is None or not (run_dir / TRIALS_FILE).is_file():
+        return "no hash"
+    return "ok" if sha256_file(run_dir / TRIALS_FILE) == record.trials_sha256 else "mismatch"
+
+
+def record_warnings(runs: pd.DataFrame) -> list[str]:
+    """One line per damaged run and per log that differs from its recorded SHA-256."""
+    lines = []
+    if "status" in runs.columns:
+        for row in runs[runs["status"] == "damaged"].itertuples(index=False):
+            lines.append(f"skipped damaged run: {row.error}")
+    if "integrity" in runs.columns:
+        for row in runs[runs["integrity"] == "mismatch"].itertuples(index=False):
+            lines.append(
+                f"{Path(str(row.run_dir)) / TRIALS_FILE}: SHA-256 differs from the one its "
+                "run.json recorded (changed after the run completed); "
+                "tunebench check --integrity lists every such run"
+            )
+    return lines
+
+
 def collect(results: Path) -> dict[str, pd.DataFrame]:
     """Read every run of a matrix's results folder into the three tables.
 
@@ -140,15 +220,19 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
         raise FileNotFoundError(
             f"no runs under {results} (expected <problem>/<strategy>/seed=<k>/)"
         )
+    name = _matrix_name(results)
     for run_dir in run_dirs:
-        # None: in flight or killed; its trial log is still worth a row
-        row = _run_row(read_run_record(run_dir), run_dir, matrix)
+        record, events, problem = _read_run(run_dir, name)
+        if problem is not None:
+            runs.append(_damaged_row(run_dir, matrix, problem))
+            continue
+        # record None: in flight or killed; its trial log is still worth a row
+        row = _run_row(record, run_dir, matrix)
+        row["integrity"] = _integrity(record, run_dir)
         runs.append(row)
         key = {k: row[k] for k in ("matrix", "problem", "strategy", "seed")}
-        if not (run_dir / TRIALS_FILE).is_file():
-            continue
         by_trial: dict[int, dict[str, Any]] = {}
-        for event in read_events(run_dir):
+        for event in events:
             if isinstance(event, TrialStart):
                 config = event.config
                 by_trial[event.trial] = {
@@ -201,24 +285,36 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_tables(results: Path, out: Path | None = None) -> dict[str, Path]:
+def write_tables(
+    results: Path, out: Path | None = None, warn: Callable[[str], None] | None = None
+) -> dict[str, Path]:
     """Collect ``results`` and write ``<name>.parquet`` for each table.
 
     Args:
         results: ``results/<matrix>``.
         out: Output folder (default ``results/<matrix>/tables``).
+        warn: Told one line per damaged run and per log changed since its run completed.
 
     Returns:
         Table name -> written path.
     """
     tables = collect(results)
+    if warn is not None:
+        for line in record_warnings(tables["runs"]):
+            warn(line)
     out = out or results / "tables"
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, frame in tables.items():
         path = out / f"{name}.parquet"
-        tmp = path.with_suffix(".parquet.tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(path)
+        # a temporary name of its own: another process may collect the same folder
+        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".parquet.tmp")
+        os.close(fd)
+        try:
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
         paths[name] = path
     return paths
