@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +25,34 @@ def _pinned_backend() -> None:
     from tunebench.execution.keras_env import configure
 
     configure("tensorflow", threads=1)
+
+
+@pytest.fixture
+def read_only() -> Callable[[Path], contextlib.AbstractContextManager[None]]:
+    """A context manager that makes a folder unwritable: no file can be created in it.
+
+    Root ignores permission bits, so as root the folder is made immutable (``chattr +i``)
+    instead; the test is skipped where neither works.
+    """
+
+    @contextlib.contextmanager
+    def make(folder: Path) -> Iterator[None]:
+        if os.geteuid() != 0:
+            folder.chmod(0o500)
+            try:
+                yield
+            finally:
+                folder.chmod(0o700)
+            return
+        done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip("cannot make a folder read-only as root here (no chattr +i)")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+    return make
 
 
 @pytest.fixture

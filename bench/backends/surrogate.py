@@ -186,7 +186,10 @@ class SurrogateBackend(TrialBackend):
         except SurrogateError as exc:
             reason = str(exc).removeprefix(f"{path}: ")
             if not path.is_file():
-                reason = f"{entry.name!r} has no surrogate here; fit one with {fit}"
+                reason = (
+                    f"{entry.name!r} has no surrogate here; fit one with {fit} "
+                    f'(it writes {entry.name}.json.gz; name it as the entry\'s surrogate = "...")'
+                )
             raise EntryError(key, f"surrogate {shown}: {reason}") from None
         check_recorded_for(
             entry, key, meta, problem.space().fingerprint(), f"surrogate {shown}", "fitted",

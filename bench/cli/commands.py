@@ -246,7 +246,10 @@ def surrogate_fit(
         Path | None, typer.Option("--table", help="Sampled table (default: the shipped one).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Surrogate file (default: the shipped one).")
+        Path | None,
+        typer.Option(
+            "--out", help="Surrogate file to write (default: PROBLEM.json.gz in this folder)."
+        ),
     ] = None,
     rounds: Annotated[
         int,
@@ -264,25 +267,33 @@ def surrogate_fit(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
-    """Fit PROBLEM's surrogate (XGBoost) on a sampled table; print its held-out fidelity."""
+    """Fit PROBLEM's surrogate (XGBoost) on a sampled table; print its held-out fidelity.
+
+    It is written to the working folder unless ``--out`` says where, never over the
+    surrogate that ships inside the installed package; a matrix entry uses it through
+    its ``surrogate`` key.
+    """
     from tunebench.curves.surrogate import SurrogateError, describe
     from tunebench.curves.surrogate_fit import fit_surrogate
     from tunebench.curves.table import TableError
     from tunebench.datasets import available_problems
-    from tunebench.matrix.plan import shipped_surrogate, shipped_table
+    from tunebench.matrix.plan import shipped_table
 
     problems = available_problems()
     if problem not in problems:
         raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
     source = table or shipped_table(problem, "sampled")
-    target = out or shipped_surrogate(problem)
+    target = out or Path(f"{problem}.json.gz")
     say = None if quiet else (lambda msg: typer.echo(f"{problem}: {msg}", err=True))
     try:
         fitted = fit_surrogate(problems[problem](), source, folds=folds, rounds=rounds,
                                seed=seed, link=link, progress=say)  # fmt: skip
     except (TableError, SurrogateError) as exc:
         raise _fail(str(exc)) from None
-    fitted.save(target)
+    try:
+        fitted.save(target)
+    except OSError as exc:
+        raise _cannot_write(exc) from None
     for line in describe(fitted):
         typer.echo(line)
     typer.echo(f"wrote {target}")
