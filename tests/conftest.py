@@ -169,3 +169,51 @@ def sampled_table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(tabulate_mod, "available_problems", lambda: REGISTRY)
         return tabulate(SAMPLED_JOB, tmp_path_factory.mktemp("sampled") / "sampled.parquet")
+
+
+REPLAY_MATRIX = """\
+name = "rp"
+mode = "replay"
+seeds = {seeds}
+[budget]
+full_evaluations = 2
+[[problems]]
+name = "stocks-mlp"
+table = "grid"
+max_epochs = 10
+[[strategies]]
+name = "random"
+[[strategies]]
+name = "grid"
+"""
+
+
+@pytest.fixture
+def replay_matrix(tmp_path: Path) -> Callable[[int], Path]:
+    """Write a cheap replay matrix (random and grid on stocks-mlp's grid table, no Keras)."""
+
+    def write(seeds: int = 2) -> Path:
+        path = tmp_path / "rp.toml"
+        path.write_text(REPLAY_MATRIX.format(seeds=seeds), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def replay_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``results/rp``: the replay matrix's 4 complete runs (2 strategies x 2 seeds), once.
+
+    Tests copy it (``shutil.copytree``) before changing anything.
+    """
+    from typer.testing import CliRunner
+
+    from tunebench.cli.commands import app
+
+    root = tmp_path_factory.mktemp("replay")
+    matrix = root / "rp.toml"
+    matrix.write_text(REPLAY_MATRIX.format(seeds=2), encoding="utf-8")
+    args = ["run", str(matrix), "--results", str(root / "results"), "-q", "--workers", "1"]
+    done = CliRunner().invoke(app, [*args, "--reports", str(root / "reports")])
+    assert done.exit_code == 0, done.output
+    return root / "results" / "rp"
