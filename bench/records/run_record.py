@@ -15,6 +15,7 @@ from typing import Any
 
 from tunebench.compat import RUN_RESULT_DEFAULTS, drop_defaults
 from tunebench.errors import one_line
+from tunebench.records.events import check_types
 from tunebench.records.storage import (
     RUN_FILE,
     TRIALS_FILE,
@@ -179,19 +180,32 @@ def record_from_dict(data: dict[str, Any]) -> RunRecord | FailedRun:
         ValueError: Not a run record (missing parts, or an unknown status).
     """
     try:
+        check_types("spec", RunSpec, _known(RunSpec, data["spec"]))
         spec = RunSpec(**_known(RunSpec, data["spec"]))
         _check_spec_types(spec)
         if data.get("status") == "failed":
+            check_types("run", FailedRun, {k: v for k, v in data.items() if k != "spec"})
             return FailedRun(**{**_known(FailedRun, data), "spec": spec})
         if data.get("status") != "complete":
             raise ValueError(f"status {data.get('status')!r}")
+        parts = {
+            "result": (RunResult, data["result"]),
+            "metric": (MetricInfo, data["metric"]),
+            "ledger": (LedgerTotals, data["ledger"]),
+            "timings": (
+                Timings,
+                data.get("timings")
+                or {"wall_seconds": 0.0, "test_eval_seconds": 0.0, "retrain_seconds": 0.0},
+            ),
+        }
+        for name, (cls, part) in parts.items():
+            check_types(name, cls, _known(cls, part))
         return RunRecord(
             spec=spec,
             result=RunResult(**_known(RunResult, data["result"])),
             metric=MetricInfo(**_known(MetricInfo, data["metric"])),
             ledger=LedgerTotals(**_known(LedgerTotals, data["ledger"])),
-            timings=Timings(**_known(Timings, data.get("timings") or {
-                "wall_seconds": 0.0, "test_eval_seconds": 0.0, "retrain_seconds": 0.0})),
+            timings=Timings(**_known(Timings, parts["timings"][1])),
             strategy_params=dict(data.get("strategy_params") or {}),
             provenance=dict(data.get("provenance") or {}),
             trials_sha256=_sha256_or_none(data.get("trials_sha256")),
