@@ -108,13 +108,15 @@ class RunSpec:
     def same_run(self, other: RunSpec) -> bool:
         """Whether ``other`` is this run, wherever each machine kept its files.
 
-        File fields (:data:`PATH_FIELDS`) compare by file name: a run recorded on a
-        machine whose checkout or data folder sat elsewhere is still the same run.
+        File fields (:data:`PATH_FIELDS`) compare by their last two path parts (the file
+        and its folder: a grid and a sampled table share a file name): a run recorded on
+        a machine whose checkout sat elsewhere, or recorded with a portable name
+        (``tunebench.datasets:tables/sampled/x.parquet``), is still the same run.
         """
         return _identity(self) == _identity(other)
 
 
-#: Spec fields that name a file; :meth:`RunSpec.same_run` compares only their file names.
+#: Spec fields that name a file; :meth:`RunSpec.same_run` compares only their last parts.
 PATH_FIELDS = ("table", "surrogate", "problem_module")
 
 
@@ -122,6 +124,8 @@ def _identity(spec: RunSpec) -> str:
     data = spec.to_dict()
     for name in PATH_FIELDS:
         if data.get(name) is not None:
-            data[name] = Path(str(data[name])).name
+            # "tunebench.datasets:tables/x.parquet" and "/any/datasets/tables/x.parquet" agree
+            parts = Path(str(data[name]).replace(":", "/")).parts
+            data[name] = "/".join(parts[-2:])
     # JSON text: tuples and lists, and key order, compare as they are stored
     return json.dumps(data, sort_keys=True, default=str)

@@ -201,7 +201,7 @@ def replay_matrix(tmp_path: Path) -> Callable[[int], Path]:
 
 
 @pytest.fixture(scope="session")
-def replay_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def complete_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``results/rp``: the replay matrix's 4 complete runs (2 strategies x 2 seeds), once.
 
     Tests copy it (``shutil.copytree``) before changing anything.

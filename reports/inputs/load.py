@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tunebench.backends.registry import backend_class
+from tunebench.curves.shipped import recorded_path
 from tunebench.errors import TunebenchError
 from tunebench.matrix.plan import table_backend
 from tunebench.records.layout import run_folders, run_key
@@ -210,7 +211,7 @@ def _one_backend(rows: pd.DataFrame, table: str | None) -> str | None:
     their provenance did record the replaying process's backend instead).
     """
     if table is not None:
-        recorded = table_backend(Path(table))
+        recorded = table_backend(recorded_path(table))
         if recorded is not None:
             return recorded
     if "backend" not in rows.columns:
@@ -229,7 +230,8 @@ def _one_table(rows: pd.DataFrame) -> str | None:
         return None
     if not all(backend_class(m).serves_table for m in rows["mode"]) or rows["table"].isna().any():
         return None
-    tables = set(rows["table"].astype(str))
+    # either form a record names a table in (a path, or tunebench.datasets:...), as a file here
+    tables = {str(recorded_path(t)) for t in rows["table"].astype(str)}
     if len(tables) != 1 or rows["max_epochs"].nunique() != 1:
         return None
     return tables.pop()

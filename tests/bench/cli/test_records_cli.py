@@ -63,9 +63,9 @@ def test_concurrent_runs_on_one_folder_do_every_run_exactly_once(
 
 
 @pytest.fixture
-def results(replay_results: Path, tmp_path: Path) -> Path:
+def results(complete_runs: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "results" / "rp"
-    shutil.copytree(replay_results, copy)
+    shutil.copytree(complete_runs, copy)
     return copy
 
 

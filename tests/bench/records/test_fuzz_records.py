@@ -85,12 +85,10 @@ def _corrupted_copy(results: Path, name: str, content: bytes) -> tuple[Path, Pat
 
 @FUZZ
 @given(data=st.data())
-def test_byte_damage_to_a_trial_log_or_run_record(
-    replay_results: Path, data: st.DataObject
-) -> None:
+def test_byte_damage_to_a_trial_log_or_run_record(complete_runs: Path, data: st.DataObject) -> None:
     name = data.draw(st.sampled_from([TRIALS_FILE, RUN_FILE]))
-    original = (replay_results / "stocks-mlp" / "random" / "seed=0" / name).read_bytes()
-    tmp, run_dir = _corrupted_copy(replay_results, name, data.draw(byte_damage(original)))
+    original = (complete_runs / "stocks-mlp" / "random" / "seed=0" / name).read_bytes()
+    tmp, run_dir = _corrupted_copy(complete_runs, name, data.draw(byte_damage(original)))
     try:
         _check_run(run_dir)
     finally:
@@ -99,8 +97,8 @@ def test_byte_damage_to_a_trial_log_or_run_record(
 
 @FUZZ
 @given(data=st.data())
-def test_values_of_the_wrong_type(replay_results: Path, data: st.DataObject) -> None:
-    run_dir = replay_results / "stocks-mlp" / "random" / "seed=0"
+def test_values_of_the_wrong_type(complete_runs: Path, data: st.DataObject) -> None:
+    run_dir = complete_runs / "stocks-mlp" / "random" / "seed=0"
     name = data.draw(st.sampled_from([TRIALS_FILE, RUN_FILE]))
     path = data.draw(st.lists(st.integers(0, 50), min_size=1, max_size=3))
     value = data.draw(json_values)
@@ -112,7 +110,7 @@ def test_values_of_the_wrong_type(replay_results: Path, data: st.DataObject) -> 
         i = data.draw(st.integers(0, len(lines) - 1))
         lines[i] = json.dumps(_replace_value(json.loads(lines[i]), path, value))
         content = ("\n".join(lines) + "\n").encode()
-    tmp, copy = _corrupted_copy(replay_results, name, content)
+    tmp, copy = _corrupted_copy(complete_runs, name, content)
     try:
         _check_run(copy)
     finally:
@@ -122,11 +120,11 @@ def test_values_of_the_wrong_type(replay_results: Path, data: st.DataObject) -> 
 @settings(max_examples=8, deadline=None)
 @given(data=st.data())
 def test_collect_on_damaged_records_warns_in_one_line(
-    replay_results: Path, data: st.DataObject
+    complete_runs: Path, data: st.DataObject
 ) -> None:
     name = data.draw(st.sampled_from([TRIALS_FILE, RUN_FILE]))
-    original = (replay_results / "stocks-mlp" / "random" / "seed=0" / name).read_bytes()
-    tmp, run_dir = _corrupted_copy(replay_results, name, data.draw(byte_damage(original)))
+    original = (complete_runs / "stocks-mlp" / "random" / "seed=0" / name).read_bytes()
+    tmp, run_dir = _corrupted_copy(complete_runs, name, data.draw(byte_damage(original)))
     try:
         result = CliRunner().invoke(app, ["collect", str(run_dir.parents[2])])
         assert result.exception is None or isinstance(result.exception, SystemExit)

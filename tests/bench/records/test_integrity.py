@@ -22,9 +22,9 @@ from tunebench.records.storage import (
 
 
 @pytest.fixture
-def results(replay_results: Path, tmp_path: Path) -> Path:
+def results(complete_runs: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "rp"
-    shutil.copytree(replay_results, copy)
+    shutil.copytree(complete_runs, copy)
     return copy
 
 
