@@ -76,3 +76,17 @@ def test_a_run_is_the_same_run_whichever_form_names_its_table() -> None:
     grid = RunSpec(**{**base.to_dict(), "table": str(shipped_table("stocks-mlp", "grid"))})
     assert here.same_run(old) and here.same_run(new) and old.same_run(new)
     assert not here.same_run(grid)  # same file name, another table
+
+
+def test_nothing_shipped_carries_an_absolute_path() -> None:
+    from tunebench.curves.surrogate import read_surrogate_meta
+    from tunebench.curves.table import read_table_meta
+
+    datasets = shipped_table("stocks-mlp").parent.parent
+    files = sorted(datasets.glob("tables/**/*.parquet"))
+    surrogates = sorted(datasets.glob("surrogates/*.json.gz"))
+    assert files and surrogates
+    for path in files:
+        assert not [s for s in _strings(read_table_meta(path)) if os.path.isabs(s)], path
+    for path in surrogates:
+        assert not [s for s in _strings(read_surrogate_meta(path)) if os.path.isabs(s)], path
