@@ -7,7 +7,7 @@ training anything.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -63,13 +63,13 @@ def _markdown(table: pd.DataFrame) -> str:
 
 def _write_atomic(path: Path, text: str) -> None:
     """Readers (and a second ``tunebench run`` writing the same summary) see a whole file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # a name of this process's own; created as any file is (umask), unlike mkstemp's 0600
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -44,7 +44,7 @@ from tunebench.execution.progress import Progress
 from tunebench.execution.task import RunOutcome, RunTask, prepare_run, task_backend
 from tunebench.matrix.plan import plan_runs
 from tunebench.matrix.schema import Matrix
-from tunebench.records.integrity import inspect_run
+from tunebench.records.integrity import inspect_run, read_sidecar
 from tunebench.records.layout import MATRIX_FILE
 from tunebench.records.lock import RunLock
 from tunebench.records.run_record import FailedRun, RunRecord, write_run_record
@@ -142,7 +142,12 @@ class MatrixRunner:
         """
         if self.force:
             return list(self.runs)
-        return [r for r in self.runs if not inspect_run(self.root / r.rel_dir, expected=r).done]
+        sidecar = read_sidecar(self.root)
+        return [
+            r
+            for r in self.runs
+            if not inspect_run(self.root / r.rel_dir, expected=r, sidecar=sidecar).done
+        ]
 
     def default_executor(self) -> Executor:
         """Inline for one worker, worker processes for more."""

@@ -24,7 +24,7 @@ from tunebench.errors import describe_exception
 from tunebench.execution.child_process import ChildRunError, call_in_child
 from tunebench.execution.keras_env import configure, keras_on_other_backend, limit_threads
 from tunebench.matrix.plan import DEFAULT_BACKEND
-from tunebench.records.integrity import clear_run_dir, inspect_run, set_aside
+from tunebench.records.integrity import clear_run_dir, inspect_run, read_sidecar, set_aside
 from tunebench.records.lock import RunLock
 from tunebench.records.run_record import FailedRun, RunRecord, write_run_record
 from tunebench.records.storage import RUN_FILE, TRIALS_FILE
@@ -168,6 +168,8 @@ def prepare_run(run_dir: Path, spec: RunSpec, lock: RunLock, *, force: bool, sin
             "holding it; restarting the run"
         )
     state = inspect_run(run_dir, expected=spec)
+    if state.done and not state.hash_checked:  # a record from before hashes: its archive's
+        state = inspect_run(run_dir, expected=spec, sidecar=read_sidecar(run_dir.parents[2]))
     if state.done and (not force or (run_dir / RUN_FILE).stat().st_mtime >= since):
         return "skipped", tuple(notes)
     if state.state == "damaged":

@@ -13,6 +13,7 @@ moves its files aside (:func:`set_aside`) and redoes it.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,18 +27,26 @@ from tunebench.records.storage import (
     read_json,
     read_trials,
     sha256_file,
+    write_json_atomic,
 )
 from tunebench.runspec import RunSpec
 
 __all__ = [
     "DAMAGED_SUFFIX",
+    "SIDECAR_FILE",
     "FolderReport",
     "RunState",
     "clear_run_dir",
     "inspect_run",
+    "read_sidecar",
     "set_aside",
+    "sidecar_key",
     "verify_folder",
+    "write_sidecar",
 ]
+
+#: Beside ``matrix.json``: SHA-256 of logs whose records predate hashes (shipped archives).
+SIDECAR_FILE = "trials_sha256.json"
 
 #: Damaged files are renamed ``<name>.damaged-<n>`` (n = 1, 2, ...): kept, never deleted.
 DAMAGED_SUFFIX = ".damaged-"
@@ -75,8 +84,33 @@ def _belongs(spec: RunSpec, run_dir: Path, expected: RunSpec | None, matrix: str
     return own == folder and (matrix is None or spec.matrix == matrix)
 
 
+def read_sidecar(results: Path) -> dict[str, str]:
+    """The SHA-256 of the logs of runs recorded before hashes, from ``trials_sha256.json``.
+
+    Shipped archives of such runs carry it beside ``matrix.json`` (their records stay
+    exactly as they were written); keys are ``<problem>/<strategy>/seed=<k>``. Empty
+    when there is none or it cannot be read (the runs then read whole instead).
+    """
+    try:
+        data = read_json(results / SIDECAR_FILE)
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+
+def sidecar_key(run_dir: Path) -> str:
+    """A run's key in ``trials_sha256.json``: ``<problem>/<strategy>/seed=<k>``."""
+    return "/".join(run_dir.parts[-3:])
+
+
 def inspect_run(
-    run_dir: Path, *, expected: RunSpec | None = None, matrix: str | None = None
+    run_dir: Path,
+    *,
+    expected: RunSpec | None = None,
+    matrix: str | None = None,
+    sidecar: Mapping[str, str] | None = None,
 ) -> RunState:
     """The state of one run folder; never raises for what its files hold.
 
@@ -85,6 +119,7 @@ def inspect_run(
         expected: The planned run (``tunebench run``): a record of another spec is
             damage. ``None``: the record must name this folder (and ``matrix``).
         matrix: The matrix name a record must carry, when ``expected`` is not given.
+        sidecar: Hashes of logs whose records hold none (:func:`read_sidecar`).
     """
     run_file, log = run_dir / RUN_FILE, run_dir / TRIALS_FILE
     if not run_file.is_file():
@@ -103,15 +138,18 @@ def inspect_run(
         if record.trials_sha256 is None:  # a record from before hashes, or written by hand
             return RunState("complete", record=record)
         return RunState("damaged", f"{log}: missing; {run_file} recorded its SHA-256", record)
+    recorded, where = record.trials_sha256, "its run.json recorded"
+    if recorded is None and sidecar:
+        recorded, where = sidecar.get(sidecar_key(run_dir)), f"{SIDECAR_FILE} lists"
     try:
-        if record.trials_sha256 is not None:
+        if recorded is not None:
             digest = sha256_file(log)
-            if digest != record.trials_sha256:
+            if digest != recorded:
                 read_trials(run_dir, complete=True)  # a damaged line, if any, is named first
                 return RunState(
                     "damaged",
-                    f"{log}: SHA-256 {digest[:12]} differs from the {record.trials_sha256[:12]} "
-                    f"its run.json recorded (changed after the run completed)",
+                    f"{log}: SHA-256 {digest[:12]} differs from the {recorded[:12]} "
+                    f"{where} (changed after the run completed)",
                     record,
                 )
             return RunState("complete", record=record, hash_checked=True)
@@ -168,7 +206,8 @@ class FolderReport:
 
     Attributes:
         n_runs: Run folders found.
-        verified: Complete runs whose log matches the SHA-256 their record holds.
+        verified: Complete runs whose log matches the SHA-256 their record (or, for
+            records from before hashes, ``trials_sha256.json``) holds.
         unhashed: Complete runs recorded before the hash existed (their logs read whole).
         failures: ``(run folder, one line)`` of each damaged run, hash mismatches included.
         other: Run folders that are failed or incomplete (nothing to verify).
@@ -192,7 +231,7 @@ class FolderReport:
     def summary(self) -> str:
         """The closing line: how many runs were verified, unverifiable, damaged."""
         text = (
-            f"{self.n_runs} runs: {len(self.verified)} verified against their SHA-256, "
+            f"{self.n_runs} runs: {len(self.verified)} verified against their recorded SHA-256, "
             f"{len(self.unhashed)} complete with no hash recorded (written before hashes; "
             f"their logs read whole), {len(self.failures)} damaged, "
             f"{len(self.other)} failed or incomplete"
@@ -211,8 +250,9 @@ def verify_folder(results: Path) -> FolderReport:
     failures: list[tuple[Path, str]] = []
     other: list[tuple[Path, str]] = []
     folders = run_folders(results)
+    sidecar = read_sidecar(results)
     for run_dir in folders:
-        state = inspect_run(run_dir, matrix=matrix)
+        state = inspect_run(run_dir, matrix=matrix, sidecar=sidecar)
         if state.state == "damaged":
             failures.append((run_dir, state.problem))
         elif state.state == "complete":
@@ -220,3 +260,24 @@ def verify_folder(results: Path) -> FolderReport:
         else:
             other.append((run_dir, state.state))
     return FolderReport(len(folders), verified, unhashed, failures, other)
+
+
+def write_sidecar(results: Path) -> Path:
+    """Write ``trials_sha256.json`` for the complete runs of ``results`` that record no hash.
+
+    For an archive of runs recorded before hashes: their records stay as they were
+    written, and ``check --integrity`` verifies their logs against this file. Only runs
+    whose log reads whole are listed.
+
+    Returns:
+        The file written (beside ``matrix.json``).
+    """
+    hashes = {}
+    for run_dir in run_folders(results, with_file=RUN_FILE):
+        state = inspect_run(run_dir)
+        log = run_dir / TRIALS_FILE
+        if state.done and not state.hash_checked and log.is_file():
+            hashes[sidecar_key(run_dir)] = sha256_file(log)
+    path = results / SIDECAR_FILE
+    write_json_atomic(path, hashes)
+    return path

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -308,13 +308,12 @@ def write_tables(
     for name, frame in tables.items():
         path = out / f"{name}.parquet"
         # a temporary name of its own: another process may collect the same folder
-        fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".parquet.tmp")
-        os.close(fd)
+        tmp = out / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.parquet.tmp"
         try:
             frame.to_parquet(tmp, index=False)
             os.replace(tmp, path)
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
             raise
         paths[name] = path
     return paths

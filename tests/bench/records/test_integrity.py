@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from tunebench.records.integrity import clear_run_dir, inspect_run, set_aside, verify_folder
+from tunebench.records.integrity import (
+    clear_run_dir,
+    inspect_run,
+    set_aside,
+    verify_folder,
+    write_sidecar,
+)
 from tunebench.records.lock import LOCK_FILE, RunLock
 from tunebench.records.run_record import RunRecord, read_run_record
 from tunebench.records.storage import (
@@ -151,3 +157,18 @@ def test_set_aside_keeps_damaged_files_and_clear_keeps_the_lock(results: Path) -
     ]  # fmt: skip
     lock.release()
     assert inspect_run(run_dir).state == "missing"
+
+
+def test_records_from_before_hashes_verify_against_a_sidecar(results: Path) -> None:
+    for path in results.glob("*/*/seed=*/run.json"):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        del data["trials_sha256"]
+        path.write_text(json.dumps(data), encoding="utf-8")
+    assert len(verify_folder(results).unhashed) == 4
+    write_sidecar(results)
+    assert len(verify_folder(results).verified) == 4
+    log = _run(results) / TRIALS_FILE
+    log.write_text(log.read_text(encoding="utf-8").replace('"t": 0.0', '"t": 0.5', 1))
+    report = verify_folder(results)
+    assert len(report.failures) == 1 and "trials_sha256.json lists" in report.failures[0][1]
+    assert inspect_run(_run(results)).done  # without the sidecar: it reads whole
