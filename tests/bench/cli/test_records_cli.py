@@ -177,3 +177,19 @@ def test_a_read_only_results_folder_is_one_line_and_marks_nothing_complete(
         code, _, err = run_cli("run", str(replay_matrix(2)), "--results", str(results), "-q")
     assert code == 1 and err.count("\n") == 1 and "cannot write" in err, err
     assert not list(results.rglob(RUN_FILE))
+
+
+def test_a_lock_left_by_a_killed_process_is_taken_over_and_named(
+    tmp_path: Path, replay_matrix: Callable[[int], Path]
+) -> None:
+    results = tmp_path / "results"
+    run_dir = results / "rp" / "stocks-mlp" / "random" / "seed=0"
+    run_dir.mkdir(parents=True)
+    # what a holder killed mid-run leaves: its name in run.lock (the kernel freed the lock)
+    (run_dir / "run.lock").write_text('{"host": "node7", "pid": 4242, "since": 0}\n')
+    (run_dir / TRIALS_FILE).write_text('{"event": "trial_start", "t": 0.0, "tri')
+    code, _, err = run_cli("run", str(replay_matrix(1)), "--results", str(results), "-q",
+                           "--reports", str(tmp_path / "reports"))  # fmt: skip
+    assert code == 0, err
+    assert "took over" in err and "its last holder (node7:4242" in err and "died holding it" in err
+    assert inspect_run(run_dir).done
