@@ -280,7 +280,10 @@ class MatrixRunner:
         run_dir = self.root / outcome.spec.rel_dir
         lock = RunLock(run_dir) if shares_disk else None
         if lock is not None and not lock.acquire():
-            return replace(outcome, status="busy")
+            # Another process holds the run now: it is checking the run our worker
+            # completed (then it finds it complete), or took over a run whose worker
+            # died. Either way it writes, not us.
+            return outcome if outcome.status == "complete" else replace(outcome, status="busy")
         try:
             conflict = self._variant_conflict(outcome)
             if conflict is not None:
