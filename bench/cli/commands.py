@@ -534,7 +534,7 @@ def check(
             written = write_baseline(results, baseline)
             typer.echo(f"wrote {baseline} ({len(written['cells'])} cells)")
             return
-        findings = compare(results, read_baseline(baseline))
+        findings = compare(results, read_baseline(baseline), warn=_warn)
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if same_as is not None:

@@ -93,7 +93,12 @@ def _one_line_each(err: str, expected: dict[str, str]) -> None:
 
 
 def test_every_reader_names_each_damaged_run_in_one_line(results: Path, tmp_path: Path) -> None:
+    baseline = tmp_path / "baseline.json"
+    assert run_cli("check", str(results), "--baseline", str(baseline), "--update-baseline")[0] == 0
     expected = _damage(results)
+    code, _, err = run_cli("check", str(results), "--baseline", str(baseline))
+    assert code == 1 and "regression check failed" in err  # damaged runs are not complete
+    _one_line_each(err, expected)
     code, _, err = run_cli("summary", str(results), "--out", str(tmp_path / "s"))
     assert code == 0
     _one_line_each(err, expected)
