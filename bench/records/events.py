@@ -218,7 +218,7 @@ _JSON_TYPES: dict[str, tuple[type, ...]] = {
     "float": (int, float),
     "str": (str,),
     "dict[str, Any]": (dict,),
-    "dict[str, Any] | None": (dict,),
+    "Mapping[str, Any]": (dict,),
     "list[float]": (list,),
 }
 
@@ -239,6 +239,14 @@ def _check_type(kind: object, key: str, declared: str, value: Any) -> None:
     if allowed is None:
         return  # a type this check does not know (none today): left to the dataclass
     if isinstance(value, bool) or not isinstance(value, allowed):
+        raise ValueError(f"event {kind!r}: {key} {value!r} is not {base}")
+    if base == "dict[str, Any]" and not all(  # a config: its values are JSON scalars
+        v is None or isinstance(v, (bool, int, float, str)) for v in value.values()
+    ):
+        raise ValueError(f"event {kind!r}: {key} {value!r:.60} holds a value that is no scalar")
+    if base == "list[float]" and not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    ):
         raise ValueError(f"event {kind!r}: {key} {value!r} is not {base}")
 
 

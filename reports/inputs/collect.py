@@ -67,6 +67,20 @@ _LEDGER_COLUMNS = ("epochs", "train_seconds", "setup_seconds", "strategy_seconds
 _TIMING_COLUMNS = ("wall_seconds", "test_eval_seconds", "retrain_seconds")
 
 
+# Provenance is free-form: a column takes a fact only when it has the column's type.
+def _part(prov: dict[str, Any], key: str) -> dict[str, Any]:
+    value = prov.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -> dict[str, Any]:
     """One row of ``runs.parquet``; ``None``: a run in flight or killed (its folder names it)."""
     row: dict[str, Any] = {"matrix": matrix}
@@ -116,15 +130,15 @@ def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -
     for name in _TIMING_COLUMNS:
         row[name] = None if done is None else getattr(done.timings, name)
     prov = {} if done is None else done.provenance
-    data = prov.get("data") or {}
+    data = _part(prov, "data")
     row.update(
         retrain_test_values=json.dumps([] if done is None else done.result.retrain_test_values),
-        backend=prov.get("backend"),
-        threads=prov.get("threads"),
-        data_variant=data.get("variant"),
+        backend=_text(prov.get("backend")),
+        threads=_count(prov.get("threads")),
+        data_variant=_text(data.get("variant")),
         # the table actually served (provenance), else the one the spec asked for
-        table=data.get("table") or (None if spec is None else spec.table),
-        git_commit=(prov.get("git") or {}).get("commit"),
+        table=_text(data.get("table")) or (None if spec is None else spec.table),
+        git_commit=_text(_part(prov, "git").get("commit")),
         error=record.error if isinstance(record, FailedRun) else None,
         run_dir=str(run_dir),
     )
@@ -285,6 +299,24 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
     }
 
 
+def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each column of values of mixed types as JSON text.
+
+    Parquet stores a column of one type; a hyperparameter recorded as a number in one run
+    and as text in another (a damaged log that still parses) would not store at all.
+    """
+    out = frame
+    for col in frame.columns:
+        if frame[col].dtype != object:
+            continue
+        kinds = {type(v) for v in frame[col] if v is not None and not pd.isna(v)}
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            if out is frame:
+                out = frame.copy()
+            out[col] = frame[col].map(lambda v: None if v is None else json.dumps(v))
+    return out
+
+
 def write_tables(
     results: Path, out: Path | None = None, warn: Callable[[str], None] | None = None
 ) -> dict[str, Path]:
@@ -310,7 +342,7 @@ def write_tables(
         # a temporary name of its own: another process may collect the same folder
         tmp = out / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.parquet.tmp"
         try:
-            frame.to_parquet(tmp, index=False)
+            _parquet_safe(frame).to_parquet(tmp, index=False)
             os.replace(tmp, path)
         except BaseException:
             tmp.unlink(missing_ok=True)

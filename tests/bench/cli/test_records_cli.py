@@ -198,3 +198,18 @@ def test_a_lock_left_by_a_killed_process_is_taken_over_and_named(
     assert code == 0, err
     assert "took over" in err and "its last holder (node7:4242" in err and "died holding it" in err
     assert inspect_run(run_dir).done
+
+
+def test_collect_stores_a_hyperparameter_recorded_with_two_types(results: Path) -> None:
+    log = results / "stocks-mlp" / "random" / "seed=1" / TRIALS_FILE
+    events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    start = next(e for e in events if e["event"] == "trial_start")
+    name = sorted(start["config"])[0]
+    start["config"][name] = "as text"
+    log.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    code, _, err = run_cli("collect", str(results))
+    assert code == 0, err
+    import pandas as pd
+
+    trials = pd.read_parquet(results / "tables" / "trials.parquet")
+    assert '"as text"' in set(trials[f"hp_{name}"])  # that column is kept as JSON text

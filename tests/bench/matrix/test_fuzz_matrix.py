@@ -2,7 +2,8 @@
 
 Every document is either a valid matrix or refused with :class:`MatrixError`, the error
 the CLI prints as one line with exit 2. Documents are drawn three ways: random text,
-random edits of a shipped matrix, and random values under the matrix's own keys.
+random edits of a shipped matrix, and random values under the matrix's own keys (over a
+valid matrix, so that some pass on to the load-time checks).
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ entry_keys = st.sampled_from(
      "concurrency", "surrogate", "label", "module"]
 )  # fmt: skip
 entries = st.dictionaries(entry_keys, values, max_size=4)
-matrices = st.fixed_dictionaries(
+overrides = st.fixed_dictionaries(
     {},
     optional={
         "name": st.text(max_size=8) | st.just("fuzz"),
@@ -80,6 +81,22 @@ matrices = st.fixed_dictionaries(
         "final": st.dictionaries(st.sampled_from(["retrain_repeats", "x"]), values),
         "extra": values,
     },
+)
+
+
+#: A valid replay matrix: drawn documents override or drop some of its keys, so some pass.
+VALID = {
+    "name": "fuzz",
+    "mode": "replay",
+    "seeds": 2,
+    "budget": {"full_evaluations": 2},
+    "problems": [{"name": "stocks-mlp", "table": "grid", "max_epochs": 3}],
+    "strategies": [{"name": "random"}],
+}
+matrices = st.builds(
+    lambda over, drop: {k: v for k, v in {**VALID, **over}.items() if k not in drop},
+    overrides,
+    st.sets(st.sampled_from(sorted(VALID)), max_size=2),
 )
 
 

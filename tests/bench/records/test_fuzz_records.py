@@ -95,21 +95,24 @@ def test_byte_damage_to_a_trial_log_or_run_record(complete_runs: Path, data: st.
         shutil.rmtree(tmp)
 
 
-@FUZZ
-@given(data=st.data())
-def test_values_of_the_wrong_type(complete_runs: Path, data: st.DataObject) -> None:
-    run_dir = complete_runs / "stocks-mlp" / "random" / "seed=0"
+def _wrong_type(run_dir: Path, data: st.DataObject) -> tuple[str, bytes]:
+    """A record or one log line with the value at a random key path replaced."""
     name = data.draw(st.sampled_from([TRIALS_FILE, RUN_FILE]))
     path = data.draw(st.lists(st.integers(0, 50), min_size=1, max_size=3))
     value = data.draw(json_values)
     if name == RUN_FILE:
         record = json.loads((run_dir / RUN_FILE).read_text(encoding="utf-8"))
-        content = json.dumps(_replace_value(record, path, value)).encode()
-    else:
-        lines = (run_dir / TRIALS_FILE).read_text(encoding="utf-8").splitlines()
-        i = data.draw(st.integers(0, len(lines) - 1))
-        lines[i] = json.dumps(_replace_value(json.loads(lines[i]), path, value))
-        content = ("\n".join(lines) + "\n").encode()
+        return name, json.dumps(_replace_value(record, path, value)).encode()
+    lines = (run_dir / TRIALS_FILE).read_text(encoding="utf-8").splitlines()
+    i = data.draw(st.integers(0, len(lines) - 1))
+    lines[i] = json.dumps(_replace_value(json.loads(lines[i]), path, value))
+    return name, ("\n".join(lines) + "\n").encode()
+
+
+@FUZZ
+@given(data=st.data())
+def test_values_of_the_wrong_type(complete_runs: Path, data: st.DataObject) -> None:
+    name, content = _wrong_type(complete_runs / "stocks-mlp" / "random" / "seed=0", data)
     tmp, copy = _corrupted_copy(complete_runs, name, content)
     try:
         _check_run(copy)
@@ -117,19 +120,25 @@ def test_values_of_the_wrong_type(complete_runs: Path, data: st.DataObject) -> N
         shutil.rmtree(tmp)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(data=st.data())
 def test_collect_on_damaged_records_warns_in_one_line(
     complete_runs: Path, data: st.DataObject
 ) -> None:
-    name = data.draw(st.sampled_from([TRIALS_FILE, RUN_FILE]))
-    original = (complete_runs / "stocks-mlp" / "random" / "seed=0" / name).read_bytes()
-    tmp, run_dir = _corrupted_copy(complete_runs, name, data.draw(byte_damage(original)))
+    if data.draw(st.booleans()):
+        name = data.draw(st.sampled_from([TRIALS_FILE, RUN_FILE]))
+        original = (complete_runs / "stocks-mlp" / "random" / "seed=0" / name).read_bytes()
+        content = data.draw(byte_damage(original))
+    else:
+        name, content = _wrong_type(complete_runs / "stocks-mlp" / "random" / "seed=0", data)
+    tmp, run_dir = _corrupted_copy(complete_runs, name, content)
     try:
-        result = CliRunner().invoke(app, ["collect", str(run_dir.parents[2])])
-        assert result.exception is None or isinstance(result.exception, SystemExit)
-        assert result.exit_code == 0, result.output
-        warnings = [line for line in result.stderr.splitlines() if "warning" in line]
-        assert len(warnings) <= 1
+        results = str(run_dir.parents[2])
+        for args in (["collect", results], ["summary", results, "--out", str(tmp / "s")]):
+            result = CliRunner().invoke(app, args)
+            assert result.exception is None or isinstance(result.exception, SystemExit)
+            assert result.exit_code == 0, result.output
+            warnings = [line for line in result.stderr.splitlines() if "warning" in line]
+            assert len(warnings) <= 1
     finally:
         shutil.rmtree(tmp)
