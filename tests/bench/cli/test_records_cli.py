@@ -163,7 +163,7 @@ def test_check_integrity_on_records_without_hashes_reports_them_apart(results: P
         path.write_text(json.dumps(data), encoding="utf-8")
     code, out, err = run_cli("check", str(results), "--integrity")
     assert code == 0, err
-    assert "0 verified against their SHA-256, 4 complete with no hash recorded" in out
+    assert "0 verified against their recorded SHA-256, 4 complete with no hash recorded" in out
 
 
 def test_check_needs_a_baseline_or_integrity(results: Path) -> None:
