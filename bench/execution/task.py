@@ -151,26 +151,30 @@ def execute_in_child(task: RunTask, env: Mapping[str, str] | None = None) -> Run
     return outcome
 
 
-def prepare_run(run_dir: Path, spec: RunSpec, lock: RunLock, *, force: bool, since: float) -> (
-    tuple[str | None, tuple[str, ...]]
-):  # fmt: skip
+def prepare_run(
+    run_dir: Path, spec: RunSpec, lock: RunLock, *, force: bool, since: float
+) -> tuple[str | None, tuple[str, ...]]:
     """Make a run folder ready for a fresh run, holding its lock.
+
+    A damaged run's files are set aside (``*.damaged-<n>``), anything else an unfinished
+    run left is removed; the lock file stays.
 
     Returns:
         ``"skipped"`` when the run is complete (with ``force``: completed by another
         process since ``since``), else ``None``; and one-line notes (a lock taken over
         from a killed holder, damaged files set aside).
     """
+    state = inspect_run(run_dir, expected=spec)
+    if state.done and not state.hash_checked:  # a record from before hashes: its archive's
+        state = inspect_run(run_dir, expected=spec, sidecar=read_sidecar(run_dir.parents[2]))
+    skip = state.done and (not force or (run_dir / RUN_FILE).stat().st_mtime >= since)
     notes: list[str] = []
     if lock.taken_over is not None:
         notes.append(
             f"took over {run_dir}: its last holder ({lock.taken_over.describe()}) died "
-            "holding it; restarting the run"
+            f"holding it; {'it had completed the run' if skip else 'restarting the run'}"
         )
-    state = inspect_run(run_dir, expected=spec)
-    if state.done and not state.hash_checked:  # a record from before hashes: its archive's
-        state = inspect_run(run_dir, expected=spec, sidecar=read_sidecar(run_dir.parents[2]))
-    if state.done and (not force or (run_dir / RUN_FILE).stat().st_mtime >= since):
+    if skip:
         return "skipped", tuple(notes)
     if state.state == "damaged":
         moved = ", ".join(p.name for p in set_aside(run_dir))
@@ -187,6 +191,10 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
     A worker that shares the results folder holds the run's lock
     (:class:`tunebench.records.lock.RunLock`) from before it clears the folder until
     after it wrote ``run.json``, and leaves a run another process holds alone.
+
+    Raises:
+        OSError: The results folder cannot be written (read-only, full): not a run's
+            error, so the matrix stops (the CLI says so in one line).
     """
     spec = task.spec
     if needs_keras(spec) and (task.isolate or keras_on_other_backend(task.backend)):
