@@ -77,6 +77,18 @@ class ResultsMismatchError(TunebenchError, RuntimeError):
     """The results folder holds runs of a different matrix with the same name."""
 
 
+def _allow_open_files(n: int) -> None:
+    """Raise this process's soft limit on open files to ``n`` (up to the hard limit)."""
+    try:
+        import resource
+    except ImportError:  # not on Unix: the OS's own limit stands
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < n:
+        target = n if hard == resource.RLIM_INFINITY else min(n, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 class MatrixRunner:
     """Executes a matrix into ``<results_root>/<matrix name>/``.
 
@@ -224,7 +236,12 @@ class MatrixRunner:
     def _lock_for_client(
         self, todo: list[RunSpec], held: dict[Path, tuple[RunLock, tuple[str, ...]]], since: float
     ) -> tuple[list[RunSpec], list[RunOutcome]]:
-        """Take the lock of each run the client hands out; the rest are busy or done."""
+        """Take the lock of each run the client hands out; the rest are busy or done.
+
+        Each held lock is an open file until its run is stored: the limit on open files
+        is raised to fit them where the OS allows (Dask hands out every run at once).
+        """
+        _allow_open_files(len(todo) + 256)
         mine: list[RunSpec] = []
         others: list[RunOutcome] = []
         for spec in todo:
