@@ -237,14 +237,19 @@ def _check_type(kind: object, key: str, declared: str, value: Any) -> None:
         return
     allowed = _JSON_TYPES.get(base)
     if allowed is None:
-        return  # a type this check does not know (none today): left to the dataclass
+        return  # a nested dataclass (cost, spec): checked on its own
     if isinstance(value, bool) or not isinstance(value, allowed):
         raise ValueError(f"event {kind!r}: {key} {value!r} is not {base}")
-    if base == "dict[str, Any]" and not all(  # a config: its values are JSON scalars
-        v is None or isinstance(v, (bool, int, float, str)) for v in value.values()
+    if (
+        isinstance(value, dict)
+        and base == "dict[str, Any]"
+        and not all(
+            v is None or isinstance(v, (bool, int, float, str))  # a config: JSON scalars
+            for v in value.values()
+        )
     ):
         raise ValueError(f"event {kind!r}: {key} {value!r:.60} holds a value that is no scalar")
-    if base == "list[float]" and not all(
+    if isinstance(value, list) and not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
     ):
         raise ValueError(f"event {kind!r}: {key} {value!r} is not {base}")
