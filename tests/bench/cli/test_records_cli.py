@@ -35,20 +35,23 @@ def run_cli(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("processes", [2, 3])
+@pytest.mark.parametrize(
+    "workers",
+    [("1", "1"), ("1", "1", "1"), ("2", "1")],  # "2": worker processes take the locks
+    ids=["2 processes", "3 processes", "2 processes, one with 2 workers"],
+)
 def test_concurrent_runs_on_one_folder_do_every_run_exactly_once(
-    tmp_path: Path, replay_matrix: Callable[[int], Path], processes: int
+    tmp_path: Path, replay_matrix: Callable[[int], Path], workers: tuple[str, ...]
 ) -> None:
     seeds = 10
     matrix = replay_matrix(seeds)
     results = tmp_path / "results"
     cmd = [sys.executable, "-m", "tunebench", "run", str(matrix), "--results", str(results),
-           "--reports", str(tmp_path / "reports"), "--workers", "1"]  # fmt: skip
+           "--reports", str(tmp_path / "reports"), "--workers"]  # fmt: skip
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    procs = [
-        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
-        for _ in range(processes)
-    ]
+    out = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "text": True, "env": env}
+    procs = [subprocess.Popen([*cmd, n], **out) for n in workers]
+    processes = len(workers)
     errs = [p.communicate(timeout=300)[1] for p in procs]
     assert [p.returncode for p in procs] == [0] * processes, errs
     assert not any("Traceback" in e for e in errs), errs
