@@ -56,6 +56,24 @@ def read_only() -> Callable[[Path], contextlib.AbstractContextManager[None]]:
 
 
 @pytest.fixture
+def full_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 64 KiB filesystem of its own (tmpfs), which a few runs fill.
+
+    Mounting needs root with the right to mount; the test is skipped elsewhere.
+    """
+    folder = tmp_path / "full"
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+                          capture_output=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
 def write_matrix(tmp_path: Path) -> Callable[..., Path]:
     """Write a small live matrix file; keyword arguments override its parts.
 

@@ -47,10 +47,10 @@ def _warn(line: str) -> None:
 _CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
 
 
-def _cannot_write(exc: OSError) -> typer.Exit:
+def _cannot_write(exc: OSError, folder: Path | None = None) -> typer.Exit:
     """One line for a folder that cannot be written (read-only, full, no permission)."""
-    where = f" {exc.filename}" if exc.filename else ""
-    return _fail(f"cannot write{where}: {exc.strerror or exc}", code=1)
+    where = exc.filename or folder
+    return _fail(f"cannot write{f' {where}' if where else ''}: {exc.strerror or exc}", code=1)
 
 
 def _version(value: bool) -> None:
@@ -139,7 +139,7 @@ def run(
             raise _fail(str(exc), code=exc.exit_code) from None
         if exc.errno not in _CANNOT_WRITE:
             raise
-        raise _cannot_write(exc) from None
+        raise _cannot_write(exc, runner.root) from None
 
 
 def _run_matrix(

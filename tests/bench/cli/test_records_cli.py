@@ -216,3 +216,15 @@ def test_collect_stores_a_hyperparameter_recorded_with_two_types(results: Path) 
 
     trials = pd.read_parquet(results / "tables" / "trials.parquet")
     assert '"as text"' in set(trials[f"hp_{name}"])  # that column is kept as JSON text
+
+
+def test_a_full_results_folder_is_one_line_and_marks_nothing_complete(
+    tmp_path: Path, replay_matrix: Callable[[int], Path], full_folder: Path
+) -> None:
+    code, _, err = run_cli("run", str(replay_matrix(10)), "--results", str(full_folder), "-q",
+                           "--reports", str(tmp_path / "reports"))  # fmt: skip
+    assert code == 1 and err.count("\n") == 1, err
+    assert "cannot write" in err and "No space left on device" in err
+    states = [inspect_run(d).state for d in (full_folder / "rp").glob("*/*/seed=*")]
+    assert "complete" in states and set(states) <= {"complete", "incomplete", "missing", "failed"}
+    assert len([s for s in states if s == "complete"]) < 20  # it did fill up
