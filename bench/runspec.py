@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -10,7 +11,7 @@ from typing import Any, Literal, get_args
 
 from tunebench.compat import RUN_SPEC_DEFAULTS, drop_defaults
 
-__all__ = ["KERAS_BACKENDS", "KerasBackend", "RunSpec", "parse_evaluation"]
+__all__ = ["KERAS_BACKENDS", "PATH_FIELDS", "KerasBackend", "RunSpec", "parse_evaluation"]
 
 KerasBackend = Literal["tensorflow", "torch", "jax"]
 """A Keras backend tunebench runs on (what a run spec's ``backend`` names)."""
@@ -103,3 +104,28 @@ class RunSpec:
         data["strategy_params"] = dict(self.strategy_params)
         drop_defaults(data, RUN_SPEC_DEFAULTS)  # keys added since: as before at defaults
         return data
+
+    def same_run(self, other: RunSpec) -> bool:
+        """Whether ``other`` is this run, wherever each machine kept its files.
+
+        File fields (:data:`PATH_FIELDS`) compare by their last two path parts (the file
+        and its folder: a grid and a sampled table share a file name): a run recorded on
+        a machine whose checkout sat elsewhere, or recorded with a portable name
+        (``tunebench.datasets:tables/sampled/x.parquet``), is still the same run.
+        """
+        return _identity(self) == _identity(other)
+
+
+#: Spec fields that name a file; :meth:`RunSpec.same_run` compares only their last parts.
+PATH_FIELDS = ("table", "surrogate", "problem_module")
+
+
+def _identity(spec: RunSpec) -> str:
+    data = spec.to_dict()
+    for name in PATH_FIELDS:
+        if data.get(name) is not None:
+            # "tunebench.datasets:tables/x.parquet" and "/any/datasets/tables/x.parquet" agree
+            parts = Path(str(data[name]).replace(":", "/")).parts
+            data[name] = "/".join(parts[-2:])
+    # JSON text: tuples and lists, and key order, compare as they are stored
+    return json.dumps(data, sort_keys=True, default=str)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ import pandas as pd
 from tunebench.records.events import Cost, Event
 from tunebench.records.layout import run_folders
 from tunebench.records.storage import TRIALS_FILE, read_events, write_json_atomic
-from tunebench.reports.inputs.collect import collect
+from tunebench.reports.inputs.collect import collect, record_warnings
 
 __all__ = [
     "Finding",
@@ -130,11 +131,23 @@ def _distinct_proposals(done: pd.DataFrame, trials: pd.DataFrame) -> int:
     return int(mine.groupby("seed")["config"].agg(tuple).nunique())
 
 
-def compare(results: Path, baseline: dict[str, Any]) -> list[Finding]:
-    """Every finding of ``results`` against ``baseline`` (check ``ok`` on each)."""
+def compare(
+    results: Path, baseline: dict[str, Any], warn: Callable[[str], None] | None = None
+) -> list[Finding]:
+    """Every finding of ``results`` against ``baseline`` (check ``ok`` on each).
+
+    Args:
+        results: ``results/<matrix>``.
+        baseline: The stored baseline.
+        warn: Told one line per damaged run (it counts as not complete) and per log
+            changed since its run completed.
+    """
     now = build_baseline(results)
     tables = collect(results)
     runs = tables["runs"]
+    if warn is not None:
+        for line in record_warnings(runs):
+            warn(line)
     findings: list[Finding] = []
     for cell, base in sorted(baseline["cells"].items()):
         cur = now["cells"].get(cell)

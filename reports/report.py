@@ -15,6 +15,7 @@ a "Missing" section; an empty one raises :class:`~tunebench.reports.inputs.load.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from tunebench.reports.analysis.analyze import Analysis, analyze
@@ -35,16 +36,19 @@ def default_out(results: Path) -> Path:
     return Path("reports") / Path(results).name
 
 
-def _analysis(results: Path) -> Analysis:
-    return analyze(load_results(Path(results)))
+def _analysis(results: Path, warn: Callable[[str], None] | None) -> Analysis:
+    return analyze(load_results(Path(results), warn))
 
 
-def build_report(results: Path, out: Path | None = None) -> Path:
+def build_report(
+    results: Path, out: Path | None = None, warn: Callable[[str], None] | None = None
+) -> Path:
     """Write the full report of a results folder.
 
     Args:
         results: ``results/<matrix>``.
         out: Output folder (default ``reports/<matrix>``).
+        warn: Told one line per damaged run skipped and per log changed since its run.
 
     Returns:
         The path of ``index.html``.
@@ -53,7 +57,7 @@ def build_report(results: Path, out: Path | None = None) -> Path:
         NoResultsError: No run records under ``results``.
         ReportError: No complete run.
     """
-    analysis = _analysis(results)
+    analysis = _analysis(results, warn)
     out = Path(out) if out is not None else default_out(results)
     out.mkdir(parents=True, exist_ok=True)
     figures = draw_figures(analysis, out / "figures")
@@ -65,17 +69,20 @@ def build_report(results: Path, out: Path | None = None) -> Path:
     return index
 
 
-def build_figures(results: Path, out: Path | None = None) -> list[Path]:
+def build_figures(
+    results: Path, out: Path | None = None, warn: Callable[[str], None] | None = None
+) -> list[Path]:
     """Regenerate only the figures of a report (PNG and SVG) from the collected tables.
 
     Args:
         results: ``results/<matrix>``.
         out: The report folder (default ``reports/<matrix>``); figures go to ``out/figures``.
+        warn: See :func:`build_report`.
 
     Returns:
         The written figure files.
     """
-    analysis = _analysis(results)
+    analysis = _analysis(results, warn)
     out = Path(out) if out is not None else default_out(results)
     folder = out / "figures"
     figures = draw_figures(analysis, folder)

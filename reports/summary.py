@@ -6,11 +6,14 @@ training anything.
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from tunebench.reports.inputs.collect import collect
+from tunebench.reports.inputs.collect import collect, record_warnings
 
 __all__ = ["load_runs", "summarize", "write_summary"]
 
@@ -58,18 +61,43 @@ def _markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_summary(results: Path, out: Path) -> pd.DataFrame:
-    """Write ``summary.csv`` and ``summary.md`` for a results folder into ``out``."""
+def _write_atomic(path: Path, text: str) -> None:
+    """Readers (and a second ``tunebench run`` writing the same summary) see a whole file."""
+    # a name of this process's own; created as any file is (umask), unlike mkstemp's 0600
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_summary(
+    results: Path, out: Path, warn: Callable[[str], None] | None = None
+) -> pd.DataFrame:
+    """Write ``summary.csv`` and ``summary.md`` for a results folder into ``out``.
+
+    Args:
+        results: ``results/<matrix>``.
+        out: The folder written.
+        warn: Told one line per damaged run skipped and per log changed since its run.
+    """
     runs = load_runs(results)
+    if warn is not None:
+        for line in record_warnings(runs):
+            warn(line)
     table = summarize(runs)
     out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "summary.csv", index=False)
+    _write_atomic(out / "summary.csv", table.to_csv(index=False))
     n_failed = int((runs["status"] != "complete").sum())
+    n_damaged = int((runs["status"] == "damaged").sum())
+    damaged = f" ({n_damaged} of them damaged records, skipped)" if n_damaged else ""
     text = (
         f"# Summary of {results}\n\n"
-        f"{len(runs)} runs, {n_failed} not complete. Values are the validation metric of each "
-        "run's incumbent (`best_val`) and its test-split score (`test`), "
+        f"{len(runs)} runs, {n_failed} not complete{damaged}. Values are the validation "
+        "metric of each run's incumbent (`best_val`) and its test-split score (`test`), "
         "mean and std over seeds.\n\n" + _markdown(table)
     )
-    (out / "summary.md").write_text(text, encoding="utf-8")
+    _write_atomic(out / "summary.md", text)
     return table

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +25,52 @@ def _pinned_backend() -> None:
     from tunebench.execution.keras_env import configure
 
     configure("tensorflow", threads=1)
+
+
+@pytest.fixture
+def read_only() -> Callable[[Path], contextlib.AbstractContextManager[None]]:
+    """A context manager that makes a folder unwritable: no file can be created in it.
+
+    Root ignores permission bits, so as root the folder is made immutable (``chattr +i``)
+    instead; the test is skipped where neither works.
+    """
+
+    @contextlib.contextmanager
+    def make(folder: Path) -> Iterator[None]:
+        if os.geteuid() != 0:
+            folder.chmod(0o500)
+            try:
+                yield
+            finally:
+                folder.chmod(0o700)
+            return
+        done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+        if done.returncode != 0:
+            pytest.skip("cannot make a folder read-only as root here (no chattr +i)")
+        try:
+            yield
+        finally:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+    return make
+
+
+@pytest.fixture
+def full_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 64 KiB filesystem of its own (tmpfs), which a few runs fill.
+
+    Mounting needs root with the right to mount; the test is skipped elsewhere.
+    """
+    folder = tmp_path / "full"
+    folder.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+                          capture_output=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
 
 
 @pytest.fixture
@@ -138,3 +187,51 @@ def sampled_table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(tabulate_mod, "available_problems", lambda: REGISTRY)
         return tabulate(SAMPLED_JOB, tmp_path_factory.mktemp("sampled") / "sampled.parquet")
+
+
+REPLAY_MATRIX = """\
+name = "rp"
+mode = "replay"
+seeds = {seeds}
+[budget]
+full_evaluations = 2
+[[problems]]
+name = "stocks-mlp"
+table = "grid"
+max_epochs = 10
+[[strategies]]
+name = "random"
+[[strategies]]
+name = "grid"
+"""
+
+
+@pytest.fixture
+def replay_matrix(tmp_path: Path) -> Callable[[int], Path]:
+    """Write a cheap replay matrix (random and grid on stocks-mlp's grid table, no Keras)."""
+
+    def write(seeds: int = 2) -> Path:
+        path = tmp_path / "rp.toml"
+        path.write_text(REPLAY_MATRIX.format(seeds=seeds), encoding="utf-8")
+        return path
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def complete_runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``results/rp``: the replay matrix's 4 complete runs (2 strategies x 2 seeds), once.
+
+    Tests copy it (``shutil.copytree``) before changing anything.
+    """
+    from typer.testing import CliRunner
+
+    from tunebench.cli.commands import app
+
+    root = tmp_path_factory.mktemp("replay")
+    matrix = root / "rp.toml"
+    matrix.write_text(REPLAY_MATRIX.format(seeds=2), encoding="utf-8")
+    args = ["run", str(matrix), "--results", str(root / "results"), "-q", "--workers", "1"]
+    done = CliRunner().invoke(app, [*args, "--reports", str(root / "reports")])
+    assert done.exit_code == 0, done.output
+    return root / "results" / "rp"

@@ -34,7 +34,13 @@ from tunebench.curves.nearest import (
     NearestConfig,
     median_gap,
 )
-from tunebench.curves.shipped import SHIPPED_TABLES, default_table, shipped_table, table_backend
+from tunebench.curves.shipped import (
+    SHIPPED_TABLES,
+    default_table,
+    recorded_path,
+    shipped_table,
+    table_backend,
+)
 from tunebench.curves.table import (
     Curve,
     LearningCurveTable,
@@ -230,7 +236,7 @@ def problem_table(
         if spec.problem_module is not None:
             known.update(load_problem_file(Path(spec.problem_module)))
         problem = known[spec.problem](**spec.problem_params)
-        path = Path(spec.table)
+        path = recorded_path(spec.table)
         expected = table_space(problem, read_table_meta(path)).fingerprint()
         _TABLES[key] = (problem, LearningCurveTable(path, expected))
     return _TABLES[key]

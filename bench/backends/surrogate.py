@@ -20,7 +20,7 @@ from tunebench.backends.base import (
     resolve_path,
 )
 from tunebench.backends.replay import ReplaySession
-from tunebench.curves.shipped import shipped_surrogate
+from tunebench.curves.shipped import recorded_path, shipped_surrogate
 from tunebench.curves.surrogate import Surrogate, SurrogateError, read_surrogate_meta
 from tunebench.curves.table import Curve
 from tunebench.datasets.problem_files import load_problem_file
@@ -108,7 +108,7 @@ def problem_surrogate(spec: RunSpec, problem: Problem) -> Any:
     if spec.surrogate is None:
         raise ValueError(f"surrogate run {spec.rel_dir} names no surrogate")
     if spec.surrogate not in _SURROGATES:
-        path = Path(spec.surrogate)
+        path = recorded_path(spec.surrogate)
         _SURROGATES[spec.surrogate] = Surrogate.load(path, problem.space().fingerprint())
     return _SURROGATES[spec.surrogate]
 
@@ -192,7 +192,10 @@ class SurrogateBackend(TrialBackend):
         except SurrogateError as exc:
             reason = str(exc).removeprefix(f"{path}: ")
             if not path.is_file():
-                reason = f"{entry.name!r} has no surrogate here; fit one with {fit}"
+                reason = (
+                    f"{entry.name!r} has no surrogate here; fit one with {fit} "
+                    f'(it writes {entry.name}.json.gz; name it as the entry\'s surrogate = "...")'
+                )
             raise EntryError(key, f"surrogate {shown}: {reason}") from None
         check_recorded_for(
             entry, key, meta, problem.space().fingerprint(), f"surrogate {shown}", "fitted",

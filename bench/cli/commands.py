@@ -1,11 +1,13 @@
 """The ``tunebench`` command line.
 
-Exit codes: 0 success; 1 some runs failed (the rest are recorded); 2 bad
+Exit codes: 0 success; 1 some runs failed (the rest are recorded), a results folder
+that cannot be written (read-only, full), or records that fail ``check --integrity``; 2 bad
 input (matrix file, results folder of another matrix, backend), nothing written.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import sys
@@ -18,6 +20,7 @@ import typer
 from tunebench import __version__
 
 if TYPE_CHECKING:
+    from tunebench.execution.matrix_runner import MatrixRunner
     from tunebench.matrix.schema import Matrix
 
 __all__ = ["app", "main"]
@@ -34,6 +37,20 @@ app = typer.Typer(
 def _fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"tunebench: error: {message}", err=True)
     return typer.Exit(code)
+
+
+def _warn(line: str) -> None:
+    typer.echo(f"tunebench: warning: {line}", err=True)
+
+
+#: What a folder that cannot be written answers: read-only, no permission, full, over quota.
+_CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT}
+
+
+def _cannot_write(exc: OSError, folder: Path | None = None) -> typer.Exit:
+    """One line for a folder that cannot be written (read-only, full, no permission)."""
+    where = exc.filename or folder
+    return _fail(f"cannot write{f' {where}' if where else ''}: {exc.strerror or exc}", code=1)
 
 
 def _version(value: bool) -> None:
@@ -92,15 +109,10 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per run.")] = False,
 ) -> None:
     """Run a benchmark matrix; complete runs are skipped, others (re)start."""
+    from tunebench.datasets.files import DatasetError
+    from tunebench.errors import TunebenchError
     from tunebench.execution.keras_env import BackendError
-    from tunebench.execution.matrix_runner import (
-        DaskExecutor,
-        Executor,
-        MatrixRunner,
-        ResultsMismatchError,
-    )
-    from tunebench.execution.progress import BarProgress, LineProgress, Progress
-    from tunebench.reports.summary import write_summary
+    from tunebench.execution.matrix_runner import MatrixRunner, ResultsMismatchError
 
     if scheduler and dask_local:
         raise _fail("--scheduler and --dask-local exclude each other; pick one")
@@ -118,6 +130,32 @@ def run(
         runner.check_results_folder()
     except ResultsMismatchError as exc:
         raise _fail(str(exc)) from None
+    try:
+        _run_matrix(runner, matrix, reports, scheduler, dask_local, quiet, verbose)
+    except (BackendError, DatasetError) as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:  # a read-only or full results folder: nothing marked complete
+        if isinstance(exc, TunebenchError):
+            raise _fail(str(exc), code=exc.exit_code) from None
+        if exc.errno not in _CANNOT_WRITE:
+            raise
+        raise _cannot_write(exc, runner.root) from None
+
+
+def _run_matrix(
+    runner: MatrixRunner,
+    matrix: Matrix,
+    reports: Path,
+    scheduler: str | None,
+    dask_local: int | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """``tunebench run`` once the matrix and its folder are accepted."""
+    from tunebench.execution.matrix_runner import DaskExecutor, Executor
+    from tunebench.execution.progress import BarProgress, LineProgress, Progress
+    from tunebench.reports.summary import write_summary
+
     if not runner.pending():
         typer.echo(
             f"nothing to do: all {len(runner.runs)} runs in {runner.root} are complete "
@@ -132,15 +170,19 @@ def run(
     executor: Executor | None = None
     if (scheduler or dask_local) and runner.pending():
         executor = DaskExecutor(scheduler, local_workers=dask_local or 2, threads=runner.threads)
-    failed = 0
-    from tunebench.datasets.files import DatasetError
-
-    try:
-        for outcome in runner.execute(progress, executor):
-            failed += outcome.status == "failed"
-    except (BackendError, DatasetError) as exc:
-        raise _fail(str(exc)) from None
-    table = write_summary(runner.root, reports / matrix.name)
+    failed = busy = 0
+    for outcome in runner.execute(progress, executor):
+        failed += outcome.status == "failed"
+        busy += outcome.status == "busy"
+        for note in outcome.notes:
+            _warn(note)
+    if busy:
+        typer.echo(
+            f"{busy} runs were held by another process, which runs them; "
+            "rerun when it is done to see them in the summary",
+            err=True,
+        )
+    table = write_summary(runner.root, reports / matrix.name, warn=_warn)
     if not quiet:
         typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
         typer.echo(f"results: {runner.root}  summary: {reports / matrix.name / 'summary.md'}")
@@ -206,7 +248,10 @@ def surrogate_fit(
         Path | None, typer.Option("--table", help="Sampled table (default: the shipped one).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Surrogate file (default: the shipped one).")
+        Path | None,
+        typer.Option(
+            "--out", help="Surrogate file to write (default: PROBLEM.json.gz in this folder)."
+        ),
     ] = None,
     rounds: Annotated[
         int,
@@ -224,25 +269,33 @@ def surrogate_fit(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
-    """Fit PROBLEM's surrogate (XGBoost) on a sampled table; print its held-out fidelity."""
+    """Fit PROBLEM's surrogate (XGBoost) on a sampled table; print its held-out fidelity.
+
+    It is written to the working folder unless ``--out`` says where, never over the
+    surrogate that ships inside the installed package; a matrix entry uses it through
+    its ``surrogate`` key.
+    """
     from tunebench.curves.surrogate import SurrogateError, describe
     from tunebench.curves.surrogate_fit import fit_surrogate
     from tunebench.curves.table import TableError
     from tunebench.datasets import available_problems
-    from tunebench.matrix.plan import shipped_surrogate, shipped_table
+    from tunebench.matrix.plan import shipped_table
 
     problems = available_problems()
     if problem not in problems:
         raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
     source = table or shipped_table(problem, "sampled")
-    target = out or shipped_surrogate(problem)
+    target = out or Path(f"{problem}.json.gz")
     say = None if quiet else (lambda msg: typer.echo(f"{problem}: {msg}", err=True))
     try:
         fitted = fit_surrogate(problems[problem](), source, folds=folds, rounds=rounds,
                                seed=seed, link=link, progress=say)  # fmt: skip
     except (TableError, SurrogateError) as exc:
         raise _fail(str(exc)) from None
-    fitted.save(target)
+    try:
+        fitted.save(target)
+    except OSError as exc:
+        raise _cannot_write(exc) from None
     for line in describe(fitted):
         typer.echo(line)
     typer.echo(f"wrote {target}")
@@ -444,7 +497,7 @@ def tabulate(
 @app.command()
 def check(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
-    baseline: Annotated[Path, typer.Option("--baseline", help="Baseline JSON file.")],
+    baseline: Annotated[Path | None, typer.Option("--baseline", help="Baseline JSON file.")] = None,
     update_baseline: Annotated[
         bool, typer.Option("--update-baseline", help="Write the baseline from RESULTS.")
     ] = False,
@@ -453,9 +506,22 @@ def check(
         typer.Option("--same-as", help="Also require identical trial logs to this results folder."),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Show checks that held too.")] = False,
+    integrity: Annotated[
+        bool,
+        typer.Option(
+            "--integrity",
+            help="Verify every complete run's trials.jsonl against the SHA-256 in its run.json.",
+        ),
+    ] = False,
 ) -> None:
-    """Fail (exit 1) when results regressed against a stored baseline."""
+    """Fail (exit 1) when results regressed against a stored baseline, or fail integrity."""
     results = _results(results)
+    if integrity:
+        _check_integrity(results, show_all)
+    if baseline is None:
+        if integrity:
+            return
+        raise _fail("give --baseline FILE (regression check) or --integrity (or both)")
     same_as = None if same_as is None else _results(same_as)
     from tunebench.reports.regression import (
         compare,
@@ -470,7 +536,7 @@ def check(
             written = write_baseline(results, baseline)
             typer.echo(f"wrote {baseline} ({len(written['cells'])} cells)")
             return
-        findings = compare(results, read_baseline(baseline))
+        findings = compare(results, read_baseline(baseline), warn=_warn)
     except (FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
     if same_as is not None:
@@ -479,6 +545,24 @@ def check(
     if not all(f.ok for f in findings):
         bad = sorted({f"{f.cell}: {f.metric}" for f in findings if not f.ok})
         raise _fail(f"regression check failed: {'; '.join(bad)}", code=1)
+
+
+def _check_integrity(results: Path, show_all: bool) -> None:
+    """``check --integrity``: one line per run that fails; exit 1 if any does."""
+    from tunebench.records.integrity import verify_folder
+
+    if not results.is_dir():
+        raise _fail(f"{results}: no such results folder")
+    report = verify_folder(results)
+    for line in report.lines(show_all=show_all):
+        typer.echo(line)
+    typer.echo(report.summary())
+    if report.failures:
+        raise _fail(
+            f"integrity check failed: {len(report.failures)} of {report.n_runs} runs differ "
+            "from their records or cannot be read",
+            code=1,
+        )
 
 
 @app.command()
@@ -493,9 +577,13 @@ def collect(
 
     results = _results(results)
     try:
-        paths = write_tables(results, out)
+        paths = write_tables(results, out, warn=_warn)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
+    except OSError as exc:
+        if exc.errno not in _CANNOT_WRITE:
+            raise
+        raise _cannot_write(exc) from None
     import pandas as pd
 
     for name, path in paths.items():
@@ -559,7 +647,7 @@ def report(
 
     results = _results(results)
     try:
-        index = build_report(results, out)
+        index = build_report(results, out, warn=_warn)
     except ReportError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"report: {index}  (Markdown: {index.parent / 'report.md'})")
@@ -575,7 +663,7 @@ def figures(
 
     results = _results(results)
     try:
-        paths = build_figures(results, out)
+        paths = build_figures(results, out, warn=_warn)
     except ReportError as exc:
         raise _fail(str(exc)) from None
     typer.echo(f"{len(paths)} figure files in {paths[0].parent if paths else out}")
@@ -592,9 +680,13 @@ def summary(
     results = _results(results)
     target = out or Path("reports") / results.name
     try:
-        table = write_summary(results, target)
+        table = write_summary(results, target, warn=_warn)
     except FileNotFoundError as exc:
         raise _fail(str(exc)) from None
+    except OSError as exc:
+        if exc.errno not in _CANNOT_WRITE:
+            raise
+        raise _cannot_write(exc) from None
     typer.echo(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
 
 

@@ -7,20 +7,31 @@ table was recorded with, so live runs confirm a table on the table's own backend
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+from pathlib import Path, PurePosixPath
+from typing import Any
 
 from tunebench.curves.table import TableError, read_table_meta
 from tunebench.runspec import KERAS_BACKENDS
 
 __all__ = [
+    "DATA_FILE_KEYS",
     "DEFAULT_BACKEND",
+    "PACKAGE_PREFIX",
     "SHIPPED_TABLES",
     "default_backend",
     "default_table",
+    "portable_path",
+    "portable_source",
+    "recorded_path",
     "shipped_surrogate",
     "shipped_table",
     "table_backend",
 ]
+
+#: How a record names a file that ships inside the package: this prefix, then its path
+#: relative to the package's ``datasets`` folder (``tunebench.datasets:tables/x.parquet``).
+PACKAGE_PREFIX = "tunebench.datasets:"
 
 #: The Keras backend of a live run whose problem ships no table to follow (plug-in
 #: problems); a matrix's ``[execution] backend`` or ``tabulate --backend`` overrides it.
@@ -85,3 +96,79 @@ def default_backend(problem: str) -> str:
     runs both fast and comparable with replay. Problems without a table: ``DEFAULT_BACKEND``.
     """
     return table_backend(default_table(problem)) or DEFAULT_BACKEND
+
+
+def _inside(path: Path, folder: Path) -> PurePosixPath | None:
+    try:
+        return PurePosixPath(path.resolve().relative_to(folder.resolve()).as_posix())
+    except (ValueError, OSError):
+        return None
+
+
+def portable_path(
+    text: str, data_dir: str | os.PathLike[str] | None = None, *, elsewhere: str = "keep"
+) -> str:
+    """How a record names a file, without the recording machine's path where it can.
+
+    A file shipped in the package: ``tunebench.datasets:<path inside datasets/>``; one in
+    the data folder: its path relative to that folder; any other absolute path: kept
+    (``elsewhere="keep"``: the user's own table, which readers must find again) or only
+    its file name (``elsewhere="name"``: a data file whose checksum is recorded beside).
+    A relative path, or text that is no path, is kept as it is.
+
+    Args:
+        text: The path as the process used it.
+        data_dir: The data folder of the run (``--data-dir``), if any.
+        elsewhere: ``"keep"`` or ``"name"``, for a file neither shipped nor in the data folder.
+    """
+    if not os.path.isabs(text):
+        return text
+    path = Path(text)
+    shipped = _inside(path, _datasets_folder())
+    if shipped is not None:
+        return f"{PACKAGE_PREFIX}{shipped}"
+    if data_dir is not None:
+        in_data = _inside(path, Path(data_dir))
+        if in_data is not None and str(in_data) != ".":
+            return str(in_data)
+    return path.name if elsewhere == "name" else text
+
+
+#: Keys of a data source's facts that name a data file (its checksum is recorded beside).
+DATA_FILE_KEYS = ("file", "cache_file")
+
+
+def portable_source(
+    facts: dict[str, Any], data_dir: str | os.PathLike[str] | None = None
+) -> dict[str, Any]:
+    """A data source's facts (a run's or a table's ``data``) without this machine's paths.
+
+    Data files are named relative to the data folder, else by file name; a replayed table
+    by :func:`portable_path`. Other facts are kept.
+    """
+    out = dict(facts)
+    for key in DATA_FILE_KEYS:
+        if isinstance(out.get(key), str):
+            out[key] = portable_path(out[key], data_dir, elsewhere="name")
+    if isinstance(out.get("table"), str):
+        out["table"] = portable_path(out["table"], data_dir)
+    return out
+
+
+def recorded_path(text: str) -> Path:
+    """The file a record names, in either form it was written.
+
+    ``tunebench.datasets:<path>`` (records since issue 38) is the file in this install's
+    package. An absolute path (older records) is kept when it exists here; one that
+    does not but names a file shipped in a ``datasets/`` folder (a checkout elsewhere)
+    is this install's copy of that file, when there is one.
+    """
+    if text.startswith(PACKAGE_PREFIX):
+        return _datasets_folder() / text.removeprefix(PACKAGE_PREFIX)
+    path = Path(text)
+    if path.is_absolute() and not path.exists() and "datasets" in path.parts:
+        tail = path.parts[len(path.parts) - path.parts[::-1].index("datasets") :]
+        here = _datasets_folder().joinpath(*tail)
+        if here.is_file():
+            return here
+    return path

@@ -91,7 +91,12 @@ def read_table_meta(path: Path) -> dict[str, Any]:
     missing = [c for c in COLUMNS if c not in schema.names]
     if missing:
         raise TableError(f"{path}: missing columns {', '.join(missing)}")
-    meta: dict[str, Any] = json.loads(raw)
+    try:
+        meta = json.loads(raw)
+    except ValueError as exc:
+        raise TableError(f"{path}: corrupt tunebench metadata ({exc})") from None
+    if not isinstance(meta, dict):
+        raise TableError(f"{path}: corrupt tunebench metadata (not a JSON object)")
     return meta
 
 
@@ -177,8 +182,11 @@ class LearningCurveTable:
                 failed=tuple(failed[lo:hi]),
                 setup_seconds=float(setup[lo]),
             )
-        self.repeats = int(self.meta["repeats"])
-        self.epochs = int(self.meta["epochs"])
+        try:
+            self.repeats = int(self.meta["repeats"])
+            self.epochs = int(self.meta["epochs"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise TableError(f"{path}: corrupt tunebench metadata ({exc!r})") from None
         self.config_keys = sorted({key for key, _ in self.curves})
         self._nearest: dict[str, Any] = {}
 

@@ -7,19 +7,28 @@ process, in local worker processes, on Dask) are :mod:`tunebench.execution.execu
 module is the results-folder policy: what is pending, what is kept, what a
 rerun restarts.
 
-Crash safety: a run is complete only when its ``run.json`` says so. A rerun
-skips complete runs and restarts every other run folder from scratch, so a
-``kill -9`` of the whole process tree loses at most the runs in flight. A run
-that raises is recorded as failed (with its traceback) and the matrix goes on.
+Crash safety: a run is complete only when its ``run.json`` says so (and its records are
+whole, :mod:`tunebench.records.integrity`). A rerun skips complete runs and restarts every
+other run folder from scratch, so a ``kill -9`` of the whole process tree loses at most
+the runs in flight. A run that raises is recorded as failed (with its traceback) and the
+matrix goes on. A damaged run's files are set aside (``*.damaged-<n>``) and it is redone.
+
+One writer per run: whoever executes a run holds its lock
+(:mod:`tunebench.records.lock`): the worker itself when it shares the results folder,
+the client for Dask workers (it writes what they send back). So several ``tunebench
+run`` processes on one folder share its runs out, each run done by one of them.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
+import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+
+from filelock import FileLock
 
 from tunebench.backends.registry import needs_keras
 from tunebench.errors import TunebenchError
@@ -32,15 +41,16 @@ from tunebench.execution.executors import (
 )
 from tunebench.execution.keras_env import configure, keras_on_other_backend
 from tunebench.execution.progress import Progress
-from tunebench.execution.task import RunOutcome, RunTask, task_backend
+from tunebench.execution.task import RunOutcome, RunTask, prepare_run, task_backend
 from tunebench.matrix.plan import plan_runs
 from tunebench.matrix.schema import Matrix
+from tunebench.records.integrity import inspect_run, read_sidecar
 from tunebench.records.layout import MATRIX_FILE
+from tunebench.records.lock import RunLock
 from tunebench.records.run_record import FailedRun, RunRecord, write_run_record
 from tunebench.records.storage import (
     RUN_FILE,
     TRIALS_FILE,
-    is_complete,
     read_json,
     write_json_atomic,
 )
@@ -65,6 +75,18 @@ DATA_VARIANTS_FILE = "data_variants.json"
 
 class ResultsMismatchError(TunebenchError, RuntimeError):
     """The results folder holds runs of a different matrix with the same name."""
+
+
+def _allow_open_files(n: int) -> None:
+    """Raise this process's soft limit on open files to ``n`` (up to the hard limit)."""
+    try:
+        import resource
+    except ImportError:  # not on Unix: the OS's own limit stands
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < n:
+        target = n if hard == resource.RLIM_INFINITY else min(n, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 class MatrixRunner:
@@ -112,7 +134,12 @@ class MatrixRunner:
         path = self.root / MATRIX_FILE
         if not path.is_file():
             return
-        stored = read_json(path)
+        try:
+            stored = read_json(path)
+        except ValueError:
+            stored = None  # torn by an old version's concurrent write: rewritten below
+        if not isinstance(stored, dict):
+            return
         if stored.get("fingerprint") != self.matrix.fingerprint():
             raise ResultsMismatchError(
                 f"{self.root} holds results of a different matrix named "
@@ -121,10 +148,18 @@ class MatrixRunner:
             )
 
     def pending(self) -> list[RunSpec]:
-        """Runs that still have to execute (all of them with ``force``)."""
+        """Runs that still have to execute (all of them with ``force``).
+
+        A complete run whose records are damaged is pending: it is set aside and redone.
+        """
         if self.force:
             return list(self.runs)
-        return [r for r in self.runs if not is_complete(self.root / r.rel_dir)]
+        sidecar = read_sidecar(self.root)
+        return [
+            r
+            for r in self.runs
+            if not inspect_run(self.root / r.rel_dir, expected=r, sidecar=sidecar).done
+        ]
 
     def default_executor(self) -> Executor:
         """Inline for one worker, worker processes for more."""
@@ -134,6 +169,7 @@ class MatrixRunner:
 
     def execute(self, progress: Progress, executor: Executor | None = None) -> Iterator[RunOutcome]:
         """Run every pending run, yielding each outcome as it finishes (skipped ones first)."""
+        since = time.time()
         self.check_results_folder()
         write_json_atomic(
             self.root / MATRIX_FILE,
@@ -152,11 +188,15 @@ class MatrixRunner:
         if not todo:
             progress.finish()
             return
-        for spec in todo:
-            run_dir = self.root / spec.rel_dir
-            if run_dir.exists():
-                shutil.rmtree(run_dir)  # an incomplete or forced run restarts from scratch
         executor = executor or self.default_executor()
+        held: dict[Path, tuple[RunLock, tuple[str, ...]]] = {}
+        if not executor.shares_disk:
+            # Its workers write nothing here: the client holds the lock of every run it
+            # hands out, and writes what comes back.
+            todo, outcomes = self._lock_for_client(todo, held, since)
+            for outcome in outcomes:
+                progress.run_finished(outcome.spec, outcome.status, outcome.record)
+                yield outcome
         live_backends = [task_backend(r) for r in todo if needs_keras(r)]
         if (
             isinstance(executor, InlineExecutor)
@@ -173,17 +213,51 @@ class MatrixRunner:
                 data_dir=None if self.data_dir is None else str(self.data_dir),
                 backend=task_backend(spec),
                 threads=self.threads,
+                force=self.force,
+                since=since,
             )
             for spec in todo
         ]
         try:
-            for result in executor.run(tasks, progress):
+            for result in executor.run(tasks, progress) if tasks else ():
                 outcome = self._store(result, shares_disk=executor.shares_disk)
+                lock, notes = held.pop(self.root / outcome.spec.rel_dir, (None, ()))
+                if lock is not None:
+                    lock.release()
+                    outcome = replace(outcome, notes=notes + outcome.notes)
                 progress.run_finished(outcome.spec, outcome.status, outcome.record)
                 yield outcome
         finally:
+            for lock, _ in held.values():
+                lock.release()
             executor.close()
             progress.finish()
+
+    def _lock_for_client(
+        self, todo: list[RunSpec], held: dict[Path, tuple[RunLock, tuple[str, ...]]], since: float
+    ) -> tuple[list[RunSpec], list[RunOutcome]]:
+        """Take the lock of each run the client hands out; the rest are busy or done.
+
+        Each held lock is an open file until its run is stored: the limit on open files
+        is raised to fit them where the OS allows (Dask hands out every run at once).
+        """
+        _allow_open_files(len(todo) + 256)
+        mine: list[RunSpec] = []
+        others: list[RunOutcome] = []
+        for spec in todo:
+            run_dir = self.root / spec.rel_dir
+            lock = RunLock(run_dir)
+            if not lock.acquire():
+                others.append(RunOutcome(spec, "busy"))
+                continue
+            skip, notes = prepare_run(run_dir, spec, lock, force=self.force, since=since)
+            if skip is not None:
+                lock.release()
+                others.append(RunOutcome(spec, skip, notes=notes))
+                continue
+            held[run_dir] = (lock, notes)
+            mine.append(spec)
+        return mine, others
 
     def _variant_conflict(self, outcome: RunOutcome) -> str | None:
         """A run whose data variant differs from what this results folder already holds.
@@ -198,29 +272,50 @@ class MatrixRunner:
         if variant is None:
             return None
         path = self.root / DATA_VARIANTS_FILE
-        known = read_json(path) if path.is_file() else {}
-        label = outcome.spec.problem_label or outcome.spec.problem
-        if known.get(label, variant) != variant:
-            return (
-                f"data variant {variant!r} of {label} differs from {known[label]!r}, which "
-                f"the runs already in {self.root} used; use another --results folder"
-            )
-        if label not in known:
-            write_json_atomic(path, {**known, label: variant})
+        # Read, compare and write as one step: other processes may share the folder.
+        with FileLock(self.root / f".{DATA_VARIANTS_FILE}.lock", timeout=60):
+            known = read_json(path) if path.is_file() else {}
+            label = outcome.spec.problem_label or outcome.spec.problem
+            if known.get(label, variant) != variant:
+                return (
+                    f"data variant {variant!r} of {label} differs from {known[label]!r}, "
+                    f"which the runs already in {self.root} used; use another --results folder"
+                )
+            if label not in known:
+                write_json_atomic(path, {**known, label: variant})
         return None
 
     def _store(self, outcome: RunOutcome, *, shares_disk: bool) -> RunOutcome:
-        """Write what a worker could not write itself; the trial log before run.json."""
-        conflict = self._variant_conflict(outcome)
-        if conflict is not None:
-            record = FailedRun(spec=outcome.spec, error=conflict)
-            outcome = RunOutcome(outcome.spec, "failed", record, outcome.trials_text)
-            write_run_record(self.root / outcome.spec.rel_dir, record)
+        """Write what a worker could not write itself; the trial log before run.json.
+
+        With a shared disk the worker held the run's lock and released it; what the
+        client still writes here (a run whose worker died, a data conflict) it writes
+        holding the lock again, and not at all when another process took the run over.
+        """
+        if outcome.status not in ("complete", "failed"):
+            return outcome  # busy, skipped: another process's run, or already done
         run_dir = self.root / outcome.spec.rel_dir
-        if not shares_disk:
-            run_dir.mkdir(parents=True, exist_ok=True)
-            if outcome.trials_text is not None:
-                (run_dir / TRIALS_FILE).write_text(outcome.trials_text, encoding="utf-8")
-        if outcome.record is not None and (not shares_disk or not (run_dir / RUN_FILE).is_file()):
-            write_run_record(run_dir, outcome.record)
+        lock = RunLock(run_dir) if shares_disk else None
+        if lock is not None and not lock.acquire():
+            # Another process holds the run now: it is checking the run our worker
+            # completed (then it finds it complete), or took over a run whose worker
+            # died. Either way it writes, not us.
+            return outcome if outcome.status == "complete" else replace(outcome, status="busy")
+        try:
+            conflict = self._variant_conflict(outcome)
+            if conflict is not None:
+                record = FailedRun(spec=outcome.spec, error=conflict)
+                outcome = replace(outcome, status="failed", record=record)
+                write_run_record(run_dir, record)
+            if not shares_disk:
+                run_dir.mkdir(parents=True, exist_ok=True)
+                if outcome.trials_text is not None:
+                    (run_dir / TRIALS_FILE).write_text(outcome.trials_text, encoding="utf-8")
+            if outcome.record is not None and (
+                not shares_disk or not (run_dir / RUN_FILE).is_file()
+            ):
+                write_run_record(run_dir, outcome.record)
+        finally:
+            if lock is not None:
+                lock.release()
         return outcome

@@ -34,7 +34,9 @@ def describe_outcome(spec: RunSpec, status: str, record: RunRecord | FailedRun |
     where = f"{spec.problem}/{spec.strategy_label}/seed={spec.seed}"
     if isinstance(record, FailedRun):
         return f"FAILED {where}: {record.error}"
-    if record is None:
+    if status == "busy":
+        return f"busy {where}: another process holds it and runs it"
+    if record is None or status == "skipped":
         return f"{status} {where}"
     result = record.result
     fmt = lambda v: "n/a" if v is None else f"{v:.4f}"  # noqa: E731

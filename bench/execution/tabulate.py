@@ -33,6 +33,7 @@ import pandas as pd
 from tunebench.backends.keras_training import LiveTrainer
 from tunebench.backends.registry import problem_data
 from tunebench.backends.session import EpochOutcome
+from tunebench.curves.shipped import portable_source
 from tunebench.curves.table import COLUMNS, META_KEY, TableError
 from tunebench.datasets import Problem, Splits, available_problems
 from tunebench.execution.keras_env import configure
@@ -201,7 +202,8 @@ def _meta(job: TabulateJob, problem: Problem, splits: Splits, seconds: float) ->
         "subsample": job.subsample,
         "metric": problem.metric,
         "direction": problem.direction,
-        "data": splits.source,
+        # no absolute path of this machine in a table that may ship
+        "data": portable_source(splits.source, job.data_dir),
         "split_sizes": splits.sizes(),
         "packages": package_versions(),
         "cpu": cpu_model(),

@@ -24,8 +24,10 @@ from tunebench.errors import describe_exception
 from tunebench.execution.child_process import ChildRunError, call_in_child
 from tunebench.execution.keras_env import configure, keras_on_other_backend, limit_threads
 from tunebench.matrix.plan import DEFAULT_BACKEND
+from tunebench.records.integrity import clear_run_dir, inspect_run, read_sidecar, set_aside
+from tunebench.records.lock import RunLock
 from tunebench.records.run_record import FailedRun, RunRecord, write_run_record
-from tunebench.records.storage import TRIALS_FILE
+from tunebench.records.storage import RUN_FILE, TRIALS_FILE
 from tunebench.run.execute import RunSpec, run_on_backend
 from tunebench.strategies import available_strategies
 
@@ -37,6 +39,7 @@ __all__ = [
     "failure",
     "hash_seed_fixed",
     "needs_fixed_hash_seed",
+    "prepare_run",
     "set_progress_queue",
     "task_backend",
 ]
@@ -55,6 +58,9 @@ class RunTask:
         threads: Threads per worker.
         isolate: Execute a live run in a child process of its own (Dask workers,
             which are never recycled: the child takes the run's memory with it).
+        force: Rerun the run even when it is complete, unless another process completed
+            it after ``since``.
+        since: When the client started (seconds since the epoch).
     """
 
     spec: RunSpec
@@ -63,6 +69,8 @@ class RunTask:
     backend: str
     threads: int
     isolate: bool = False
+    force: bool = False
+    since: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -71,16 +79,20 @@ class RunOutcome:
 
     Attributes:
         spec: The run.
-        status: ``"complete"``, ``"skipped"`` (already complete) or ``"failed"``.
-        record: The run's record (``None`` when skipped).
+        status: ``"complete"``, ``"skipped"`` (already complete), ``"busy"`` (another
+            process holds the run's lock: it runs it) or ``"failed"``.
+        record: The run's record (``None`` when skipped or busy).
         trials_text: The ``trials.jsonl`` content when the worker could not write
             it into the results folder itself (Dask), else ``None``.
+        notes: One-line notes for the user: a lock taken over from a killed process,
+            damaged files set aside.
     """
 
     spec: RunSpec
     status: str
     record: RunRecord | FailedRun | None = None
     trials_text: str | None = None
+    notes: tuple[str, ...] = ()
 
 
 # Per worker process: where per-epoch progress goes (set by the pool initializer).
@@ -139,17 +151,73 @@ def execute_in_child(task: RunTask, env: Mapping[str, str] | None = None) -> Run
     return outcome
 
 
+def prepare_run(
+    run_dir: Path, spec: RunSpec, lock: RunLock, *, force: bool, since: float
+) -> tuple[str | None, tuple[str, ...]]:
+    """Make a run folder ready for a fresh run, holding its lock.
+
+    A damaged run's files are set aside (``*.damaged-<n>``), anything else an unfinished
+    run left is removed; the lock file stays.
+
+    Returns:
+        ``"skipped"`` when the run is complete (with ``force``: completed by another
+        process since ``since``), else ``None``; and one-line notes (a lock taken over
+        from a killed holder, damaged files set aside).
+    """
+    state = inspect_run(run_dir, expected=spec)
+    if state.done and not state.hash_checked:  # a record from before hashes: its archive's
+        state = inspect_run(run_dir, expected=spec, sidecar=read_sidecar(run_dir.parents[2]))
+    skip = state.done and (not force or (run_dir / RUN_FILE).stat().st_mtime >= since)
+    notes: list[str] = []
+    if lock.taken_over is not None:
+        notes.append(
+            f"took over {run_dir}: its last holder ({lock.taken_over.describe()}) died "
+            f"holding it; {'it had completed the run' if skip else 'restarting the run'}"
+        )
+    if skip:
+        return "skipped", tuple(notes)
+    if state.state == "damaged":
+        moved = ", ".join(p.name for p in set_aside(run_dir))
+        notes.append(f"{state.problem}; set aside as {moved} in {run_dir}; rerunning it")
+    clear_run_dir(run_dir)
+    return None, tuple(notes)
+
+
 def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None) -> RunOutcome:
     """Execute one run (in a worker) and return its outcome; never raises for run errors.
 
     A live run executes in a child process (:mod:`tunebench.execution.child_process`)
     when the task asks for isolation or this process already runs Keras on another backend.
+    A worker that shares the results folder holds the run's lock
+    (:class:`tunebench.records.lock.RunLock`) from before it clears the folder until
+    after it wrote ``run.json``, and leaves a run another process holds alone.
+
+    Raises:
+        OSError: The results folder cannot be written (read-only, full): not a run's
+            error, so the matrix stops (the CLI says so in one line).
     """
     spec = task.spec
     if needs_keras(spec) and (task.isolate or keras_on_other_backend(task.backend)):
         return execute_in_child(task, HASH_SEED_ENV)
     if needs_fixed_hash_seed(spec) and not hash_seed_fixed():
         return execute_in_child(task, HASH_SEED_ENV)
+    if task.run_dir is None:
+        return _execute(task, on_charge)
+    run_dir = Path(task.run_dir)
+    lock = RunLock(run_dir)
+    if not lock.acquire():
+        return RunOutcome(spec, "busy")
+    try:
+        skip, notes = prepare_run(run_dir, spec, lock, force=task.force, since=task.since)
+        if skip is not None:
+            return RunOutcome(spec, skip, notes=notes)
+        return replace(_execute(task, on_charge), notes=notes)
+    finally:
+        lock.release()
+
+
+def _execute(task: RunTask, on_charge: Callable[[float], None] | None) -> RunOutcome:
+    spec = task.spec
     remote = task.run_dir is None
     run_dir = Path(tempfile.mkdtemp(prefix="tunebench-run-")) if remote else Path(str(task.run_dir))
     if on_charge is None and _PROGRESS is not None:

@@ -28,6 +28,7 @@ __all__ = [
     "Served",
     "TrialEnd",
     "TrialStart",
+    "check_types",
     "event_fields",
     "from_record",
     "to_record",
@@ -192,10 +193,82 @@ def from_record(record: dict[str, Any]) -> Event:
             continue
         if key not in names:
             raise ValueError(f"event {kind!r} has no field {key!r}")
-        if key == "cost" and isinstance(value, dict):
-            value = Cost(int(value["epochs"]), float(value["seconds"]), float(value["flops"]))
+        if key == "cost":
+            value = _cost(kind, value)
+        else:
+            _check_type(kind, key, _TYPES[cls][names[key]], value)
         values[names[key]] = value
     try:
         return cls(**values)
     except TypeError as exc:
         raise ValueError(f"event {kind!r}: {exc}") from None
+
+
+def _cost(kind: object, value: Any) -> Cost:
+    if not isinstance(value, dict):
+        raise ValueError(f"event {kind!r}: cost {value!r} is not an object")
+    for name in ("epochs", "seconds", "flops"):
+        _check_type(kind, f"cost.{name}", "int" if name == "epochs" else "float", value.get(name))
+    return Cost(int(value["epochs"]), float(value["seconds"]), float(value["flops"]))
+
+
+#: JSON types a field's declared type accepts (a damaged log must not pass as events).
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "int": (int,),
+    "float": (int, float),
+    "str": (str,),
+    "dict[str, Any]": (dict,),
+    "Mapping[str, Any]": (dict,),
+    "list[float]": (list,),
+}
+
+#: Each event type's declared field types, by field name (annotations are strings here).
+_TYPES: dict[type[Event], dict[str, str]] = {
+    cls: {f.name: str(f.type) for f in dataclasses.fields(cls)} for cls in EVENT_TYPES.values()
+}
+
+
+def _check_type(kind: object, key: str, declared: str, value: Any) -> None:
+    """Refuse a value the field's declared type does not allow (``bool`` is not a number)."""
+    base, optional = declared, False
+    if declared.endswith(" | None"):
+        base, optional = declared.removesuffix(" | None"), True
+    if value is None and optional:
+        return
+    allowed = _JSON_TYPES.get(base)
+    if allowed is None:
+        return  # a nested dataclass (cost, spec): checked on its own
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        raise ValueError(f"event {kind!r}: {key} {value!r} is not {base}")
+    if (
+        isinstance(value, dict)
+        and base == "dict[str, Any]"
+        and not all(
+            v is None or isinstance(v, (bool, int, float, str))  # a config: JSON scalars
+            for v in value.values()
+        )
+    ):
+        raise ValueError(f"event {kind!r}: {key} {value!r:.60} holds a value that is no scalar")
+    if isinstance(value, list) and not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+    ):
+        raise ValueError(f"event {kind!r}: {key} {value!r} is not {base}")
+
+
+def check_types(where: str, cls: type[Any], data: dict[str, Any]) -> None:
+    """Refuse a JSON object whose values the dataclass ``cls``'s fields do not allow.
+
+    Args:
+        where: What the object is, for the message (``"result"``).
+        cls: The dataclass.
+        data: Its JSON object (keys it does not declare are not checked).
+
+    Raises:
+        ValueError: ``"<where>.<field> <value> is not <type>"``.
+    """
+    for f in dataclasses.fields(cls):
+        if f.name in data:
+            try:
+                _check_type(where, f.name, str(f.type), data[f.name])
+            except ValueError:
+                raise ValueError(f"{where}.{f.name} {data[f.name]!r:.60} is not {f.type}") from None

@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from tunebench.compat import RUN_RESULT_DEFAULTS, drop_defaults
-from tunebench.records.storage import RUN_FILE, read_json, write_json_atomic
+from tunebench.errors import one_line
+from tunebench.records.events import check_types
+from tunebench.records.storage import (
+    RUN_FILE,
+    TRIALS_FILE,
+    DamagedRecordError,
+    read_json,
+    sha256_file,
+    write_json_atomic,
+)
 from tunebench.runspec import RunSpec
 
 __all__ = [
@@ -104,6 +113,9 @@ class RunRecord:
         timings: Wall seconds.
         strategy_params: The strategy's ``get_params()``.
         provenance: Package versions, CPU, git commit, seeds, data source, backend...
+        trials_sha256: SHA-256 of the run's ``trials.jsonl`` as it was when the run
+            completed (set by :func:`write_run_record`); ``None`` in records written
+            before it was recorded, and then left out of ``run.json``.
     """
 
     spec: RunSpec
@@ -113,11 +125,14 @@ class RunRecord:
     timings: Timings
     strategy_params: dict[str, Any]
     provenance: dict[str, Any]
+    trials_sha256: str | None = None
     status: str = "complete"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form written to ``run.json``."""
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        if data["trials_sha256"] is None:
+            del data["trials_sha256"]  # as records were before it existed
         data["spec"] = self.spec.to_dict()
         for key in ("result", "metric", "ledger", "timings"):
             data[key] = dataclasses.asdict(data[key])
@@ -165,40 +180,84 @@ def record_from_dict(data: dict[str, Any]) -> RunRecord | FailedRun:
         ValueError: Not a run record (missing parts, or an unknown status).
     """
     try:
+        check_types("spec", RunSpec, _known(RunSpec, data["spec"]))
         spec = RunSpec(**_known(RunSpec, data["spec"]))
+        _check_spec_types(spec)
         if data.get("status") == "failed":
+            check_types("run", FailedRun, {k: v for k, v in data.items() if k != "spec"})
             return FailedRun(**{**_known(FailedRun, data), "spec": spec})
         if data.get("status") != "complete":
             raise ValueError(f"status {data.get('status')!r}")
+        parts = {
+            "result": (RunResult, data["result"]),
+            "metric": (MetricInfo, data["metric"]),
+            "ledger": (LedgerTotals, data["ledger"]),
+            "timings": (
+                Timings,
+                data.get("timings")
+                or {"wall_seconds": 0.0, "test_eval_seconds": 0.0, "retrain_seconds": 0.0},
+            ),
+        }
+        for name, (cls, part) in parts.items():
+            check_types(name, cls, _known(cls, part))
         return RunRecord(
             spec=spec,
             result=RunResult(**_known(RunResult, data["result"])),
             metric=MetricInfo(**_known(MetricInfo, data["metric"])),
             ledger=LedgerTotals(**_known(LedgerTotals, data["ledger"])),
-            timings=Timings(**_known(Timings, data.get("timings") or {
-                "wall_seconds": 0.0, "test_eval_seconds": 0.0, "retrain_seconds": 0.0})),
+            timings=Timings(**_known(Timings, parts["timings"][1])),
             strategy_params=dict(data.get("strategy_params") or {}),
             provenance=dict(data.get("provenance") or {}),
+            trials_sha256=_sha256_or_none(data.get("trials_sha256")),
         )  # fmt: skip
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"not a run record: {exc}") from None
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a run record: {one_line(exc, 120)}") from None
 
 
-def write_run_record(run_dir: Path, record: RunRecord | FailedRun) -> None:
-    """Write ``run.json`` atomically (readers see the old file or the whole new one)."""
+def _check_spec_types(spec: RunSpec) -> None:
+    # What every reader uses to place and group a run; the rest is checked where used.
+    for name in ("matrix", "problem", "strategy", "strategy_label", "problem_label", "mode"):
+        if not isinstance(getattr(spec, name), str):
+            raise TypeError(f"spec.{name} {getattr(spec, name)!r} is not a string")
+    for name in ("seed", "max_epochs"):
+        value = getattr(spec, name)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"spec.{name} {value!r} is not an integer")
+
+
+def _sha256_or_none(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"trials_sha256 {value!r} is not a hex digest")
+    return value
+
+
+def write_run_record(run_dir: Path, record: RunRecord | FailedRun) -> RunRecord | FailedRun:
+    """Write ``run.json`` atomically (readers see the old file or the whole new one).
+
+    A complete record gets the SHA-256 of the ``trials.jsonl`` beside it, as it is now
+    (the log is closed before its run completes), so a later change to the log shows.
+
+    Returns:
+        The record as written.
+    """
+    if isinstance(record, RunRecord) and (run_dir / TRIALS_FILE).is_file():
+        record = dataclasses.replace(record, trials_sha256=sha256_file(run_dir / TRIALS_FILE))
     write_json_atomic(run_dir / RUN_FILE, record.to_dict())
+    return record
 
 
 def read_run_record(run_dir: Path) -> RunRecord | FailedRun | None:
     """The run's record; ``None`` when it has none yet (in flight, or killed).
 
     Raises:
-        ValueError: ``run.json`` exists but is not a run record (names the file).
+        DamagedRecordError: ``run.json`` exists but is not a run record (names the file).
     """
     path = run_dir / RUN_FILE
     if not path.is_file():
         return None
     try:
         return record_from_dict(read_json(path))
-    except ValueError as exc:
-        raise ValueError(f"{path}: {exc}") from None
+    except (ValueError, OSError) as exc:
+        raise DamagedRecordError(f"{path}: damaged run record ({one_line(exc, 160)})") from None

@@ -12,6 +12,7 @@ Layout: ``<results>/<matrix>/<problem>/<strategy>/seed=<k>/``
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -21,19 +22,36 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from tunebench.errors import TunebenchError, one_line
 from tunebench.records.events import Event, from_record, to_record
 
 __all__ = [
     "RUN_FILE",
     "TRIALS_FILE",
+    "DamagedRecordError",
     "TrialLog",
     "is_complete",
     "read_events",
     "read_json",
     "read_trials",
+    "sha256_file",
     "to_json_value",
     "write_json_atomic",
 ]
+
+
+class DamagedRecordError(TunebenchError, ValueError):
+    """A run record that cannot be read: the one line names the file (and the line)."""
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
 
 RUN_FILE = "run.json"
 TRIALS_FILE = "trials.jsonl"
@@ -69,7 +87,11 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> Any:
-    """Read a JSON file."""
+    """Read a JSON file.
+
+    Raises:
+        ValueError: Not UTF-8 JSON (``json.JSONDecodeError`` or ``UnicodeDecodeError``).
+    """
     with path.open(encoding="utf-8") as f:
         return json.load(f)
 
@@ -85,32 +107,58 @@ def is_complete(run_dir: Path) -> bool:
         return False
 
 
-def read_trials(run_dir: Path) -> list[dict[str, Any]]:
+def read_trials(run_dir: Path, *, complete: bool = False) -> list[dict[str, Any]]:
     """All events of a run's ``trials.jsonl``, as raw JSON objects.
 
-    A torn last line (from a kill) is skipped; :func:`read_events` gives them typed.
+    :func:`read_events` gives them typed.
+
+    Args:
+        run_dir: The run's folder.
+        complete: The run is complete, so its log was closed whole: a last line without
+            its newline is damage too. Otherwise (a run in flight or killed) such a line
+            is a write the process did not finish, and is skipped.
+
+    Raises:
+        DamagedRecordError: A line that is not one JSON object (names the file and line).
     """
+    path = run_dir / TRIALS_FILE
     events = []
-    with (run_dir / TRIALS_FILE).open(encoding="utf-8") as f:
-        for line in f:
-            if not line.endswith("\n"):
+    with path.open("rb") as f:
+        for i, raw in enumerate(f, start=1):
+            if not raw.endswith(b"\n") and not complete:
                 break  # the process died mid-write
-            events.append(json.loads(line))
+            try:
+                record = json.loads(raw.decode("utf-8"))
+            except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
+                raise DamagedRecordError(
+                    f"{path}:{i}: damaged line ({one_line(exc, 120)})"
+                ) from None
+            if not isinstance(record, dict):
+                raise DamagedRecordError(f"{path}:{i}: damaged line (not a JSON object)")
+            if not raw.endswith(b"\n"):
+                raise DamagedRecordError(f"{path}:{i}: damaged line (cut short: no newline)")
+            events.append(record)
     return events
 
 
-def read_events(run_dir: Path) -> list[Event]:
+def read_events(run_dir: Path, *, complete: bool = False) -> list[Event]:
     """Every event of a run's ``trials.jsonl``, typed (:mod:`tunebench.records.events`).
 
+    Args:
+        run_dir: The run's folder.
+        complete: See :func:`read_trials`.
+
     Raises:
-        ValueError: A line that is not a known event (the message names the file and line).
+        DamagedRecordError: A line that is not a known event (names the file and line).
     """
     out = []
-    for i, record in enumerate(read_trials(run_dir), start=1):
+    for i, record in enumerate(read_trials(run_dir, complete=complete), start=1):
         try:
             out.append(from_record(record))
-        except ValueError as exc:
-            raise ValueError(f"{run_dir / TRIALS_FILE}:{i}: {exc}") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise DamagedRecordError(
+                f"{run_dir / TRIALS_FILE}:{i}: not an event ({one_line(exc, 120)})"
+            ) from None
     return out
 
 

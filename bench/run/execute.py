@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import numpy as np
 from tunebench.backends.base import TrialBackend
 from tunebench.backends.registry import backend_for
 from tunebench.backends.session import EpochOutcome, Session, SnapshotStore
+from tunebench.curves.shipped import portable_path, portable_source
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets.problem import Problem, Splits
 from tunebench.provenance import provenance
@@ -183,7 +185,7 @@ def run_on_backend(
         store.clear()
     statuses = [t.status for t in loop.trials.values()]
     record = RunRecord(
-        spec=spec,
+        spec=_portable_spec(spec),
         result=RunResult(
             best_trial=None if best is None else best.trial_id,
             best_config=None if best is None else best.config,
@@ -214,17 +216,53 @@ def run_on_backend(
             test_evaluations=loop.test_scored,
         ),
         strategy_params=strategy.get_params(),
-        provenance=provenance(
-            seeds,
-            {
-                **_with_learning(backend.provenance, strategy),
-                "space_fingerprint": backend.space.fingerprint(),
-                **(extra_provenance or {}),
-            },
+        provenance=_portable_provenance(
+            provenance(
+                seeds,
+                {
+                    **_with_learning(backend.provenance, strategy),
+                    "space_fingerprint": backend.space.fingerprint(),
+                    **(extra_provenance or {}),
+                },
+            )
         ),
     )
-    write_run_record(run_dir, record)
-    return record
+    written = write_run_record(run_dir, record)  # with its log's SHA-256
+    assert isinstance(written, RunRecord)
+    return written
+
+
+def _portable_spec(spec: RunSpec) -> RunSpec:
+    """The spec as ``run.json`` records it: its files named without this machine's paths.
+
+    Readers take either form (:func:`tunebench.curves.shipped.recorded_path`), and a
+    rerun knows the run by :meth:`RunSpec.same_run`, which compares file names only.
+    """
+    return replace(
+        spec,
+        table=None if spec.table is None else portable_path(spec.table),
+        surrogate=None if spec.surrogate is None else portable_path(spec.surrogate),
+        problem_module=None if spec.problem_module is None else portable_path(spec.problem_module),
+    )
+
+
+def _portable_provenance(prov: dict[str, Any]) -> dict[str, Any]:
+    """Provenance without the recording machine's paths where readers need none.
+
+    Data files are named relative to the data folder, else by name (their checksums are
+    recorded beside); a shipped table relative to the package; the data folder and the
+    checkout by their names.
+    """
+    out = dict(prov)
+    data_dir = out.get("data_dir")
+    if isinstance(out.get("data"), dict):
+        out["data"] = portable_source(out["data"], data_dir)
+    if isinstance(data_dir, str):
+        out["data_dir"] = portable_path(data_dir, elsewhere="name")
+    git = out.get("git")
+    if isinstance(git, dict) and isinstance(git.get("checkout"), str):
+        out["git"] = {**git, "checkout": portable_path(git["checkout"], elsewhere="name")}
+    return out
 
 
 def _with_learning(prov: dict[str, Any], strategy: Strategy) -> dict[str, Any]:

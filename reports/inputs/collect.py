@@ -14,7 +14,11 @@
     backend, threads, data_variant, data_settings (JSON object: the data's checksum,
     variant and subsample and the search space's fingerprint, ``space``, as the run's
     provenance records them; keys it does not record are left out), table (replay: the
-    learning-curve table served, else null), git_commit, error, run_dir.
+    learning-curve table served, else null), git_commit, error (failed: what went wrong;
+    damaged: the one line naming the file and line), integrity (complete runs: ``ok``
+    when the log's SHA-256 matches its record, ``mismatch`` when it does not, ``no hash``
+    for records written before it was recorded), run_dir. A run whose records cannot be
+    read (status ``damaged``) keeps only its key, and none of its trials or epochs.
 ``trials.parquet``: one row per trial.
     matrix, problem, strategy, seed, trial, config (JSON text), hp_<name> for
     every hyperparameter (null when inactive), target_epochs, resume_from,
@@ -31,17 +35,27 @@ Only ``run.json`` and ``trials.jsonl`` are read; nothing is trained.
 from __future__ import annotations
 
 import json
+import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from tunebench.records.events import Epoch, TrialEnd, TrialStart
-from tunebench.records.layout import run_folders, run_key
+from tunebench.records.events import Epoch, Event, TrialEnd, TrialStart
+from tunebench.records.layout import MATRIX_FILE, run_folders, run_key
 from tunebench.records.run_record import FailedRun, RunRecord, read_run_record
-from tunebench.records.storage import RUN_FILE, TRIALS_FILE, read_events
+from tunebench.records.storage import (
+    RUN_FILE,
+    TRIALS_FILE,
+    DamagedRecordError,
+    read_events,
+    read_json,
+    sha256_file,
+)
 
-__all__ = ["DATA_SETTING_KEYS", "TABLES", "collect", "write_tables"]
+__all__ = ["DATA_SETTING_KEYS", "TABLES", "collect", "record_warnings", "write_tables"]
 
 TABLES = ("runs", "trials", "epochs")
 #: The settings a run's provenance records that decide what it trained or replayed: the
@@ -57,6 +71,20 @@ _RESULT_COLUMNS = (
 )  # fmt: skip
 _LEDGER_COLUMNS = ("epochs", "train_seconds", "setup_seconds", "strategy_seconds", "flops")
 _TIMING_COLUMNS = ("wall_seconds", "test_eval_seconds", "retrain_seconds")
+
+
+# Provenance is free-form: a column takes a fact only when it has the column's type.
+def _part(prov: dict[str, Any], key: str) -> dict[str, Any]:
+    value = prov.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -> dict[str, Any]:
@@ -108,24 +136,91 @@ def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -
     for name in _TIMING_COLUMNS:
         row[name] = None if done is None else getattr(done.timings, name)
     prov = {} if done is None else done.provenance
-    data = prov.get("data") or {}
+    data = _part(prov, "data")
     row.update(
         retrain_test_values=json.dumps([] if done is None else done.result.retrain_test_values),
-        backend=prov.get("backend"),
-        threads=prov.get("threads"),
-        data_variant=data.get("variant"),
+        backend=_text(prov.get("backend")),
+        threads=_count(prov.get("threads")),
+        data_variant=_text(data.get("variant")),
         data_settings=json.dumps(
             {k: data[k] for k in DATA_SETTING_KEYS if k in data}
             | ({"space": prov["space_fingerprint"]} if prov.get("space_fingerprint") else {}),
             sort_keys=True,
+            default=str,
         ),
         # the table actually served (provenance), else the one the spec asked for
-        table=data.get("table") or (None if spec is None else spec.table),
-        git_commit=(prov.get("git") or {}).get("commit"),
+        table=_text(data.get("table")) or (None if spec is None else spec.table),
+        git_commit=_text(_part(prov, "git").get("commit")),
         error=record.error if isinstance(record, FailedRun) else None,
         run_dir=str(run_dir),
     )
     return row
+
+
+def _damaged_row(run_dir: Path, matrix: str, problem: str) -> dict[str, Any]:
+    """The row of a run whose records cannot be read: its folder's key and the reason."""
+    row = _run_row(None, run_dir, matrix)
+    row.update(status="damaged", error=problem, integrity=None)
+    return row
+
+
+def _matrix_name(results: Path) -> str | None:
+    """The name ``matrix.json`` gives (a renamed folder keeps its runs), if it is readable."""
+    try:
+        stored = read_json(results / MATRIX_FILE)
+        return str(stored["matrix"]["name"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def _read_run(
+    run_dir: Path, matrix: str | None
+) -> tuple[RunRecord | FailedRun | None, list[Event], str | None]:
+    """A run's record and events, or the one line that says why they cannot be read."""
+    try:
+        record = read_run_record(run_dir)
+    except DamagedRecordError as exc:
+        return None, [], str(exc)
+    if record is not None:
+        spec = record.spec
+        own = (spec.problem_label or spec.problem, spec.strategy_label, spec.seed)
+        if own != run_key(run_dir) or (matrix is not None and spec.matrix != matrix):
+            where = f"{spec.matrix}/{spec.rel_dir}"
+            return None, [], f"{run_dir / RUN_FILE}: the record of another run ({where})"
+    if not (run_dir / TRIALS_FILE).is_file():
+        if isinstance(record, RunRecord) and record.trials_sha256 is not None:
+            return None, [], f"{run_dir / TRIALS_FILE}: missing; its run.json recorded its SHA-256"
+        return record, [], None
+    try:
+        return record, read_events(run_dir, complete=isinstance(record, RunRecord)), None
+    except DamagedRecordError as exc:
+        return None, [], str(exc)
+    except OSError as exc:
+        return None, [], f"{run_dir / TRIALS_FILE}: unreadable ({exc.strerror or exc})"
+
+
+def _integrity(record: RunRecord | FailedRun | None, run_dir: Path) -> str | None:
+    if not isinstance(record, RunRecord):
+        return None
+    if record.trials_sha256 is None or not (run_dir / TRIALS_FILE).is_file():
+        return "no hash"
+    return "ok" if sha256_file(run_dir / TRIALS_FILE) == record.trials_sha256 else "mismatch"
+
+
+def record_warnings(runs: pd.DataFrame) -> list[str]:
+    """One line per damaged run and per log that differs from its recorded SHA-256."""
+    lines = []
+    if "status" in runs.columns:
+        for row in runs[runs["status"] == "damaged"].itertuples(index=False):
+            lines.append(f"skipped damaged run: {row.error}")
+    if "integrity" in runs.columns:
+        for row in runs[runs["integrity"] == "mismatch"].itertuples(index=False):
+            lines.append(
+                f"{Path(str(row.run_dir)) / TRIALS_FILE}: SHA-256 differs from the one its "
+                "run.json recorded (changed after the run completed); "
+                "tunebench check --integrity lists every such run"
+            )
+    return lines
 
 
 def collect(results: Path) -> dict[str, pd.DataFrame]:
@@ -151,15 +246,19 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
         raise FileNotFoundError(
             f"no runs under {results} (expected <problem>/<strategy>/seed=<k>/)"
         )
+    name = _matrix_name(results)
     for run_dir in run_dirs:
-        # None: in flight or killed; its trial log is still worth a row
-        row = _run_row(read_run_record(run_dir), run_dir, matrix)
+        record, events, problem = _read_run(run_dir, name)
+        if problem is not None:
+            runs.append(_damaged_row(run_dir, matrix, problem))
+            continue
+        # record None: in flight or killed; its trial log is still worth a row
+        row = _run_row(record, run_dir, matrix)
+        row["integrity"] = _integrity(record, run_dir)
         runs.append(row)
         key = {k: row[k] for k in ("matrix", "problem", "strategy", "seed")}
-        if not (run_dir / TRIALS_FILE).is_file():
-            continue
         by_trial: dict[int, dict[str, Any]] = {}
-        for event in read_events(run_dir):
+        for event in events:
             if isinstance(event, TrialStart):
                 config = event.config
                 by_trial[event.trial] = {
@@ -212,24 +311,53 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
     }
 
 
-def write_tables(results: Path, out: Path | None = None) -> dict[str, Path]:
+def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each column of values of mixed types as JSON text.
+
+    Parquet stores a column of one type; a hyperparameter recorded as a number in one run
+    and as text in another (a damaged log that still parses) would not store at all.
+    """
+    out = frame
+    for col in frame.columns:
+        if frame[col].dtype != object:
+            continue
+        kinds = {type(v) for v in frame[col] if v is not None and not pd.isna(v)}
+        if len(kinds) > 1 and not kinds <= {int, float}:
+            if out is frame:
+                out = frame.copy()
+            out[col] = frame[col].map(lambda v: None if v is None else json.dumps(v))
+    return out
+
+
+def write_tables(
+    results: Path, out: Path | None = None, warn: Callable[[str], None] | None = None
+) -> dict[str, Path]:
     """Collect ``results`` and write ``<name>.parquet`` for each table.
 
     Args:
         results: ``results/<matrix>``.
         out: Output folder (default ``results/<matrix>/tables``).
+        warn: Told one line per damaged run and per log changed since its run completed.
 
     Returns:
         Table name -> written path.
     """
     tables = collect(results)
+    if warn is not None:
+        for line in record_warnings(tables["runs"]):
+            warn(line)
     out = out or results / "tables"
     out.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, frame in tables.items():
         path = out / f"{name}.parquet"
-        tmp = path.with_suffix(".parquet.tmp")
-        frame.to_parquet(tmp, index=False)
-        tmp.replace(path)
+        # a temporary name of its own: another process may collect the same folder
+        tmp = out / f".{name}.{os.getpid()}.{secrets.token_hex(4)}.parquet.tmp"
+        try:
+            _parquet_safe(frame).to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         paths[name] = path
     return paths

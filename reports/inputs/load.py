@@ -11,6 +11,7 @@ own record is read through :func:`tunebench.records.run_record.read_run_record`.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,13 @@ import numpy as np
 import pandas as pd
 
 from tunebench.backends.registry import backend_class
+from tunebench.curves.shipped import recorded_path
 from tunebench.errors import TunebenchError
 from tunebench.matrix.plan import table_backend
 from tunebench.records.layout import run_folders, run_key
 from tunebench.records.run_record import FailedRun, RunRecord, read_run_record
 from tunebench.records.storage import RUN_FILE, TRIALS_FILE
-from tunebench.reports.inputs.collect import TABLES, collect
+from tunebench.reports.inputs.collect import TABLES, collect, record_warnings
 
 __all__ = [
     "NoResultsError",
@@ -38,7 +40,7 @@ __all__ = [
 MATRIX_FILE = "matrix.json"  # written by tunebench.execution.matrix_runner.MatrixRunner
 # Columns of the runs table added after its first release: stored tables without them
 # were collected by an older version and are collected again.
-_NEWER_RUN_COLUMNS = ("table", "score_value", "data_settings")
+_NEWER_RUN_COLUMNS = ("table", "score_value", "data_settings", "integrity")
 
 
 class ReportError(TunebenchError, RuntimeError):
@@ -219,7 +221,7 @@ def _one_backend(rows: pd.DataFrame, table: str | None) -> str | None:
     their provenance did record the replaying process's backend instead).
     """
     if table is not None:
-        recorded = table_backend(Path(table))
+        recorded = table_backend(recorded_path(table))
         if recorded is not None:
             return recorded
     if "backend" not in rows.columns:
@@ -238,7 +240,8 @@ def _one_table(rows: pd.DataFrame) -> str | None:
         return None
     if not all(backend_class(m).serves_table for m in rows["mode"]) or rows["table"].isna().any():
         return None
-    tables = set(rows["table"].astype(str))
+    # either form a record names a table in (a path, or tunebench.datasets:...), as a file here
+    tables = {str(recorded_path(t)) for t in rows["table"].astype(str)}
     if len(tables) != 1 or rows["max_epochs"].nunique() != 1:
         return None
     return tables.pop()
@@ -285,8 +288,8 @@ def _missing(
                     state, error = "absent", ""
                 elif row.status == "complete":
                     continue
-                elif row.status == "failed":
-                    state, error = "failed", str(row.error or "")
+                elif row.status in ("failed", "damaged"):
+                    state, error = str(row.status), str(row.error or "")
                 else:
                     state, error = "incomplete", ""
                 rows.append(
@@ -301,11 +304,13 @@ def _missing(
     return pd.DataFrame(rows, columns=["problem", "strategy", "seed", "state", "error"])
 
 
-def load_results(results: Path) -> ReportData:
+def load_results(results: Path, warn: Callable[[str], None] | None = None) -> ReportData:
     """Load a matrix's results folder for reporting.
 
     Args:
         results: ``results/<matrix>``.
+        warn: Told one line per damaged run (left out of the report, which lists it
+            among the missing) and per log that differs from its recorded SHA-256.
 
     Returns:
         The loaded data, with the list of planned runs that are not complete.
@@ -319,6 +324,9 @@ def load_results(results: Path) -> ReportData:
         raise NoResultsError(f"{results}: no such results folder")
     tables = _tables(results)
     runs = tables["runs"]
+    if warn is not None:
+        for line in record_warnings(runs):
+            warn(line)
     matrix_path = results / MATRIX_FILE
     matrix: dict[str, Any] | None = None
     entries: dict[str, Any] = {}
@@ -339,7 +347,9 @@ def load_results(results: Path) -> ReportData:
                 "problem": bad["problem"],
                 "strategy": bad["strategy"],
                 "seed": bad["seed"],
-                "state": np.where(bad["status"] == "failed", "failed", "incomplete"),
+                "state": np.where(
+                    bad["status"].isin(["failed", "damaged"]), bad["status"], "incomplete"
+                ),
                 "error": bad["error"].fillna(""),
             }
         )

@@ -36,3 +36,18 @@ def test_a_key_at_its_default_stays_out_of_the_fingerprint() -> None:
     assert Matrix.model_validate(data).fingerprint() == stored["fingerprint"]
     data["problems"][0]["concurrency"] = 4
     assert Matrix.model_validate(data).fingerprint() != stored["fingerprint"]
+
+
+def test_the_shipped_study_verifies_against_its_sidecar(tmp_path: Path) -> None:
+    """Its records predate hashes and stay as written; trials_sha256.json holds them."""
+    from tunebench.records.integrity import SIDECAR_FILE, read_sidecar, verify_folder
+
+    results = tmp_path / "study"
+    results.mkdir()
+    for name in ("matrix.json", SIDECAR_FILE):
+        (results / name).write_bytes((ARCHIVE / name).read_bytes())
+    with tarfile.open(ARCHIVE / "stocks-mlp" / "tpe.tar.xz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    report = verify_folder(results)
+    assert len(report.verified) == 30 and not report.unhashed and not report.failures
+    assert len(read_sidecar(results)) == 2520  # every run of the study

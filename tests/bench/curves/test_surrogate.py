@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +135,33 @@ def test_cli_fits_and_shows(tmp_path: Path) -> None:
     )
     assert missing.exit_code == 2
     assert missing.stderr.count("\n") == 1 and "tunebench surrogate fit" in missing.stderr
+
+
+def test_cli_fit_without_out_writes_to_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunebench.matrix.plan import shipped_surrogate
+
+    shipped = shipped_surrogate("mnist-cnn")
+    before = (shipped.stat().st_mtime_ns, shipped.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    fit = CliRunner().invoke(app, ["surrogate", "fit", "mnist-cnn", "--rounds", "5",
+                                   "--folds", "2", "-q"])  # fmt: skip
+    assert fit.exit_code == 0, fit.output
+    assert (tmp_path / "mnist-cnn.json.gz").is_file() and "wrote mnist-cnn.json.gz" in fit.stdout
+    assert (shipped.stat().st_mtime_ns, shipped.read_bytes()) == before
+
+
+def test_cli_fit_into_a_read_only_folder_is_one_line_exit_1(
+    tmp_path: Path, read_only: Callable[[Path], AbstractContextManager[None]]
+) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    args = ["surrogate", "fit", "mnist-cnn", "--rounds", "5", "--folds", "2", "-q"]
+    with read_only(folder):
+        fit = CliRunner().invoke(app, [*args, "--out", str(folder / "s.json.gz")])
+    assert fit.exit_code == 1, fit.output
+    assert fit.stderr.count("\n") == 1 and "cannot write" in fit.stderr
 
 
 def _keys() -> list[str]:

@@ -59,7 +59,8 @@ def test_a_malformed_line_names_the_file_and_line(tmp_path: Path) -> None:
         '"epochs": 1, "test_value": null}\n{"event": "epoch", "t": 1, "trial": 0, "oops": 1}\n',
         encoding="utf-8",
     )
-    with pytest.raises(ValueError, match=r"trials.jsonl:2: event 'epoch' has no field 'oops'"):
+    message = r"trials.jsonl:2: not an event \(event 'epoch' has no field 'oops'\)"
+    with pytest.raises(ValueError, match=message):
         read_events(tmp_path)
     with pytest.raises(ValueError, match="unknown event 'bogus'"):
         from_record({"event": "bogus", "t": 0})
