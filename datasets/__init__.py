@@ -12,7 +12,6 @@ from tunebench.datasets.covertype import CovertypeMLP
 from tunebench.datasets.events import EventsMLP
 from tunebench.datasets.mnist import MnistCNN
 from tunebench.datasets.problem import Problem, Splits
-from tunebench.datasets.problem_files import file_problems
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.plugins import load_registry
 
@@ -34,8 +33,8 @@ _BUILTINS: dict[str, type[Problem]] = {
 def available_problems() -> dict[str, type[Problem]]:
     """Return every known problem class by name.
 
-    Built-ins, plug-ins, and the problem files loaded in this process (see
-    :mod:`tunebench.datasets.problem_files`).
+    Built-ins and plug-ins (the ``tunebench.problems`` entry points). Problems of a
+    matrix's own files are the matrix's (:func:`tunebench.matrix.load.matrix_problems`).
     """
-    found = {**load_registry("tunebench.problems", _BUILTINS, Problem), **file_problems()}
+    found = load_registry("tunebench.problems", _BUILTINS, Problem)
     return dict(sorted(found.items()))

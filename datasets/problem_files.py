@@ -3,10 +3,11 @@
 Trying the suite on one's own model should not need a package: a matrix entry
 ``name = "my-problem"`` with ``module = "my_problem.py"`` (relative to the matrix
 file) imports that file and uses the :class:`~tunebench.datasets.problem.Problem`
-subclass it defines with that ``name``. Once loaded, the file's problems are part
-of :func:`tunebench.datasets.available_problems` in this process; every run
-records the file's path and SHA-256 in its provenance, and worker processes load
-the file again from the path the run spec carries.
+subclass it defines with that ``name``. Loading a file returns the problems it
+defines; nothing is added to a global registry: whoever needs them (the matrix's plan
+and checks, a worker opening a run) loads the file named by the entry or the run spec
+(imports are cached per process). Every run records the file's path and SHA-256 in its
+provenance.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from typing import Any
 from tunebench.datasets.problem import Problem
 from tunebench.errors import TunebenchError, describe_exception
 
-__all__ = ["ProblemFileError", "file_problems", "load_problem_file", "problem_file_provenance"]
+__all__ = ["ProblemFileError", "load_problem_file", "problem_file_provenance"]
 
-# Resolved path -> (sha256, the problems it defines); and every loaded problem by name.
+# The import cache: resolved path -> (sha256, the problems it defines). A file is
+# imported once per process (its classes must stay the same objects for pickling).
 _LOADED: dict[Path, tuple[str, dict[str, type[Problem]]]] = {}
-_PROBLEMS: dict[str, type[Problem]] = {}
 
 
 class ProblemFileError(TunebenchError, ValueError):
@@ -32,7 +33,7 @@ class ProblemFileError(TunebenchError, ValueError):
 
 
 def load_problem_file(path: Path) -> dict[str, type[Problem]]:
-    """Import a problem file (once per process) and register the problems it defines.
+    """Import a problem file (once per process) and return the problems it defines.
 
     Args:
         path: The Python file.
@@ -73,13 +74,7 @@ def load_problem_file(path: Path) -> dict[str, type[Problem]]:
             f"{path} defines no Problem subclass with a name (class attribute `name`)"
         )
     _LOADED[path] = (digest, found)
-    _PROBLEMS.update(found)
     return dict(found)
-
-
-def file_problems() -> dict[str, type[Problem]]:
-    """Every problem loaded from a file in this process, by name."""
-    return dict(_PROBLEMS)
 
 
 def problem_file_provenance(path: Path) -> dict[str, Any]:

@@ -206,7 +206,7 @@ def _results(path: Path) -> Path:
 def _load(matrix_file: Path, data_dir: Path | None = None) -> Matrix:
     """Load a matrix and refuse whatever would fail its runs, or exit 2 with one line."""
     from tunebench.datasets import available_problems
-    from tunebench.matrix.load import load_matrix
+    from tunebench.matrix.load import load_matrix, matrix_problems
     from tunebench.matrix.preflight import check_matrix
     from tunebench.matrix.schema import MatrixError
     from tunebench.strategies import available_strategies
@@ -215,7 +215,8 @@ def _load(matrix_file: Path, data_dir: Path | None = None) -> Matrix:
     strategies = available_strategies()
     try:
         matrix = load_matrix(matrix_file, problems=problems, strategies=strategies)
-        problems = available_problems()  # now with the problems of the entries' module files
+        # the registry's problems and those of the entries' own files
+        problems = matrix_problems(matrix, matrix_file.resolve().parent)
         warnings = check_matrix(
             matrix, matrix_file, problems=problems, strategies=strategies, data_dir=data_dir
         )

@@ -23,7 +23,7 @@ from tunebench.matrix.schema import (
 )
 from tunebench.matrix.toml_lines import LineLocator
 
-__all__ = ["load_matrix", "parse_matrix"]
+__all__ = ["load_matrix", "matrix_problems", "parse_matrix"]
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,6 +60,31 @@ def _load_modules(data: Any, text: str, source: str, base_dir: Path | None) -> s
             )  # fmt: skip
         names |= set(found)
     return names
+
+
+def matrix_problems(matrix: Matrix, base_dir: Path | None = None) -> dict[str, Any]:
+    """Every problem a matrix can name: the registry's and those of its entries' files.
+
+    Args:
+        matrix: A matrix as :func:`parse_matrix` returns it (its files load).
+        base_dir: Folder that an entry's ``module`` path is relative to (the matrix
+            file's); default the working directory.
+
+    Returns:
+        Name -> problem class: built-ins and plug-ins, then the problems each entry's
+        ``module`` file defines.
+    """
+    from tunebench.datasets import available_problems
+    from tunebench.datasets.problem_files import load_problem_file
+
+    problems: dict[str, Any] = dict(available_problems())
+    for entry in matrix.problems:
+        if entry.module is not None:
+            path = Path(entry.module)
+            problems.update(
+                load_problem_file(path if path.is_absolute() else (base_dir or Path.cwd()) / path)
+            )
+    return problems
 
 
 def parse_matrix(

@@ -25,7 +25,8 @@ from tunebench.curves.shipped import (
     shipped_table,
     table_backend,
 )
-from tunebench.datasets import Problem, available_problems
+from tunebench.datasets import Problem
+from tunebench.matrix.load import matrix_problems
 from tunebench.matrix.schema import Matrix, ProblemEntry, StrategyEntry
 from tunebench.runspec import RunSpec
 
@@ -96,7 +97,7 @@ def plan_context(
         return [b for b in backends if b is not None]
 
     return PlanContext(
-        problems=problems if problems is not None else available_problems(),
+        problems=problems if problems is not None else matrix_problems(matrix, base_dir),
         base_dir=base_dir,
         execution_backend=matrix.execution.backend,
         sibling_backends=sibling_backends,
@@ -116,7 +117,7 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
         base_dir: Relative table paths are resolved against it (the matrix
             file's folder); default the working directory.
     """
-    problems = available_problems()
+    problems = matrix_problems(matrix, base_dir)
     # per problem entry: mode and plan
     entries: dict[int, tuple[str, EntryPlan]] = {}
     runs = []

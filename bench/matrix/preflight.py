@@ -18,6 +18,7 @@ wrong) for the first thing that would fail. It writes nothing. What it checks:
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -96,7 +97,7 @@ def check_matrix(
             plan=backend.entry_plan(entry, plan_context(matrix, entry, base, problems)),
             backend_at=("execution", "backend") if matrix.execution.backend else ("problems", i),
             data_dir=data_dir,
-            load_data=problem_data if load_data else None,
+            load_data=functools.partial(problem_data, problems=problems) if load_data else None,
         )
         try:
             backend.check_entry(entry, problem, ctx)

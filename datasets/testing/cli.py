@@ -27,10 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     from tunebench.datasets import available_problems
     from tunebench.datasets.problem_files import load_problem_file
 
+    problems = available_problems()
     if args.module:
-        load_problem_file(Path(args.module))
+        problems.update(load_problem_file(Path(args.module)))
     try:
-        problem = available_problems()[args.name](**json.loads(args.params))
+        problem = problems[args.name](**json.loads(args.params))
         check_problem_runs(problem, data_dir=args.data_dir)
     except ProblemConformanceError as exc:
         print(str(exc), file=sys.stderr)

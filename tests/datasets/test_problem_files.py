@@ -6,10 +6,8 @@ import hashlib
 import textwrap
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
-import tunebench.datasets.problem_files as problem_files
 from tunebench.cli.commands import app
 from tunebench.records.run_record import RunRecord, read_run_record
 
@@ -33,13 +31,6 @@ class MyStocks(StocksMLP):
             Categorical("batch_size", (64,)),
         ])
 '''
-
-
-@pytest.fixture(autouse=True)
-def _forget_problem_files(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Problem files loaded here stay out of the other tests' registry."""
-    monkeypatch.setattr(problem_files, "_LOADED", {})
-    monkeypatch.setattr(problem_files, "_PROBLEMS", {})
 
 
 def write_matrix(folder: Path, name: str = "my-stocks", module: str = "my_problem.py") -> Path:
@@ -153,3 +144,17 @@ def test_a_space_default_that_does_not_build_is_refused(tmp_path: Path) -> None:
     code, err = run(write_matrix(tmp_path), tmp_path / "results")
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "[default_config_builds]" in err and "ValueError: cannot build" in err
+
+
+def test_loading_a_matrix_returns_its_files_problems_and_registers_none(tmp_path: Path) -> None:
+    from tunebench.datasets import available_problems
+    from tunebench.matrix.load import load_matrix, matrix_problems
+    from tunebench.strategies import available_strategies
+
+    (tmp_path / "my_problem.py").write_text(PROBLEM_FILE, encoding="utf-8")
+    before = available_problems()
+    matrix = load_matrix(write_matrix(tmp_path), problems=before, strategies=available_strategies())
+    assert available_problems() == before  # no global registry grew
+    problems = matrix_problems(matrix, tmp_path)
+    assert problems["my-stocks"].__name__ == "MyStocks" and "my-stocks" not in before
+    assert set(problems) - {"my-stocks"} == set(before)
