@@ -103,3 +103,21 @@ def test_bad_recorded_reference_is_refused(change: dict[str, object], message: s
     data = {**_frame().to_dict(), **change}
     with pytest.raises(ObjectiveError, match=message):
         HypervolumeReference.from_dict(data)
+
+
+def test_true_front_keeps_one_of_identical_points_and_respects_directions() -> None:
+    from tunebench.objectives import TablePoints, true_front
+
+    points = TablePoints(
+        objectives=("metric", "params"),
+        minimise=(False, True),  # accuracy up, parameters down
+        config_keys=("a", "b", "c", "d", "e"),
+        values=np.array([[0.9, 1e4], [0.9, 1e4], [0.8, 1e3], [0.7, 1e4], [0.95, 1e5]]),
+        max_epochs=3,
+        meta={},
+        without_point=0,
+    )
+    front = true_front(points)
+    # d is dominated by a (less accurate, as large); b is a's twin, kept once
+    assert front.config_keys == ("a", "c", "e")
+    np.testing.assert_array_equal(front.values, points.values[[0, 2, 4]])
