@@ -226,3 +226,26 @@ def test_regret_is_zero_at_the_true_front_and_positive_off_it(with_params: Path)
     off = np.array([key not in on_front for key in points.config_keys])
     assert frame.regret(points.values[off]) > 0
     assert frame.regret(np.zeros((0, 2))) == pytest.approx(frame.front_hypervolume)
+
+
+def test_params_of_a_sampled_table_follow_each_configs_layers(
+    sampled_table_path: Path, tiny_registry: dict[str, type], tmp_path: Path
+) -> None:
+    # sampled from stocks-mlp's full space: 1..n hidden layers, units_k active only up to n
+    path = tmp_path / "sampled.parquet"
+    shutil.copy(sampled_table_path, path)
+    counts = add_params_column(path, problems=tiny_registry)
+    n_features = tiny_registry["tiny-stocks"]().load(None, 200).x_train.shape[1]
+    assert len(counts) == 6
+    for key, count in counts.items():
+        config = json.loads(key)
+        widths = [n_features] + [config[f"units_{k}"] for k in range(1, config["n_layers"] + 1)]
+        expected = sum(a * b + b for a, b in zip(widths, [*widths[1:], 1], strict=True))
+        assert count == expected, config
+
+
+def test_flops_and_params_agree_for_a_dense_network(with_params: Path) -> None:
+    # a dense problem's training FLOPs are 6 x its parameters per example, so its forward
+    # FLOPs per example are 2 x its parameters: two columns recorded by different code
+    points = table_points(with_params, ["params", "flops"])
+    np.testing.assert_allclose(points.values[:, 1], 2.0 * points.values[:, 0], rtol=1e-12)
