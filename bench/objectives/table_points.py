@@ -115,9 +115,11 @@ def table_points(
     columns += sorted({o.column for o in chosen} - set(columns))
     frame = pd.read_parquet(path, columns=columns)
     frame = frame[frame["epoch"] <= at]
+    # A null reason counts as no failure, as the empty string tabulate writes does.
+    frame = frame.assign(_failed=frame["failed"].fillna("").astype(str) != "")
     units = frame.groupby(["config_key", "repeat"], sort=True)
     last = units["epoch"].max()
-    failed = units["failed"].agg(lambda f: any(str(x) for x in f))
+    failed = units["_failed"].any()
     final = frame[frame["epoch"] == at].set_index(["config_key", "repeat"])
     complete = (last == at) & ~failed
     complete &= final["value"].reindex(last.index).notna()
