@@ -136,8 +136,9 @@ class HypervolumeReference:
             set of the table's configs reaches).
         front_size: Configs on the true front.
         configs: Configs with a point in the table.
-        table: Which table the frame was computed from (problem, kind, space
-            fingerprint, epochs, repeats), so a recorded frame can be checked.
+        table: Which table the frame was computed from (problem and its params,
+            subsample, kind and sample, space fingerprint, epochs, repeats), so a
+            recorded frame can be checked against the table a run replays.
         scheme: :data:`SCHEME` when it was computed.
     """
 
@@ -313,7 +314,11 @@ def reference_from_table(
         configs=len(points.config_keys),
         table={
             "problem": meta.get("problem"),
+            "problem_params": meta.get("problem_params") or {},
+            "subsample": meta.get("subsample"),
             "kind": meta.get("kind", "grid"),
+            "sample": meta.get("sample"),
+            "sample_seed": meta.get("sample_seed"),
             "space_fingerprint": meta.get("space_fingerprint"),
             "epochs": meta.get("epochs"),
             "repeats": meta.get("repeats"),

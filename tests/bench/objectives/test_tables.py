@@ -200,7 +200,17 @@ def test_the_fixed_frame_of_a_table(with_params: Path) -> None:
         [points.values[:, 1].min(), points.values[:, 1].max()]))  # fmt: skip
     assert frame.reference == (REFERENCE,) * 3 == (1.1, 1.1, 1.1)
     assert frame.configs == 4 and frame.max_epochs == 3
-    assert frame.table["problem"] == "tiny-stocks"
+    assert frame.table == {
+        "problem": "tiny-stocks",
+        "problem_params": {},
+        "subsample": 200,
+        "kind": "grid",
+        "sample": None,
+        "sample_seed": None,
+        "space_fingerprint": read_table_meta(with_params)["space_fingerprint"],
+        "epochs": 3,
+        "repeats": 2,
+    }
     assert HypervolumeReference.from_dict(json.loads(json.dumps(frame.to_dict()))) == frame
 
 
