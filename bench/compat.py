@@ -17,6 +17,7 @@ from typing import Any
 __all__ = [
     "BUDGET_DEFAULTS",
     "PROBLEM_ENTRY_DEFAULTS",
+    "PROBLEM_ENTRY_RECORD_DEFAULTS",
     "RUN_RESULT_DEFAULTS",
     "RUN_SPEC_DEFAULTS",
     "drop_defaults",
@@ -27,6 +28,14 @@ PROBLEM_ENTRY_DEFAULTS: Mapping[str, Any] = {
     "evaluation": "holdout",  # holdout was the only evaluation before the key existed
     "concurrency": None,  # one trial at a time, as before trials in flight
     "module": None,  # registered problems, as before problem files
+    "objectives": None,  # a single objective, the problem's metric, as before issue 39
+}
+
+#: Keys of a matrix's problem entry left out of ``matrix.json`` too at these values: keys
+#: added after its other keys, so a single-objective matrix writes the file it wrote
+#: before (older keys are written at their defaults, and stay).
+PROBLEM_ENTRY_RECORD_DEFAULTS: Mapping[str, Any] = {
+    "objectives": None,
 }
 
 #: Keys of a matrix's ``[budget]`` left out of its fingerprint at these values.

@@ -14,6 +14,7 @@ A matrix file looks like this::
     max_epochs = 5                 # optional, int >= 1
     subsample = 2000               # optional, int >= 1 (rows of the training split)
     params = {}                    # optional problem options
+    # objectives = ["metric", "params"]  # multi-objective (issue 39): refused until supported
 
     [[strategies]]
     name = "random"
@@ -51,9 +52,15 @@ from pydantic import (
     model_validator,
 )
 
-from tunebench.compat import BUDGET_DEFAULTS, PROBLEM_ENTRY_DEFAULTS, drop_defaults
+from tunebench.compat import (
+    BUDGET_DEFAULTS,
+    PROBLEM_ENTRY_DEFAULTS,
+    PROBLEM_ENTRY_RECORD_DEFAULTS,
+    drop_defaults,
+)
 from tunebench.matrix.messages import MatrixError, fail, locate, show
 from tunebench.matrix.toml_lines import Loc
+from tunebench.objectives import ObjectiveError, check_objectives
 from tunebench.runspec import KerasBackend, parse_evaluation
 
 __all__ = [
@@ -231,6 +238,10 @@ class ProblemEntry(BaseModel):
         concurrency: Overrides ``[budget] concurrency`` for this entry.
         module: A Python file (relative to the matrix file) defining the problem ``name``
             (:mod:`tunebench.datasets.problem_files`); None for a registered problem.
+        objectives: Multi-objective entries (issue 39): the objectives to score, from
+            :data:`tunebench.objectives.OBJECTIVES`; None (the default) is a
+            single-objective entry on the problem's metric, as before the key existed.
+            A valid list is refused for now: the run loop does not support it yet.
     """
 
     model_config = _MODEL_CONFIG
@@ -246,6 +257,7 @@ class ProblemEntry(BaseModel):
     evaluation: str = "holdout"
     concurrency: int | None = Field(default=None, ge=1)
     module: str | None = None
+    objectives: list[str] | None = None
 
     @field_validator("seeds", mode="before")
     @classmethod
@@ -275,6 +287,21 @@ class ProblemEntry(BaseModel):
     def _plain_params(cls, value: dict[str, Any]) -> dict[str, Any]:
         _check_plain_value(value)
         return value
+
+    @field_validator("objectives", mode="before")
+    @classmethod
+    def _multi_objective(cls, value: object) -> object:
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise fail(f"must be a list of objective names, got {show(value)}")
+        try:
+            check_objectives(value)
+        except ObjectiveError as exc:
+            raise fail(str(exc)) from None
+        # Refused until the run loop, the strategies and the reports handle objective
+        # vectors (tunebench.objectives says what remains); nothing may pretend to run it.
+        raise fail("multi-objective runs are not supported yet (issue 39)")
 
     @field_validator("evaluation")
     @classmethod
@@ -463,7 +490,10 @@ class Matrix(BaseModel):
         Returns:
             A dict that ``Matrix.model_validate`` accepts back.
         """
-        return self.model_dump(mode="json")
+        data = self.model_dump(mode="json")
+        for problem in data["problems"]:
+            drop_defaults(problem, PROBLEM_ENTRY_RECORD_DEFAULTS)
+        return data
 
     def fingerprint(self) -> str:
         """Identify what is measured, ignoring how it is executed.

@@ -79,6 +79,18 @@ def test_results_of_another_matrix_are_refused(
         ({"budget": "full_evalutions = 3"}, "unknown key; allowed: full_evaluations, seconds"),
         ({"seeds": '"three"'}, "tiny.toml:3: seeds"),
         ({"seeds": "[0, 1.5]"}, "seeds[1]"),
+        # issue 39: a valid objectives list is refused until the run loop supports it
+        ({"subsample": '300\nobjectives = ["metric", "params"]'},
+         "tiny.toml:10: problems[0].objectives: multi-objective runs are not supported yet"),
+        ({"subsample": '300\nobjectives = ["metric", "latency"]'},
+         "tiny.toml:10: problems[0].objectives: unknown objective 'latency'; allowed: metric, "
+         "params, train_seconds, flops"),
+        ({"subsample": '300\nobjectives = ["params", "params"]'},
+         "problems[0].objectives: objective 'params' listed twice"),
+        ({"subsample": '300\nobjectives = ["metric"]'},
+         "problems[0].objectives: a multi-objective entry needs at least two objectives, got 1"),
+        ({"subsample": '300\nobjectives = "metric"'},
+         "problems[0].objectives: must be a list of objective names, got 'metric'"),
     ],
 )  # fmt: skip
 def test_bad_matrix_exits_2_and_writes_nothing(

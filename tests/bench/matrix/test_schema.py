@@ -126,6 +126,9 @@ def test_valid_file_round_trips(tmp_path: Path) -> None:
     assert data["seeds"] == [0, 1, 2]
     assert Matrix.model_validate(data) == matrix
     assert Matrix.model_validate(data).fingerprint() == matrix.fingerprint()
+    # single-objective entries write the matrix.json they wrote before issue 39's key
+    assert all(p.objectives is None for p in matrix.problems)
+    assert all("objectives" not in p for p in data["problems"])
 
 
 def test_fingerprint_is_stable_and_ignores_execution(tmp_path: Path) -> None:
