@@ -25,9 +25,17 @@ if TYPE_CHECKING:
 
 __all__ = ["app", "main"]
 
+#: The exit codes, as every command's --help ends with them.
+EXIT_CODES = (
+    "Exit codes: 0 success; 1 some runs failed (the rest are recorded), a results folder "
+    "that cannot be written, or a check that does not hold; 2 bad input (matrix file, "
+    "names, options, a results folder of another matrix), nothing written."
+)
+
 app = typer.Typer(
     name="tunebench",
     help="Benchmark hyperparameter-search strategies under matched budgets.",
+    epilog=EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -79,9 +87,15 @@ DataDir = Annotated[
 ]
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def run(
-    matrix_file: Annotated[Path, typer.Argument(metavar="MATRIX", help="Matrix TOML file.")],
+    matrix_file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="MATRIX",
+            help="Matrix TOML file, or a shipped matrix by name (tunebench list matrices).",
+        ),
+    ],
     results: Annotated[
         Path, typer.Option("--results", help="Results root; runs go to RESULTS/<matrix name>/.")
     ] = Path("results"),
@@ -105,8 +119,23 @@ def run(
         int | None,
         typer.Option("--dask-local", min=1, help="Start a Dask LocalCluster with N workers."),
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No progress and no summary table at the end (errors and warnings still print).",
+        ),
+    ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="A line per run.")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Print the plan (runs per entry, complete, to run, live training time left) "
+            "and run nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Run a benchmark matrix; complete runs are skipped, others (re)start."""
     from tunebench.datasets.files import DatasetError
@@ -116,6 +145,7 @@ def run(
 
     if scheduler and dask_local:
         raise _fail("--scheduler and --dask-local exclude each other; pick one")
+    matrix_file = _matrix_path(matrix_file)
     matrix = _load(matrix_file, data_dir)
     runner = MatrixRunner(
         matrix,
@@ -130,6 +160,13 @@ def run(
         runner.check_results_folder()
     except ResultsMismatchError as exc:
         raise _fail(str(exc)) from None
+    if dry_run:
+        from tunebench.execution.estimate import estimate, format_estimate
+
+        typer.echo(f"{matrix.name}: {len(runner.runs)} runs in {runner.root} (dry run)")
+        for line in format_estimate(estimate(runner.runs, runner.pending()), runner.workers):
+            typer.echo(line)
+        return
     try:
         _run_matrix(runner, matrix, reports, scheduler, dask_local, quiet, verbose)
     except (BackendError, DatasetError) as exc:
@@ -203,6 +240,29 @@ def _results(path: Path) -> Path:
     return folder
 
 
+def shipped_matrices() -> dict[str, Path]:
+    """The matrix files that ship with tunebench, by name (``smoke``, ``study``, ...)."""
+    from importlib.resources import files
+
+    folder = files("tunebench.matrices")
+    found = {
+        item.name.removesuffix(".toml"): Path(str(item))
+        for item in folder.iterdir()
+        if item.name.endswith(".toml")
+    }
+    return dict(sorted(found.items()))
+
+
+def _matrix_path(given: Path) -> Path:
+    """A matrix file as given, or a shipped matrix named without path or suffix."""
+    if given.exists() or given.suffix or len(given.parts) > 1:
+        return given
+    shipped = shipped_matrices()
+    if given.name not in shipped:
+        raise _fail(f"{given}: no such file, nor a shipped matrix; shipped: {', '.join(shipped)}")
+    return shipped[given.name]
+
+
 def _load(matrix_file: Path, data_dir: Path | None = None) -> Matrix:
     """Load a matrix and refuse whatever would fail its runs, or exit 2 with one line."""
     from tunebench.datasets import available_problems
@@ -227,12 +287,29 @@ def _load(matrix_file: Path, data_dir: Path | None = None) -> Matrix:
     return matrix
 
 
+class BackendName(str, Enum):
+    """``--backend``'s choices: the Keras backends (:data:`tunebench.runspec.KERAS_BACKENDS`)."""
+
+    tensorflow = "tensorflow"
+    torch = "torch"
+    jax = "jax"
+
+
+class LinkName(str, Enum):
+    """``--link``'s choices (:data:`tunebench.curves.surrogate.LINKS`)."""
+
+    identity = "identity"
+    log = "log"
+    logit = "logit"
+
+
 class Listing(str, Enum):
     """What ``tunebench list`` can list."""
 
     problems = "problems"
     strategies = "strategies"
     datasets = "datasets"
+    matrices = "matrices"
 
 
 surrogate_app = typer.Typer(
@@ -242,7 +319,7 @@ surrogate_app = typer.Typer(
 app.add_typer(surrogate_app, name="surrogate")
 
 
-@surrogate_app.command("fit")
+@surrogate_app.command("fit", epilog=EXIT_CODES)
 def surrogate_fit(
     problem: Annotated[str, typer.Argument(help="Problem name (tunebench list problems).")],
     table: Annotated[
@@ -263,10 +340,8 @@ def surrogate_fit(
     folds: Annotated[int, typer.Option("--folds", min=2, help="Held-out folds.")] = 5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the folds and models.")] = 0,
     link: Annotated[
-        str | None,
-        typer.Option(
-            "--link", help="Fit values as identity, log or logit (default: by the metric)."
-        ),
+        LinkName | None,
+        typer.Option("--link", help="How values are fitted (default: by the metric)."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress lines.")] = False,
 ) -> None:
@@ -290,7 +365,8 @@ def surrogate_fit(
     say = None if quiet else (lambda msg: typer.echo(f"{problem}: {msg}", err=True))
     try:
         fitted = fit_surrogate(problems[problem](), source, folds=folds, rounds=rounds,
-                               seed=seed, link=link, progress=say)  # fmt: skip
+                               seed=seed, link=None if link is None else link.value,
+                               progress=say)  # fmt: skip
     except (TableError, SurrogateError) as exc:
         raise _fail(str(exc)) from None
     try:
@@ -302,7 +378,7 @@ def surrogate_fit(
     typer.echo(f"wrote {target}")
 
 
-@surrogate_app.command("show")
+@surrogate_app.command("show", epilog=EXIT_CODES)
 def surrogate_show(
     problem: Annotated[str, typer.Argument(help="Problem name (tunebench list problems).")],
     file: Annotated[
@@ -326,14 +402,22 @@ def surrogate_show(
         typer.echo(line)
 
 
-@app.command("list")
+@app.command("list", epilog=EXIT_CODES)
 def list_(
-    what: Annotated[Listing, typer.Argument(help="problems, strategies or datasets")],
+    what: Annotated[Listing, typer.Argument(help="What to list.")],
     data_dir: DataDir = None,
 ) -> None:
-    """List the known problems, strategies (built-in and plug-ins) or datasets."""
+    """List the problems, strategies (built-in and plug-ins), datasets or shipped matrices."""
+    if what is Listing.matrices:
+        for name, path in shipped_matrices().items():
+            lines = path.read_text(encoding="utf-8").splitlines()
+            first = next((x.lstrip("# ").strip() for x in lines if x.startswith("#")), "")
+            typer.echo(f"{name:<14} {first}")
+        return
     if what is Listing.datasets:
-        datasets(data_dir)
+        from tunebench.datasets.catalog import dataset_listing, format_listing
+
+        typer.echo(format_listing(dataset_listing(data_dir, verify=True)))
         return
     if what is Listing.problems:
         from tunebench.datasets import available_problems
@@ -411,7 +495,7 @@ def _problem_params(cls: type, items: list[str]) -> dict[str, Any]:
     return params
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def tabulate(
     problem: Annotated[str, typer.Argument(help="Problem name (tunebench list problems).")],
     epochs: Annotated[
@@ -427,7 +511,7 @@ def tabulate(
     workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
     threads: Annotated[int, typer.Option("--threads", min=1, help="Threads per worker.")] = 1,
     backend: Annotated[
-        str | None,
+        BackendName | None,
         typer.Option(
             "--backend", help="Keras backend (default: that of the problem's shipped table)."
         ),
@@ -473,7 +557,7 @@ def tabulate(
         repeats=repeats,
         subsample=subsample,
         data_dir=None if data_dir is None else str(data_dir),
-        backend=backend or default_backend(problem),
+        backend=backend.value if backend is not None else default_backend(problem),
         threads=threads,
         sample=sample,
         sample_seed=sample_seed,
@@ -495,7 +579,7 @@ def tabulate(
     typer.echo(f"wrote {target}")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def check(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
     baseline: Annotated[Path | None, typer.Option("--baseline", help="Baseline JSON file.")] = None,
@@ -566,7 +650,7 @@ def _check_integrity(results: Path, show_all: bool) -> None:
         )
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def collect(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
     out: Annotated[
@@ -597,7 +681,7 @@ export_app = typer.Typer(
 app.add_typer(export_app, name="export")
 
 
-@export_app.command("optuna")
+@export_app.command("optuna", epilog=EXIT_CODES)
 def export_optuna(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
     storage: Annotated[
@@ -625,20 +709,12 @@ def export_optuna(
         typer.echo(f"skipped {len(done.skipped)} runs without a run.json", err=True)
 
 
-@app.command()
-def datasets(data_dir: DataDir = None) -> None:
-    """List the datasets: source, license, size, task, splits and checksum status."""
-    from tunebench.datasets.catalog import dataset_listing, format_listing
-
-    typer.echo(format_listing(dataset_listing(data_dir, verify=True)))
-
-
 ReportOut = Annotated[
     Path | None, typer.Option("--out", help="Report folder (default reports/<matrix name>).")
 ]
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def report(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
     out: ReportOut = None,
@@ -654,7 +730,7 @@ def report(
     typer.echo(f"report: {index}  (Markdown: {index.parent / 'report.md'})")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def figures(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
     out: ReportOut = None,
@@ -670,7 +746,7 @@ def figures(
     typer.echo(f"{len(paths)} figure files in {paths[0].parent if paths else out}")
 
 
-@app.command()
+@app.command(epilog=EXIT_CODES)
 def summary(
     results: Annotated[Path, typer.Argument(help="A matrix's results folder.")],
     out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,

@@ -35,6 +35,47 @@ def test_version_and_lists() -> None:
     assert code == 0 and "random" in out
 
 
+def test_shipped_matrices_are_listed_and_run_by_name(tmp_path: Path) -> None:
+    code, out, _ = run_cli("list", "matrices")
+    names = [line.split()[0] for line in out.splitlines()]
+    assert code == 0 and {"smoke", "study", "confirm"} <= set(names)
+    results = tmp_path / "results"
+    code, out, err = run_cli("run", "smoke", "--dry-run", "--results", str(results))
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == f"smoke: 72 runs in {results / 'smoke'} (dry run)"
+    assert lines[1].split()[:3] == ["stocks-mlp", "replay", "60"]
+    assert "60 to run (simulated clock: no training)" in lines[1]
+    assert lines[2].split()[:3] == ["stocks-mlp@live", "live", "12"]
+    assert "(recorded seconds of stocks-mlp.parquet)" in lines[2]
+    assert lines[3].startswith("live training left: about ")
+    assert not results.exists()  # a dry run writes nothing
+    code, _, err = run_cli("run", "no-such-matrix", "--results", str(results))
+    assert code == 2 and err.strip() == (
+        "tunebench: error: no-such-matrix: no such file, nor a shipped matrix; shipped: "
+        + ", ".join(sorted(names))
+    )
+
+
+def test_enumerated_options_take_only_their_choices_and_help_gives_exit_codes() -> None:
+    def words(text: str) -> str:  # typer boxes and wraps its usage errors
+        return " ".join(text.replace("\u2502", " ").split())
+
+    code, _, err = run_cli("tabulate", "stocks-mlp", "--backend", "theano")
+    assert code == 2 and "'theano' is not one of 'tensorflow', 'torch', 'jax'" in words(err)
+    code, _, err = run_cli("surrogate", "fit", "stocks-mlp", "--link", "probit")
+    assert code == 2 and "'probit' is not one of 'identity', 'log', 'logit'" in words(err)
+    from tunebench.cli.commands import BackendName, LinkName
+    from tunebench.curves.surrogate import LINKS
+    from tunebench.runspec import KERAS_BACKENDS
+
+    assert tuple(b.value for b in BackendName) == KERAS_BACKENDS  # the choices do not drift
+    assert tuple(x.value for x in LinkName) == LINKS
+    for command in ((), ("run",), ("report",), ("check",), ("surrogate", "fit")):
+        _, out, _ = run_cli(*command, "--help")
+        assert "Exit codes: 0 success" in " ".join(out.split()), command
+
+
 def test_run_then_rerun_skips_complete_runs(
     tmp_path: Path, write_matrix: Callable[..., Path]
 ) -> None:
