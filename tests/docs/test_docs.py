@@ -157,3 +157,20 @@ def test_readme_links_exist() -> None:
     for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
         if not re.match(r"\w+://", target):
             assert (ROOT / target).exists(), f"README.md links to a missing {target}"
+
+
+def test_the_matrix_page_lists_every_schema_key() -> None:
+    from tunebench.matrix import schema
+
+    tables = {
+        "top level": schema.Matrix,
+        "`[budget]`": schema.Budget,
+        "`[[problems]]`": schema.ProblemEntry,
+        "`[[strategies]]`": schema.StrategyEntry,
+        "`[final]`": schema.Final,
+        "`[execution]`": schema.Execution,
+    }
+    page = (DOCS / "reference" / "matrix.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| (top level|`\[+\w+\]+`) \| `(\w+)` \|", page, re.MULTILINE))
+    expected = {(table, key) for table, model in tables.items() for key in model.model_fields}
+    assert listed == expected, f"missing: {expected - listed}; unknown: {listed - expected}"
