@@ -214,7 +214,7 @@ class MnistCNN(Problem):
         Filters 8 or 32, dense units 32 or 128, SGD learning rate 0.01, 0.05 or 0.2,
         batch 64 or 256; the other parameters stay at their defaults (kernel 3, pool 2,
         ReLU, Glorot, dropout 0.25 / 0.5, momentum 0.9). Kept this small so that every
-        point trains twice on 2 CPU cores within minutes (see datasets/README.md).
+        point trains twice on 2 CPU cores within minutes (see docs/reference/problems.md).
         """
         return SearchSpace(
             [

@@ -16,7 +16,7 @@ config got there (infinite while it is still training), and after 20 such repeat
 in a row (keras-tuner's limit for its oracles) the strategy is exhausted.
 
 dehb 0.1.2 pins ``numpy<2``; it runs unchanged on numpy 2 (the same proposals,
-measured), so it is installed without its dependencies (README: "Strategies").
+measured), so it is installed without its dependencies (docs/getting-started/install.md).
 """
 
 from __future__ import annotations

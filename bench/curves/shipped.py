@@ -92,7 +92,7 @@ def default_backend(problem: str) -> str:
     """The backend a problem trains on by default: that of its shipped default table.
 
     Each shipped table was recorded on the backend measured fastest for its problem
-    (README, "Keras backend, threads and speed"), so following the table makes live
+    (docs/explanation/determinism.md, "Keras backend, threads"), so following the table makes live
     runs both fast and comparable with replay. Problems without a table: ``DEFAULT_BACKEND``.
     """
     return table_backend(default_table(problem)) or DEFAULT_BACKEND

@@ -1,7 +1,7 @@
 """One run in a fresh Python process of its own.
 
 Keras picks its backend once per process, and TensorFlow keeps memory of every model a
-process built (README, "Known limit"). A run therefore executes in a child process when
+process built (docs/explanation/limitations.md). A run therefore executes in a child process when
 the current one has Keras on another backend, when its strategy needs a fixed
 ``PYTHONHASHSEED`` that this process lacks (SMAC), or when the executor asks for it
 (Dask workers are never recycled, so their live runs each get a child). A subprocess rather

@@ -48,7 +48,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# TensorFlow keeps memory for every model it ever built (see README, "Known limit";
+# TensorFlow keeps memory for every model it ever built (see docs/explanation/limitations.md;
 # bench/perf/backends.py measures it per model); a local worker process is replaced
 # after this many runs to give that memory back.
 RUNS_PER_WORKER = 10

@@ -1,9 +1,10 @@
 """A process pool that a fresh one replaces after so many tasks, to give memory back.
 
-TensorFlow keeps memory for every model a process ever built (see README, "Known
-limit"); only a new process returns it. Both the local executor's live runs and
-``tunebench tabulate``'s units therefore go to a :class:`RecyclingPool`, which retires
-its pool once it has taken its share of tasks and starts a fresh one for the next.
+TensorFlow keeps memory for every model a process ever built (see
+docs/explanation/limitations.md); only a new process returns it. Both the local
+executor's live runs and ``tunebench tabulate``'s units therefore go to a
+:class:`RecyclingPool`, which retires its pool once it has taken its share of tasks and
+starts a fresh one for the next.
 
 Not ``max_tasks_per_child``: with a backlog queued, CPython 3.11-3.14 can fail to
 replace a worker that reached it, and the pool hangs (python/cpython#115634).

@@ -3,7 +3,7 @@
 The run loop writes these (through :class:`tunebench.records.storage.TrialLog`, the one
 writer) and :func:`tunebench.records.storage.read_events` reads them back (the one
 reader), so every line
-of ``trials.jsonl`` has a declared shape. README.md's event table lists the
+of ``trials.jsonl`` has a declared shape. docs/reference/records.md's event table lists the
 same fields (a test checks that it does).
 
 On disk each event is one JSON object: ``event`` (its kind), ``t`` (seconds

@@ -1,6 +1,6 @@
 """A problem from another installed package: listed, conforming, live, tabulated, replayed.
 
-The example package in ``tunebench-example-problem/`` (README "Add a problem") is
+The example package in ``tunebench-example-problem/`` (docs/how-to/add-problem.md) is
 installed with pip into a temporary folder and found through its entry point.
 """
 
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent / "tunebench-example-problem"
-README = Path(__file__).parents[2] / "README.md"
+ROOT = Path(__file__).parents[2]
+PAGE = ROOT / "docs" / "how-to" / "add-problem.md"
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("pip") is None, reason="needs pip to install the plug-in"
@@ -82,8 +83,9 @@ def test_it_runs_live_tabulates_and_replays(
     assert record["provenance"]["data"]["dataset"] == "two-spirals"
 
 
-def test_readme_shows_the_example_verbatim() -> None:
-    readme = README.read_text(encoding="utf-8")
+def test_the_docs_include_the_example() -> None:
+    """docs/how-to/add-problem.md shows these files by including them, never a copy."""
+    page = PAGE.read_text(encoding="utf-8")
     for name in ("tunebench_example_problem.py", "pyproject.toml", "test_example_problem.py"):
-        text = (PACKAGE / name).read_text(encoding="utf-8").strip()
-        assert text in readme, f"README.md is out of date with {name}"
+        path = (PACKAGE / name).relative_to(ROOT).as_posix()
+        assert f'--8<-- "{path}"' in page, f"{PAGE.name} does not include {path}"

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).parent / "tunebench-example-strategy"
-README = Path(__file__).parents[2] / "strategies" / "README.md"
+ROOT = Path(__file__).parents[2]
+PAGE = ROOT / "docs" / "how-to" / "add-strategy.md"
 
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("pip") is None, reason="needs pip to install the plug-in"
@@ -88,8 +89,9 @@ def test_its_own_conformance_test_passes(env: dict[str, str], tmp_path: Path) ->
     assert "1 passed" in done.stdout
 
 
-def test_readme_shows_the_example_verbatim() -> None:
-    readme = README.read_text(encoding="utf-8")
+def test_the_docs_include_the_example() -> None:
+    """docs/how-to/add-strategy.md shows these files by including them, never a copy."""
+    page = PAGE.read_text(encoding="utf-8")
     for name in ("tunebench_example.py", "pyproject.toml", "test_example.py"):
-        text = (PACKAGE / name).read_text(encoding="utf-8").strip()
-        assert text in readme, f"strategies/README.md is out of date with {name}"
+        path = (PACKAGE / name).relative_to(ROOT).as_posix()
+        assert f'--8<-- "{path}"' in page, f"{PAGE.name} does not include {path}"

@@ -1,4 +1,4 @@
-"""Typed trial-log events: one writer, one reader, and the README's table of them."""
+"""Typed trial-log events: one writer, one reader, and the docs' table of them."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tunebench.records.events import (
 )
 from tunebench.records.storage import TRIALS_FILE, TrialLog, read_events, read_trials
 
-README = Path(__file__).resolve().parents[3] / "README.md"
+PAGE = Path(__file__).resolve().parents[3] / "docs" / "reference" / "records.md"
 
 
 def test_written_events_read_back_equal(tmp_path: Path) -> None:
@@ -66,23 +66,23 @@ def test_a_malformed_line_names_the_file_and_line(tmp_path: Path) -> None:
         from_record({"event": "bogus", "t": 0})
 
 
-def _readme_rows() -> dict[str, str]:
+def _docs_rows() -> dict[str, str]:
     rows = {}
-    for line in README.read_text(encoding="utf-8").splitlines():
+    for line in PAGE.read_text(encoding="utf-8").splitlines():
         m = re.match(r"\| `(\w+)` \| (.*) \|$", line)
         if m:
             rows[m.group(1)] = m.group(2)
     return rows
 
 
-def test_the_readme_event_table_matches_the_types() -> None:
-    rows = _readme_rows()
-    text = README.read_text(encoding="utf-8")
-    assert set(EVENT_TYPES) <= set(rows), f"README lacks events {set(EVENT_TYPES) - set(rows)}"
+def test_the_docs_event_table_matches_the_types() -> None:
+    rows = _docs_rows()
+    text = PAGE.read_text(encoding="utf-8")
+    assert set(EVENT_TYPES) <= set(rows), f"records.md lacks {set(EVENT_TYPES) - set(rows)}"
     for kind, cls in EVENT_TYPES.items():
         named = set(re.findall(r"`(\w+)`", rows[kind]))
         for name, optional in event_fields(cls):
             if optional:  # described after the table, with concurrency
                 assert f"`{name}`" in text.split("| event | fields |", 1)[1]
             else:
-                assert name in named, f"README's {kind!r} row lacks field {name!r}"
+                assert name in named, f"records.md's {kind!r} row lacks field {name!r}"
