@@ -49,8 +49,8 @@ from tunebench.strategies.space.convert import active_config, to_configspace, to
 
 __all__ = ["DEHB_INSTALL", "DEHBSearch"]
 
-#: How to install what ``dehb`` needs (dehb itself without its ``numpy<2`` pin).
-DEHB_INSTALL = "pip install ConfigSpace loguru && pip install --no-deps dehb==0.1.2"
+#: How to install dehb itself (without its ``numpy<2`` pin; tunebench brings what it needs).
+DEHB_INSTALL = "pip install --no-deps dehb==0.1.2"
 #: Repeated jobs in a row on a finite space before the strategy is exhausted.
 MAX_REPEATS = 20
 
