@@ -73,7 +73,7 @@ def _problem_sentence(a: Analysis, p: ProblemAnalysis) -> str:
     worst = min(med.index, key=lambda s: (p.info.sign * med[s], s))
     if worst not in (best, a.random_label):
         text += f"; worst {worst} {_f(med[worst])}"
-    text += f", {int(table['runs'].max())} seeds)"
+    text += f", {_n(int(table['runs'].max()), 'seed', 'seeds')})"
     early = _leader(p, EARLY_SHARE)
     full = _leader(p, 1.0)
     if early and full:
@@ -241,7 +241,7 @@ def summary_paragraph(a: Analysis) -> str:
         + (f" ({len(d.missing)} missing, listed below)" if len(d.missing) else "")
         + f"; {_n(len(d.strategies), 'strategy', 'strategies')} on "
         f"{_n(len(a.problems), 'problem', 'problems')}, "
-        f"{len(seeds)} seeds, "
+        f"{_n(len(seeds), 'seed', 'seeds')}, "
         + (f"a budget of {budget:g} full evaluations per run" if budget else "a seconds budget")
         + f" ({'/'.join(modes)})."
     )

@@ -130,7 +130,8 @@ def _legend(fig: Any, labels: list[str], palette: dict[str, Any], dashes: dict[s
 
 def _metric_label(p: ProblemAnalysis, prefix: str) -> str:
     better = "higher" if p.info.direction == "maximize" else "lower"
-    return f"{prefix} {p.info.metric} ({better} is better)"
+    # two lines: on one, a small panel's axis cuts the label off
+    return f"{prefix} {p.info.metric}\n({better} is better)"
 
 
 def _served_cost(p: ProblemAnalysis) -> str:
