@@ -114,6 +114,7 @@ def _duration(seconds: float) -> str:
 
 def format_estimate(entries: Sequence[EntryEstimate], workers: int) -> list[str]:
     """The dry run's lines: one per entry, then the total training time on ``workers``."""
+    on = f"on {workers} worker{'s' if workers != 1 else ''}"
     lines = []
     total = 0.0
     for e in entries:
@@ -124,8 +125,8 @@ def format_estimate(entries: Sequence[EntryEstimate], workers: int) -> list[str]
         )
         if e.train_seconds is not None and e.pending:
             total += e.train_seconds
-            line += f"; about {_duration(e.train_seconds / workers)} on {workers} workers"
+            line += f"; about {_duration(e.train_seconds / workers)} {on}"
         lines.append(f"{line} ({e.source})")
     if total:
-        lines.append(f"live training left: about {_duration(total / workers)} on {workers} workers")
+        lines.append(f"live training left: about {_duration(total / workers)} {on}")
     return lines
