@@ -49,9 +49,8 @@ class _EarlierRule(NearestConfig):
 def _earlier_rule(path: Path, space: Any) -> LearningCurveTable:
     """The table, loaded again, serving by :class:`_EarlierRule`."""
     table = LearningCurveTable(path)
-    served = table.nearest_configs(space)  # fills the table's cache for this space
-    configs = [json.loads(k) for k in served.keys]
-    table._nearest[space.fingerprint()] = _EarlierRule(space, served.keys, configs)
+    configs = [json.loads(k) for k in table.config_keys]
+    table._nearest[space.fingerprint()] = _EarlierRule(space, table.config_keys, configs)
     return table
 
 

@@ -146,10 +146,12 @@ def rank_tau(
     if k < MIN_STRATEGIES or n < 2:
         return None, None, None
     a, b = tested_ranks.mean(axis=0), reference_ranks.mean(axis=0)
-    tau = _tau_b(a, b)
+    if np.unique(a).size < 2 or np.unique(b).size < 2:
+        return None, None, None
+    res = sps.kendalltau(a, b, variant="b")
+    tau, p = float(res.statistic), float(res.pvalue)
     if math.isnan(tau):
         return None, None, None
-    p = float(sps.kendalltau(a, b, variant="b").pvalue)
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n, size=(BOOTSTRAP_RESAMPLES, n))
     taus = np.array(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -117,54 +119,60 @@ FIDELITY_COLUMNS = [
 ]
 
 
-def _fidelity_rows(a: Analysis) -> pd.DataFrame:
-    """Per compared pair of modes and strategy: medians and ranks, with the pair's tau."""
-    columns = FIDELITY_COLUMNS + TABLE_COLUMNS
+_PAIR_COLUMNS = ["problem", "tested", "tested_mode", "reference", "reference_mode"]
+
+
+def _per_pair(
+    a: Analysis, part: str, columns: list[str], extra: Callable[[Any], dict[str, Any]]
+) -> pd.DataFrame:
+    """One part (``table`` or ``verdicts``) of every compared pair of modes, stacked.
+
+    Each row carries its pair's names and the ``extra`` columns of its pair.
+    """
     frames = [
-        r.table.assign(
+        getattr(r, part).assign(
             problem=r.problem,
             tested=r.tested,
             tested_mode=r.tested_mode,
             reference=r.reference,
             reference_mode=r.reference_mode,
-            tested_seeds=r.tested_seeds,
-            reference_seeds=r.reference_seeds,
-            strategies=r.n,
-            tau=r.tau,
-            p=r.pvalue,
-            val_tau=r.val_tau,
-            val_p=r.val_pvalue,
-            note=r.note,
-            tested_backend=r.tested_backend,
-            reference_backend=r.reference_backend,
-            paired_seeds=r.paired_seeds,
-            rank_tau=r.rank_tau,
-            rank_p=r.rank_pvalue,
-            rank_tau_low=None if r.rank_tau_interval is None else r.rank_tau_interval[0],
-            rank_tau_high=None if r.rank_tau_interval is None else r.rank_tau_interval[1],
+            **extra(r),
         )[columns]
         for r in a.fidelity
-        if len(r.table)
+        if len(getattr(r, part))
     ]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _fidelity_rows(a: Analysis) -> pd.DataFrame:
+    """Per compared pair of modes and strategy: medians and ranks, with the pair's tau."""
+
+    def extra(r: Any) -> dict[str, Any]:
+        interval = r.rank_tau_interval
+        return {
+            "tested_seeds": r.tested_seeds,
+            "reference_seeds": r.reference_seeds,
+            "strategies": r.n,
+            "tau": r.tau,
+            "p": r.pvalue,
+            "val_tau": r.val_tau,
+            "val_p": r.val_pvalue,
+            "note": r.note,
+            "tested_backend": r.tested_backend,
+            "reference_backend": r.reference_backend,
+            "paired_seeds": r.paired_seeds,
+            "rank_tau": r.rank_tau,
+            "rank_p": r.rank_pvalue,
+            "rank_tau_low": None if interval is None else interval[0],
+            "rank_tau_high": None if interval is None else interval[1],
+        }
+
+    return _per_pair(a, "table", FIDELITY_COLUMNS + TABLE_COLUMNS, extra)
 
 
 def _verdict_rows(a: Analysis) -> pd.DataFrame:
     """Per compared pair of modes and pair of strategies: each mode's verdict."""
-    columns = ["problem", "tested", "tested_mode", "reference", "reference_mode"]
-    columns += VERDICT_COLUMNS
-    frames = [
-        r.verdicts.assign(
-            problem=r.problem,
-            tested=r.tested,
-            tested_mode=r.tested_mode,
-            reference=r.reference,
-            reference_mode=r.reference_mode,
-        )[columns]
-        for r in a.fidelity
-        if len(r.verdicts)
-    ]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    return _per_pair(a, "verdicts", _PAIR_COLUMNS + VERDICT_COLUMNS, lambda r: {})
 
 
 def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
