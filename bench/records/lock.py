@@ -23,6 +23,7 @@ a lock a killed process would leave behind).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import socket
@@ -38,6 +39,9 @@ from tunebench.errors import TunebenchError
 __all__ = ["LOCK_FILE", "Holder", "RunLock", "RunLockError", "read_holder"]
 
 LOCK_FILE = "run.lock"
+
+# errors that say the folder takes no writes, not that it takes no locks
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
 
 
 class RunLockError(TunebenchError, OSError):
@@ -131,7 +135,9 @@ class RunLock:
         except Timeout:
             return False
         except OSError as exc:
-            raise RunLockError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
+            # A full, read-only or forbidden folder is a write failure, named as every other one
+            verb = "write" if exc.errno in _WRITE_ERRNOS else "lock"
+            raise RunLockError(f"cannot {verb} {self.path}: {exc.strerror or exc}") from None
         return True
 
     @property
