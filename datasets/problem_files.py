@@ -15,13 +15,15 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tunebench.datasets import available_problems
 from tunebench.datasets.problem import Problem
 from tunebench.errors import TunebenchError, describe_exception
 
-__all__ = ["ProblemFileError", "load_problem_file", "problem_file_provenance"]
+__all__ = ["ProblemFileError", "known_problems", "load_problem_file", "problem_file_provenance"]
 
 # The import cache: resolved path -> (sha256, the problems it defines). A file is
 # imported once per process (its classes must stay the same objects for pickling).
@@ -82,3 +84,24 @@ def problem_file_provenance(path: Path) -> dict[str, Any]:
     load_problem_file(path)
     resolved = path.resolve()
     return {"path": str(resolved), "sha256": _LOADED[resolved][0]}
+
+
+def known_problems(
+    module: str | Path | None = None, problems: Mapping[str, type[Problem]] | None = None
+) -> dict[str, type[Problem]]:
+    """The problems a run can name: a registry plus those of its problem file.
+
+    Args:
+        module: A problem file (a run spec's ``problem_module``); None for none.
+        problems: The registry to start from (default: every registered problem).
+
+    Returns:
+        Name -> class; the file's problems win over registered ones of the same name.
+
+    Raises:
+        ProblemFileError: The file cannot be loaded.
+    """
+    known = dict(available_problems() if problems is None else problems)
+    if module is not None:
+        known.update(load_problem_file(Path(module)))
+    return known

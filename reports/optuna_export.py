@@ -37,8 +37,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from tunebench.datasets import available_problems
-from tunebench.datasets.problem_files import load_problem_file
+from tunebench.datasets.problem_files import known_problems
 from tunebench.errors import TunebenchError
 from tunebench.records.layout import run_folders, run_key
 from tunebench.records.run_record import FailedRun, RunRecord, read_run_record
@@ -110,9 +109,7 @@ class ExportSummary:
 
 def _space(spec: RunSpec) -> tuple[list[SearchSpace], Direction]:
     """The problem's search spaces (full, then the table's) and its direction."""
-    problems = dict(available_problems())
-    if spec.problem_module is not None:
-        problems.update(load_problem_file(Path(spec.problem_module)))
+    problems = known_problems(spec.problem_module)
     if spec.problem not in problems:
         raise ExportError(f"run {spec.rel_dir}: unknown problem {spec.problem!r}")
     problem = problems[spec.problem](**spec.problem_params)

@@ -12,11 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import tunebench.execution.tabulate as tabulate_mod
-from tunebench.datasets import available_problems
-from tunebench.datasets.stocks import StocksMLP
+from tunebench.datasets import Problem, available_problems
+from tunebench.datasets.problem_files import load_problem_file
 from tunebench.execution.tabulate import TabulateJob, tabulate
-from tunebench.strategies.space import Categorical, SearchSpace
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -113,80 +111,71 @@ def write_matrix(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-class TinyStocks(StocksMLP):
-    """stocks-mlp with a 4-config table grid (2 widths x 2 learning rates)."""
-
-    name = "tiny-stocks"
-
-    def table_space(self) -> SearchSpace:
-        return SearchSpace(
-            [
-                Categorical("n_layers", (1,)),
-                Categorical("units_1", (8, 16)),
-                Categorical("optimizer", ("adam",)),
-                Categorical("learning_rate", (0.01, 0.1)),
-                Categorical("batch_size", (64,)),
-            ]
-        )
-
-
-REGISTRY = {**available_problems(), "tiny-stocks": TinyStocks}
+#: The tests' own problem file (tiny-stocks, tiny-stocks-b): a matrix entry names it in
+#: ``module``, a table recording in ``problem_module``.
+TINY_FILE = Path(__file__).parent / "problems" / "tiny_stocks.py"
+TINY = load_problem_file(TINY_FILE)
+TinyStocks = TINY["tiny-stocks"]
+REGISTRY = {**available_problems(), **TINY}
 
 
 @pytest.fixture(scope="session")
-def tiny_stocks() -> type[StocksMLP]:
-    """A stocks-mlp whose table grid has 4 configs (registered as "tiny-stocks")."""
+def tiny_stocks() -> type[Problem]:
+    """A stocks-mlp whose table grid has 4 configs ("tiny-stocks", from ``TINY_FILE``)."""
     return TinyStocks
 
 
 @pytest.fixture(scope="session")
 def tiny_registry() -> dict[str, type]:
-    """The problem registry plus "tiny-stocks"; monkeypatch it where problems are looked up."""
+    """The problem registry plus the tiny problems: what a matrix naming their file knows."""
     return REGISTRY
 
 
+@pytest.fixture(scope="session")
+def tiny_module() -> str:
+    """``TINY_FILE`` as a matrix entry's ``module = "..."`` names it (an absolute path)."""
+    return TINY_FILE.as_posix()
+
+
 JOB = TabulateJob("tiny-stocks", {}, epochs=3, repeats=2, subsample=200, data_dir=None,
-                  backend="tensorflow", threads=1)  # fmt: skip
+                  backend="tensorflow", threads=1, problem_module=str(TINY_FILE))  # fmt: skip
 
 
 @pytest.fixture(scope="session")
 def table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tabulate_mod, "available_problems", lambda: REGISTRY)
-        out = tmp_path_factory.mktemp("tables") / "tiny.parquet"
-        calls: list[tuple[int, int]] = []
+    out = tmp_path_factory.mktemp("tables") / "tiny.parquet"
+    calls: list[tuple[int, int]] = []
 
-        def stop_after_three(done: int, total: int) -> None:
-            calls.append((done, total))
-            if done == 3:
-                raise KeyboardInterrupt  # as if killed after three units
+    def stop_after_three(done: int, total: int) -> None:
+        calls.append((done, total))
+        if done == 3:
+            raise KeyboardInterrupt  # as if killed after three units
 
-        with pytest.raises(KeyboardInterrupt):
-            tabulate(JOB, out, on_unit=stop_after_three)
-        parts = out.with_name(out.name + ".parts")
-        shards = sorted(parts.glob("*.parquet"))
-        assert len(shards) == 3 and not out.exists()
-        first = pd.read_parquet(shards[0])
-        tabulate(JOB, out)  # resumes: trains only the 5 missing units
-        assert not parts.exists()
-        full = pd.read_parquet(out)
-        again = full.merge(first[["config_key", "repeat", "epoch", "seconds"]],
-                           on=["config_key", "repeat", "epoch"])  # fmt: skip
-        # a unit finished before the interruption was kept, not retrained
-        assert (again["seconds_x"] == again["seconds_y"]).all()
-        return out
+    with pytest.raises(KeyboardInterrupt):
+        tabulate(JOB, out, on_unit=stop_after_three)
+    parts = out.with_name(out.name + ".parts")
+    shards = sorted(parts.glob("*.parquet"))
+    assert len(shards) == 3 and not out.exists()
+    first = pd.read_parquet(shards[0])
+    tabulate(JOB, out)  # resumes: trains only the 5 missing units
+    assert not parts.exists()
+    full = pd.read_parquet(out)
+    again = full.merge(first[["config_key", "repeat", "epoch", "seconds"]],
+                       on=["config_key", "repeat", "epoch"])  # fmt: skip
+    # a unit finished before the interruption was kept, not retrained
+    assert (again["seconds_x"] == again["seconds_y"]).all()
+    return out
 
 
 SAMPLED_JOB = TabulateJob("tiny-stocks", {}, epochs=3, repeats=2, subsample=200, data_dir=None,
-                          backend="tensorflow", threads=1, sample=6, sample_seed=1)  # fmt: skip
+                          backend="tensorflow", threads=1, sample=6, sample_seed=1,
+                          problem_module=str(TINY_FILE))  # fmt: skip
 
 
 @pytest.fixture(scope="session")
 def sampled_table_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A table of 6 configs sampled from stocks-mlp's full space (3 epochs, 2 repeats)."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(tabulate_mod, "available_problems", lambda: REGISTRY)
-        return tabulate(SAMPLED_JOB, tmp_path_factory.mktemp("sampled") / "sampled.parquet")
+    return tabulate(SAMPLED_JOB, tmp_path_factory.mktemp("sampled") / "sampled.parquet")
 
 
 REPLAY_MATRIX = """\

@@ -29,8 +29,8 @@ from tunebench.backends.base import (
 from tunebench.backends.keras_training import LiveTrainer
 from tunebench.backends.kfold import KFoldTrainer
 from tunebench.curves.shipped import DEFAULT_BACKEND, default_backend
-from tunebench.datasets import Problem, Splits, available_problems
-from tunebench.datasets.problem_files import load_problem_file
+from tunebench.datasets import Problem, Splits
+from tunebench.datasets.problem_files import known_problems
 from tunebench.errors import one_line
 from tunebench.runspec import RunSpec, parse_evaluation
 
@@ -62,10 +62,7 @@ def problem_data(
     """
     key = (name, repr(sorted(params.items())), subsample, data_dir)
     if key not in _DATA:
-        known = dict(problems or available_problems())
-        if module is not None:
-            known.update(load_problem_file(Path(module)))
-        problem = known[name](**params)
+        problem = known_problems(module, problems)[name](**params)
         _DATA[key] = (
             problem,
             problem.load(None if data_dir is None else Path(data_dir), subsample),

@@ -49,7 +49,7 @@ from tunebench.curves.table import (
     table_space,
 )
 from tunebench.datasets import available_problems
-from tunebench.datasets.problem_files import load_problem_file
+from tunebench.datasets.problem_files import known_problems
 from tunebench.seeding import seed_for
 
 if TYPE_CHECKING:
@@ -232,10 +232,7 @@ def problem_table(
         raise ValueError(f"replay run {spec.rel_dir} names no table")
     key = (spec.table, repr(sorted(spec.problem_params.items())))
     if key not in _TABLES:
-        known = dict(problems or available_problems())
-        if spec.problem_module is not None:
-            known.update(load_problem_file(Path(spec.problem_module)))
-        problem = known[spec.problem](**spec.problem_params)
+        problem = known_problems(spec.problem_module, problems)[spec.problem](**spec.problem_params)
         path = recorded_path(spec.table)
         expected = table_space(problem, read_table_meta(path)).fingerprint()
         _TABLES[key] = (problem, LearningCurveTable(path, expected))

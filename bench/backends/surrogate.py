@@ -23,7 +23,7 @@ from tunebench.backends.replay import ReplaySession
 from tunebench.curves.shipped import recorded_path, shipped_surrogate
 from tunebench.curves.surrogate import Surrogate, SurrogateError, read_surrogate_meta
 from tunebench.curves.table import Curve
-from tunebench.datasets.problem_files import load_problem_file
+from tunebench.datasets.problem_files import known_problems
 from tunebench.seeding import seed_for
 from tunebench.strategies.space import SearchSpace
 
@@ -163,9 +163,7 @@ class SurrogateBackend(TrialBackend):
         cls, spec: RunSpec, data_dir: str | None, problems: Mapping[str, type[Problem]]
     ) -> TrialBackend:
         """Configure the problem and build the run's backend."""
-        known = dict(problems)
-        if spec.problem_module is not None:
-            known.update(load_problem_file(Path(spec.problem_module)))
+        known = known_problems(spec.problem_module, problems)
         return cls.build(spec, known[spec.problem](**spec.problem_params))
 
     @classmethod

@@ -278,6 +278,13 @@ def tabulate(
         ),
     ] = None,
     sample_seed: Annotated[int, typer.Option("--sample-seed", help="Seed of --sample.")] = 0,
+    module: Annotated[
+        Path | None,
+        typer.Option(
+            "--module",
+            help="A problem file defining PROBLEM (as a matrix entry's `module`).",
+        ),
+    ] = None,
     data_dir: DataDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -286,12 +293,15 @@ def tabulate(
     from rich.progress import Progress as Bar
 
     from tunebench.curves.table import TableError
-    from tunebench.datasets import available_problems
+    from tunebench.datasets.problem_files import ProblemFileError, known_problems
     from tunebench.execution.tabulate import TabulateJob
     from tunebench.execution.tabulate import tabulate as record
     from tunebench.matrix.plan import default_backend
 
-    problems = available_problems()
+    try:
+        problems = known_problems(module)
+    except ProblemFileError as exc:
+        raise _fail(f"--module: {exc}") from None
     if problem not in problems:
         raise _fail(f"unknown problem {problem!r}; allowed: {', '.join(problems)}")
     if sample is not None and sample < 1:
@@ -308,6 +318,7 @@ def tabulate(
         threads=threads,
         sample=sample,
         sample_seed=sample_seed,
+        problem_module=None if module is None else str(module.resolve()),
     )
     target = out or Path(f"{problem}.parquet")
     bar = Bar(

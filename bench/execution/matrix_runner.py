@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -55,6 +55,7 @@ from tunebench.records.storage import (
     write_json_atomic,
 )
 from tunebench.run.execute import RunSpec
+from tunebench.strategies import Strategy
 
 __all__ = [
     "DATA_VARIANTS_FILE",
@@ -100,6 +101,9 @@ class MatrixRunner:
         workers: Override the matrix's worker count.
         threads: Override the matrix's thread count.
         base_dir: Folder that relative table paths are relative to (the matrix file's).
+        strategies: The strategy registry the matrix was parsed with, when not the
+            registered one (an in-process run of one's own classes); classes travel to
+            workers by reference, so they must be importable there.
     """
 
     def __init__(
@@ -112,8 +116,12 @@ class MatrixRunner:
         workers: int | None = None,
         threads: int | None = None,
         base_dir: Path | None = None,
+        strategies: Mapping[str, type[Strategy]] | None = None,
     ) -> None:
         self.matrix = matrix
+        # a registry of the caller's own (the one the matrix was parsed with), else the
+        # workers look strategy names up among the registered ones
+        self.strategies = strategies
         self.root = results_root / matrix.name
         self.data_dir = data_dir
         self.force = force
@@ -215,6 +223,7 @@ class MatrixRunner:
                 threads=self.threads,
                 force=self.force,
                 since=since,
+                strategy=None if self.strategies is None else self.strategies[spec.strategy],
             )
             for spec in todo
         ]

@@ -35,7 +35,8 @@ from tunebench.backends.registry import problem_data
 from tunebench.backends.session import EpochOutcome
 from tunebench.curves.shipped import portable_source
 from tunebench.curves.table import COLUMNS, META_KEY, TableError
-from tunebench.datasets import Problem, Splits, available_problems
+from tunebench.datasets import Problem, Splits
+from tunebench.datasets.problem_files import known_problems, problem_file_provenance
 from tunebench.execution.keras_env import configure
 from tunebench.execution.pools import RecyclingPool
 from tunebench.provenance import cpu_model, package_versions
@@ -71,6 +72,11 @@ class TabulateJob:
     threads: int
     sample: int | None = None
     sample_seed: int = 0
+    problem_module: str | None = None
+
+    def problem_class(self) -> type[Problem]:
+        """The class recorded: a registered problem, or one of ``problem_module``'s."""
+        return known_problems(self.problem_module)[self.problem]
 
     def space(self, problem: Problem) -> SearchSpace:
         """The space the table covers: the full space when sampled, else the table grid."""
@@ -136,7 +142,7 @@ def compact_shards(parts: Path, index: dict[str, int]) -> None:
 
 def _data(job: TabulateJob) -> tuple[Problem, Splits]:
     return problem_data(
-        job.problem, job.problem_params, job.subsample, job.data_dir, available_problems()
+        job.problem, job.problem_params, job.subsample, job.data_dir, module=job.problem_module
     )
 
 
@@ -188,7 +194,7 @@ def train_unit(job: TabulateJob, config: dict[str, Any], repeat: int) -> list[di
 
 def _meta(job: TabulateJob, problem: Problem, splits: Splits, seconds: float) -> dict[str, Any]:
     space = job.space(problem)
-    return {
+    meta: dict[str, Any] = {
         "problem": job.problem,
         "problem_params": job.problem_params,
         "kind": "grid" if job.sample is None else "sampled",
@@ -212,6 +218,11 @@ def _meta(job: TabulateJob, problem: Problem, splits: Splits, seconds: float) ->
         "tabulate_seconds": seconds,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if job.problem_module is not None:
+        # the file's name and SHA-256 say which code made the curves; its folder is local
+        file = problem_file_provenance(Path(job.problem_module))
+        meta["problem_file"] = {"name": Path(file["path"]).name, "sha256": file["sha256"]}
+    return meta
 
 
 def tabulate(
@@ -220,6 +231,7 @@ def tabulate(
     *,
     workers: int = 1,
     on_unit: Callable[[int, int], None] | None = None,
+    chunk_units: int = CHUNK_UNITS,
 ) -> Path:
     """Record the table, resuming from shards of an earlier, interrupted call.
 
@@ -228,6 +240,7 @@ def tabulate(
         out: The Parquet file to write.
         workers: Worker processes (1: train in this process).
         on_unit: Called with (units done, units total) after every unit.
+        chunk_units: Loose shards merged into one chunk file (see :data:`CHUNK_UNITS`).
 
     Returns:
         ``out``.
@@ -235,12 +248,14 @@ def tabulate(
     Raises:
         TableError: Shards in ``<out>.parts`` belong to a different job.
     """
-    problem = available_problems()[job.problem](**job.problem_params)
+    problem = job.problem_class()(**job.problem_params)
     space = job.space(problem)
     grid = job.configs(problem)
     parts = out.with_name(out.name + ".parts")
     parts.mkdir(parents=True, exist_ok=True)
-    stamp = {k: v for k, v in job.__dict__.items() if k not in ("data_dir", "threads")}
+    # where the data and the problem's file lie is not what the table holds
+    local = ("data_dir", "threads", "problem_module")
+    stamp = {k: v for k, v in job.__dict__.items() if k not in local}
     stamp["space_fingerprint"] = space.fingerprint()
     stamp_file = parts / "job.json"
     if stamp_file.is_file() and json.loads(stamp_file.read_text()) != stamp:
@@ -266,7 +281,7 @@ def tabulate(
         done += 1
         if on_unit is not None:
             on_unit(done, len(units))
-        if len(list(parts.glob(_SHARD_GLOB))) >= CHUNK_UNITS:
+        if len(list(parts.glob(_SHARD_GLOB))) >= chunk_units:
             compact_shards(parts, index)
 
     if on_unit is not None:

@@ -29,7 +29,7 @@ from tunebench.records.lock import RunLock
 from tunebench.records.run_record import FailedRun, RunRecord, write_run_record
 from tunebench.records.storage import RUN_FILE, TRIALS_FILE
 from tunebench.run.execute import RunSpec, run_on_backend
-from tunebench.strategies import available_strategies
+from tunebench.strategies import Strategy, available_strategies
 
 __all__ = [
     "HASH_SEED_ENV",
@@ -61,6 +61,8 @@ class RunTask:
         force: Rerun the run even when it is complete, unless another process completed
             it after ``since``.
         since: When the client started (seconds since the epoch).
+        strategy: The strategy class, when the client resolved the name from a registry
+            of its own; ``None``: the worker looks the name up among the registered ones.
     """
 
     spec: RunSpec
@@ -71,6 +73,11 @@ class RunTask:
     isolate: bool = False
     force: bool = False
     since: float = 0.0
+    strategy: type[Strategy] | None = None
+
+    def strategy_class(self) -> type[Strategy]:
+        """The class of the run's strategy."""
+        return self.strategy or available_strategies()[self.spec.strategy]
 
 
 @dataclass(frozen=True)
@@ -118,10 +125,9 @@ def hash_seed_fixed() -> bool:
     return sys.flags.hash_randomization == 0
 
 
-def needs_fixed_hash_seed(spec: RunSpec) -> bool:
+def needs_fixed_hash_seed(task: RunTask) -> bool:
     """Whether the run's strategy gives the same proposals only under a fixed hash seed."""
-    cls = available_strategies().get(spec.strategy)
-    return bool(getattr(cls, "fixed_hash_seed", False))
+    return bool(getattr(task.strategy_class(), "fixed_hash_seed", False))
 
 
 def task_backend(spec: RunSpec) -> str:
@@ -199,7 +205,7 @@ def execute_task(task: RunTask, on_charge: Callable[[float], None] | None = None
     spec = task.spec
     if needs_keras(spec) and (task.isolate or keras_on_other_backend(task.backend)):
         return execute_in_child(task, HASH_SEED_ENV)
-    if needs_fixed_hash_seed(spec) and not hash_seed_fixed():
+    if needs_fixed_hash_seed(task) and not hash_seed_fixed():
         return execute_in_child(task, HASH_SEED_ENV)
     if task.run_dir is None:
         return _execute(task, on_charge)
@@ -233,7 +239,7 @@ def _execute(task: RunTask, on_charge: Callable[[float], None] | None) -> RunOut
         else:  # no Keras needed: curves come from the table
             limit_threads(task.threads)
         backend = open_backend(spec, task.data_dir)
-        strategy = available_strategies()[spec.strategy](**spec.strategy_params)
+        strategy = task.strategy_class()(**spec.strategy_params)
         record = run_on_backend(
             spec,
             run_dir,

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tunebench.curves.table import META_KEY, TableError, read_table_meta, table_space
-from tunebench.datasets import Problem, available_problems
+from tunebench.datasets import Problem
+from tunebench.datasets.problem_files import known_problems
 from tunebench.errors import TunebenchError, one_line
 from tunebench.objectives.catalog import ADD_PARAMS_COMMAND
 
@@ -65,10 +66,13 @@ def config_params(
     import pandas as pd
 
     meta = read_table_meta(path)
-    known = available_problems() if problems is None else problems
+    known = known_problems(None, problems)
     name = str(meta.get("problem"))
     if name not in known:
-        raise TableError(f"{path}: recorded for problem {name!r}, which is not installed")
+        raise TableError(
+            f"{path}: recorded for problem {name!r}, which is not installed "
+            "(a problem of one's own file: --module FILE)"
+        )
     problem = known[name](**dict(meta.get("problem_params") or {}))
     space = table_space(problem, meta)
     if space.fingerprint() != meta.get("space_fingerprint"):
@@ -151,13 +155,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("table", type=Path)
     parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument(
+        "--module", type=Path, default=None, help="a problem file defining the table's problem"
+    )
     args = parser.parse_args(argv)
     try:
         meta = read_table_meta(args.table)
         # Build on the table's own backend unless one was chosen (counts do not depend
         # on it, but a backend that is not installed would fail).
         os.environ.setdefault("KERAS_BACKEND", str(meta.get("backend") or "tensorflow"))
-        counts = add_params_column(args.table, data_dir=args.data_dir)
+        problems = known_problems(args.module)
+        counts = add_params_column(args.table, problems=problems, data_dir=args.data_dir)
     except TunebenchError as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return exc.exit_code

@@ -53,9 +53,9 @@ def full_length_trials(trials: pd.DataFrame, info: ProblemInfo) -> pd.DataFrame:
 def _registered_spaces(info: ProblemInfo) -> list[Any]:
     """Candidate search spaces of the problem (table space first in replay)."""
     try:
-        from tunebench.datasets import available_problems
+        from tunebench.datasets.problem_files import known_problems
 
-        cls = available_problems().get(info.registered)
+        cls = known_problems(info.module).get(info.registered)
         if cls is None:
             return []
         problem = cls(**info.params)

@@ -4,6 +4,7 @@
 
 ``runs.parquet``: one row per run folder.
     matrix, problem (the entry's label: ``name`` or ``name@mode``), problem_name,
+    problem_module (the problem file that defines it, or null for a registered problem),
     mode (live or replay), concurrency, strategy (the label), strategy_name, seed, status, metric,
     direction, max_epochs, budget_full_evaluations, budget_seconds, best_trial,
     best_value, best_epochs, test_value, score_value and score_test_value (the run's one
@@ -95,6 +96,7 @@ def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -
         row.update(
             problem=problem,
             problem_name=problem,
+            problem_module=None,
             mode=None,
             concurrency=1,
             strategy=strategy,
@@ -108,6 +110,7 @@ def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -
         row.update(
             problem=spec.problem_label or spec.problem,
             problem_name=spec.problem,
+            problem_module=spec.problem_module,
             mode=spec.mode,
             concurrency=spec.concurrency,
             strategy=spec.strategy_label,

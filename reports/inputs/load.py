@@ -40,7 +40,7 @@ __all__ = [
 MATRIX_FILE = "matrix.json"  # written by tunebench.execution.matrix_runner.MatrixRunner
 # Columns of the runs table added after its first release: stored tables without them
 # were collected by an older version and are collected again.
-_NEWER_RUN_COLUMNS = ("table", "score_value", "data_settings", "integrity")
+_NEWER_RUN_COLUMNS = ("table", "score_value", "data_settings", "integrity", "problem_module")
 
 
 class ReportError(TunebenchError, RuntimeError):
@@ -78,6 +78,7 @@ class ProblemInfo:
         data: The data settings every complete run records alike (see
             :data:`~tunebench.reports.inputs.collect.DATA_SETTING_KEYS`): key -> value; a
             key whose value is unrecorded or differs between runs is left out.
+        module: The problem file that defines it (``None``: a registered problem).
     """
 
     name: str
@@ -93,6 +94,7 @@ class ProblemInfo:
     seeds: tuple[int, ...] = ()
     budget: tuple[float | None, float | None] | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    module: str | None = None
 
     @property
     def simulated(self) -> bool:
@@ -228,6 +230,10 @@ def _one_backend(rows: pd.DataFrame, table: str | None) -> str | None:
         return None
     values = set(rows["backend"].dropna().astype(str))
     return values.pop() if len(values) == 1 else None
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _one_table(rows: pd.DataFrame) -> str | None:
@@ -372,6 +378,7 @@ def load_results(results: Path, warn: Callable[[str], None] | None = None) -> Re
         info[name] = ProblemInfo(
             name=name,
             registered=str(registered) if isinstance(registered, str) else name,
+            module=_text_or_none(first.get("problem_module")),
             metric=str(first["metric"]),
             direction=str(first["direction"]),
             max_epochs=int(first["max_epochs"]),

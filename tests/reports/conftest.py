@@ -14,9 +14,7 @@ from typing import Any
 import optuna
 import pytest
 
-import tunebench.backends.registry as backends_mod
-import tunebench.datasets as datasets_mod
-import tunebench.execution.task as task_mod
+from tunebench.datasets import available_problems
 from tunebench.execution.matrix_runner import MatrixRunner
 from tunebench.execution.progress import LineProgress
 from tunebench.matrix.load import parse_matrix
@@ -65,27 +63,17 @@ def _strategies() -> tuple[dict[str, type], str]:
 
 
 @pytest.fixture(scope="session")
-def report_registry(tiny_stocks: type, tiny_registry: dict[str, type]) -> dict[str, type]:
-    """Problems: the registry plus tiny-stocks and a second name for the same grid."""
-    second = type("TinyStocksB", (tiny_stocks,), {"name": "tiny-stocks-b"})
-    return {**tiny_registry, "tiny-stocks-b": second}
-
-
-@pytest.fixture(scope="session")
-def run_matrix(
-    report_registry: dict[str, type],
-) -> Callable[[Matrix, Path, dict[str, type], Path], Path]:
+def run_matrix() -> Callable[[Matrix, Path, dict[str, type], Path], Path]:
     """``run(matrix, root, strategies, base_dir)``: execute a matrix of the tiny problems.
 
-    Every run must complete; returns the matrix's results folder.
+    The matrix names the tiny problems' file in its entries (``module``) and was parsed
+    with ``strategies``, which the runner is given. Every run must complete; returns the
+    matrix's results folder.
     """
 
     def run(matrix: Matrix, root: Path, strategies: dict[str, type], base_dir: Path) -> Path:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(backends_mod, "available_problems", lambda: report_registry)
-            mp.setattr(task_mod, "available_strategies", lambda: strategies)
-            runner = MatrixRunner(matrix, root, workers=1, base_dir=base_dir)
-            statuses = [o.status for o in runner.execute(LineProgress(quiet=True))]
+        runner = MatrixRunner(matrix, root, workers=1, base_dir=base_dir, strategies=strategies)
+        statuses = [o.status for o in runner.execute(LineProgress(quiet=True))]
         assert statuses == ["complete"] * len(run_keys(matrix))
         return runner.root
 
@@ -93,22 +81,10 @@ def run_matrix(
 
 
 @pytest.fixture(scope="session")
-def render_report(report_registry: dict[str, type]) -> Callable[[Path, Path], Path]:
-    """``render(results, out)``: build a report where the tiny problems are known."""
-
-    def render(results: Path, out: Path) -> Path:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(datasets_mod, "available_problems", lambda: report_registry)
-            return build_report(results, out)
-
-    return render
-
-
-@pytest.fixture(scope="session")
 def replay_results(
     tmp_path_factory: pytest.TempPathFactory,
     table_path: Path,
-    report_registry: dict[str, type],
+    tiny_module: str,
     run_matrix: Callable[[Matrix, Path, dict[str, type], Path], Path],
 ) -> Path:
     """``results/rep``: 2 problems x 3+ strategies x 3 seeds, replayed (complete)."""
@@ -118,30 +94,23 @@ def replay_results(
         "[final]\nretrain_repeats = 2\n"
     )
     for problem in ("tiny-stocks", "tiny-stocks-b"):
-        text += f'[[problems]]\nname = "{problem}"\nmax_epochs = 3\ntable = "{table_path.name}"\n'
+        text += (
+            f'[[problems]]\nname = "{problem}"\nmodule = "{tiny_module}"\nmax_epochs = 3\n'
+            f'table = "{table_path.name}"\n'
+        )
     matrix = parse_matrix(
-        text + strategies, source="rep.toml", problems=report_registry, strategies=registry
+        text + strategies, source="rep.toml", problems=available_problems(), strategies=registry
     )
     return run_matrix(matrix, tmp_path_factory.mktemp("results"), registry, table_path.parent)
-
-
-@pytest.fixture
-def problems_registered(
-    monkeypatch: pytest.MonkeyPatch, report_registry: dict[str, type]
-) -> dict[str, type]:
-    """Make the tiny problems known where the report looks search spaces up."""
-    monkeypatch.setattr(datasets_mod, "available_problems", lambda: report_registry)
-    return report_registry
 
 
 @pytest.fixture(scope="session")
 def report_dir(
     tmp_path_factory: pytest.TempPathFactory,
     replay_results: Path,
-    render_report: Callable[[Path, Path], Path],
 ) -> Path:
     """The report of :func:`replay_results`, built once."""
     out = tmp_path_factory.mktemp("reports") / "rep"
-    index = render_report(replay_results, out)
+    index = build_report(replay_results, out)
     assert index == out / "index.html"
     return out

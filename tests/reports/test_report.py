@@ -155,9 +155,7 @@ def test_resumed_trials_save_epochs(report_dir: Path, replay_results: Path) -> N
     assert (others["epochs_saved_by_resume"] == 0).all()
 
 
-def test_partial_results_report_what_is_missing(
-    tmp_path: Path, replay_results: Path, problems_registered: object
-) -> None:
+def test_partial_results_report_what_is_missing(tmp_path: Path, replay_results: Path) -> None:
     partial = tmp_path / "rep"
     shutil.copytree(replay_results, partial)
     shutil.rmtree(partial / "tiny-stocks-b")  # a problem not started at all

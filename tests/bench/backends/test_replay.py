@@ -9,7 +9,6 @@ from typing import Any
 import pandas as pd
 import pytest
 
-import tunebench.backends.registry as backends_mod
 from tunebench.curves.table import LearningCurveTable, TableError
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.records.run_record import RunRecord
@@ -95,20 +94,20 @@ def test_corrupt_or_missing_table_is_a_clear_error(tmp_path: Path, table_path: P
 
 
 def test_replay_matrix_through_the_executor(
-    tmp_path: Path, table_path: Path, monkeypatch: pytest.MonkeyPatch, tiny_registry: Any
+    tmp_path: Path, table_path: Path, tiny_module: str
 ) -> None:
+    from tunebench.datasets import available_problems
     from tunebench.execution.matrix_runner import MatrixRunner
     from tunebench.execution.progress import LineProgress
     from tunebench.matrix.load import parse_matrix
     from tunebench.strategies import available_strategies
 
-    monkeypatch.setattr(backends_mod, "available_problems", lambda: tiny_registry)
     text = (
         'name = "rp"\nmode = "replay"\nseeds = 3\n[budget]\nfull_evaluations = 2\n'
-        f'[[problems]]\nname = "tiny-stocks"\nmax_epochs = 3\ntable = "{table_path.name}"\n'
-        '[[strategies]]\nname = "random"\n'
+        f'[[problems]]\nname = "tiny-stocks"\nmodule = "{tiny_module}"\nmax_epochs = 3\n'
+        f'table = "{table_path.name}"\n[[strategies]]\nname = "random"\n'
     )
-    matrix = parse_matrix(text, source="rp.toml", problems=tiny_registry,
+    matrix = parse_matrix(text, source="rp.toml", problems=available_problems(),
                           strategies=available_strategies())  # fmt: skip
     runner = MatrixRunner(matrix, tmp_path, workers=1, base_dir=table_path.parent)
     statuses = [o.status for o in runner.execute(LineProgress(quiet=True))]

@@ -71,13 +71,12 @@ class Broken(RandomSearch):
 
 
 def test_a_failing_run_is_recorded_and_the_matrix_goes_on(
-    tmp_path: Path, write_matrix: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, write_matrix: Callable[..., Path]
 ) -> None:
     registry = {**available_strategies(), "broken": Broken}
-    monkeypatch.setattr(task_mod, "available_strategies", lambda: registry)
     strategies = '[[strategies]]\nname = "broken"\n[[strategies]]\nname = "random"\n'
     matrix = load(write_matrix(seeds="1", strategies=strategies), registry)
-    runner = MatrixRunner(matrix, tmp_path, workers=1)
+    runner = MatrixRunner(matrix, tmp_path, workers=1, strategies=registry)
     assert run_all(runner) == ["failed", "complete"]
     failed = read_json(runner.root / runner.runs[0].rel_dir / "run.json")
     assert failed["status"] == "failed"
@@ -87,7 +86,10 @@ def test_a_failing_run_is_recorded_and_the_matrix_goes_on(
     assert (runner.root / runner.runs[0].rel_dir / "trials.jsonl").is_file()
     done = runner.root / runner.runs[1].rel_dir / "run.json"
     before = done.stat().st_mtime_ns
-    assert run_all(MatrixRunner(matrix, tmp_path, workers=1)) == ["skipped", "failed"]
+    assert run_all(MatrixRunner(matrix, tmp_path, workers=1, strategies=registry)) == [
+        "skipped",
+        "failed",
+    ]
     assert done.stat().st_mtime_ns == before
 
 

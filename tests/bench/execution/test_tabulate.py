@@ -6,19 +6,17 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-import tunebench.execution.tabulate as tabulate_mod
 from tunebench.curves.table import META_KEY, LearningCurveTable
 from tunebench.execution.tabulate import TabulateJob, tabulate
 from tunebench.strategies.space.sampling import sample_configs
 
 
 def test_sampled_table_covers_the_full_space(
-    tmp_path: Path, tiny_stocks: type, tiny_registry: dict[str, type],
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:  # fmt: skip
-    monkeypatch.setattr(tabulate_mod, "available_problems", lambda: tiny_registry)
+    tmp_path: Path, tiny_stocks: type, tiny_module: str
+) -> None:
     job = TabulateJob("tiny-stocks", {}, epochs=2, repeats=2, subsample=200, data_dir=None,
-                      backend="tensorflow", threads=1, sample=3, sample_seed=5)  # fmt: skip
+                      backend="tensorflow", threads=1, sample=3, sample_seed=5,
+                      problem_module=tiny_module)  # fmt: skip
     out = tabulate(job, tmp_path / "sampled.parquet")
     space = tiny_stocks().space()  # the full space, not the 4-config table grid
     meta = json.loads(pq.read_schema(out).metadata[META_KEY])
@@ -44,12 +42,10 @@ def test_sample_below_one_is_refused_in_one_line(tmp_path: Path) -> None:
 
 
 def test_shards_are_merged_into_chunks_and_a_killed_run_resumes(
-    tmp_path: Path, tiny_registry: dict[str, type], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_module: str
 ) -> None:
-    monkeypatch.setattr(tabulate_mod, "available_problems", lambda: tiny_registry)
-    monkeypatch.setattr(tabulate_mod, "CHUNK_UNITS", 2)
     job = TabulateJob("tiny-stocks", {}, epochs=1, repeats=1, subsample=200, data_dir=None,
-                      backend="tensorflow", threads=1)  # fmt: skip
+                      backend="tensorflow", threads=1, problem_module=tiny_module)  # fmt: skip
     out = tmp_path / "t.parquet"
     parts = out.with_name("t.parquet.parts")
 
@@ -58,7 +54,7 @@ def test_shards_are_merged_into_chunks_and_a_killed_run_resumes(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        tabulate(job, out, on_unit=kill_after_three)
+        tabulate(job, out, on_unit=kill_after_three, chunk_units=2)
     # two units merged into a chunk, the third still a loose shard
     assert [p.name for p in sorted(parts.glob("*.parquet"))] == [
         "000002-000.parquet",
@@ -66,7 +62,7 @@ def test_shards_are_merged_into_chunks_and_a_killed_run_resumes(
     ]
     before = pq.read_table(parts / "chunk-00000.parquet").to_pandas()
     seen: list[int] = []
-    tabulate(job, out, on_unit=lambda done, total: seen.append(done))
+    tabulate(job, out, on_unit=lambda done, total: seen.append(done), chunk_units=2)
     assert seen[0] == 3  # nothing recorded was trained again
     assert not parts.exists()
     table = pq.read_table(out).to_pandas()

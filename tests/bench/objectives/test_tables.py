@@ -11,7 +11,6 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-import tunebench.objectives.add_params as add_params_mod
 from tunebench.curves.table import META_KEY, LearningCurveTable, read_table_meta
 from tunebench.objectives import (
     REFERENCE,
@@ -96,19 +95,20 @@ def test_count_trainable_leaves_out_non_trainable_weights() -> None:
 
 def test_the_command_adds_the_column(
     table_path: Path,
-    tiny_registry: dict[str, type],
+    tiny_module: str,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = tmp_path / "cmd.parquet"
     shutil.copy(table_path, path)
-    assert main([str(path)]) == 2  # tiny-stocks is registered only in the test session
+    assert main([str(path)]) == 2  # tiny-stocks is defined in the tests' problem file only
     err = capsys.readouterr().err
     assert "recorded for problem 'tiny-stocks', which is not installed" in err
+    assert "--module FILE" in err
     assert err.count("\n") == 1 and "params" not in pq.read_schema(path).names
-    monkeypatch.setattr(add_params_mod, "available_problems", lambda: tiny_registry)
-    assert main([str(path)]) == 0
+    assert main([str(path), "--module", "missing.py"]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert main([str(path), "--module", tiny_module]) == 0
     assert "params added for 4 configs" in capsys.readouterr().out
     assert main([str(tmp_path / "missing.parquet")]) == 2
     assert "learning-curve table not found" in capsys.readouterr().err

@@ -13,12 +13,14 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
+from tunebench.datasets import available_problems
 from tunebench.matrix.load import parse_matrix
 from tunebench.matrix.schema import Matrix
 from tunebench.reports.analysis.agreement import settings_difference
 from tunebench.reports.analysis.analyze import analyze
 from tunebench.reports.analysis.fidelity import compare, fidelity, pairs
 from tunebench.reports.inputs.load import ProblemInfo, load_results
+from tunebench.reports.report import build_report
 from tunebench.strategies import available_strategies
 
 
@@ -385,7 +387,7 @@ SEEDS = 2  # the same in both modes, or the report would not compare them
 def fidelity_results(
     tmp_path_factory: pytest.TempPathFactory,
     sampled_table_path: Path,
-    report_registry: dict[str, type],
+    tiny_module: str,
     run_matrix: Callable[[Matrix, Path, dict[str, type], Path], Path],
 ) -> Path:
     """``results/fid``: tiny-stocks replayed and trained live on the table's subsample."""
@@ -393,12 +395,15 @@ def fidelity_results(
     text = (
         f'name = "fid"\nmode = "replay"\nseeds = {SEEDS}\n'
         "[budget]\nfull_evaluations = 2\n"
-        f'[[problems]]\nname = "tiny-stocks"\nmax_epochs = 2\ntable = "{sampled_table_path.name}"\n'
-        '[[problems]]\nname = "tiny-stocks"\nmode = "live"\n'
+        f'[[problems]]\nname = "tiny-stocks"\nmodule = "{tiny_module}"\nmax_epochs = 2\n'
+        f'table = "{sampled_table_path.name}"\n'
+        f'[[problems]]\nname = "tiny-stocks"\nmodule = "{tiny_module}"\nmode = "live"\n'
         "max_epochs = 2\nsubsample = 200\n"
     )
     text += "".join(f'[[strategies]]\nname = "{s}"\n' for s in STRATEGIES)
-    matrix = parse_matrix(text, source="fid.toml", problems=report_registry, strategies=registry)
+    matrix = parse_matrix(
+        text, source="fid.toml", problems=available_problems(), strategies=registry
+    )
     root = tmp_path_factory.mktemp("fidelity-results")
     return run_matrix(matrix, root, registry, sampled_table_path.parent)
 
@@ -407,16 +412,13 @@ def fidelity_results(
 def fidelity_report(
     tmp_path_factory: pytest.TempPathFactory,
     fidelity_results: Path,
-    render_report: Callable[[Path, Path], Path],
 ) -> Path:
     out = tmp_path_factory.mktemp("fidelity-report") / "fid"
-    render_report(fidelity_results, out)
+    build_report(fidelity_results, out)
     return out
 
 
-def test_analysis_pairs_the_live_entry_with_the_replay_entry(
-    fidelity_results: Path, problems_registered: dict[str, type]
-) -> None:
+def test_analysis_pairs_the_live_entry_with_the_replay_entry(fidelity_results: Path) -> None:
     a = analyze(load_results(fidelity_results))
     assert set(a.problems) == {"tiny-stocks", "tiny-stocks@live"}
     (res,) = a.fidelity
@@ -480,7 +482,7 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
 
 
 def test_report_refuses_entries_that_differ_in_one_line(
-    tmp_path: Path, fidelity_results: Path, render_report: Callable[[Path, Path], Path]
+    tmp_path: Path, fidelity_results: Path
 ) -> None:
     # the same runs, but a matrix that plans a third live seed: the seeds differ
     results = tmp_path / "fid"
@@ -489,7 +491,7 @@ def test_report_refuses_entries_that_differ_in_one_line(
     recorded["matrix"]["problems"][1]["seeds"] = 3
     (results / "matrix.json").write_text(json.dumps(recorded))
     out = tmp_path / "report"
-    render_report(results, out)
+    build_report(results, out)
     md = (out / "report.md").read_text()
     line = "they differ in seeds: 2 seeds (0-1) in replay, 3 seeds (0-2) in live"
     assert f"tiny-stocks@live (trained live) are not compared, {line}." in md

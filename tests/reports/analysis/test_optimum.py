@@ -126,7 +126,7 @@ def test_a_known_best_is_regret_zero_and_named() -> None:
 
 
 def test_replayed_report_measures_regret_from_the_table_optimum(
-    replay_results: Path, table_path: Path, problems_registered: dict[str, type]
+    replay_results: Path, table_path: Path
 ) -> None:
     a = analyze(load_results(replay_results))
     for name, p in a.problems.items():
@@ -164,7 +164,7 @@ def _set_table(run_json: Path, table: str) -> None:
 
 
 def test_runs_on_different_or_missing_tables_keep_the_best_run_rule(
-    tmp_path: Path, replay_results: Path, table_path: Path, problems_registered: dict[str, type]
+    tmp_path: Path, replay_results: Path, table_path: Path
 ) -> None:
     results = tmp_path / "rep"
     shutil.copytree(replay_results, results)
