@@ -69,3 +69,25 @@ def test_shards_are_merged_into_chunks_and_a_killed_run_resumes(
     assert len(table) == 4 and table["config_key"].is_unique
     merged = table.merge(before[["config_key", "seconds"]], on="config_key")
     assert len(merged) == 2 and (merged["seconds_x"] == merged["seconds_y"]).all()
+
+
+def test_the_command_records_a_problem_of_ones_own_file(tmp_path: Path, tiny_module: str) -> None:
+    from typer.testing import CliRunner
+
+    from tunebench.cli.commands import app
+
+    out = tmp_path / "own.parquet"
+    args = ["tabulate", "tiny-stocks", "--epochs", "1", "--repeats", "1", "--subsample", "200",
+            "--backend", "tensorflow", "--out", str(out), "-q"]  # fmt: skip
+    missing = CliRunner().invoke(app, [*args, "--module", str(tmp_path / "nope.py")])
+    assert missing.exit_code == 2 and missing.stderr.count("\n") == 1
+    assert "--module: no such file" in missing.stderr
+    unknown = CliRunner().invoke(app, args)
+    assert unknown.exit_code == 2 and "unknown problem 'tiny-stocks'" in unknown.stderr
+    done = CliRunner().invoke(app, [*args, "--module", tiny_module])
+    assert done.exit_code == 0, done.stderr
+    meta = json.loads(pq.read_schema(out).metadata[META_KEY])
+    assert meta["problem"] == "tiny-stocks"
+    assert meta["problem_file"]["name"] == "tiny_stocks.py"
+    assert len(meta["problem_file"]["sha256"]) == 64
+    assert len(LearningCurveTable(out).config_keys) == 4
