@@ -1,12 +1,25 @@
-"""The docs (docs/, README.md) against the code: every example compiles, parses or loads.
+"""The docs (docs/, README.md) against the code: every example runs, parses or loads.
 
 Run by tox's ``docs`` env beside ``mkdocs build --strict``, and collected by ``tests``.
+
+Python blocks: every block runs, in a fresh interpreter, in a temporary folder, within
+``RUN_TIMEOUT`` seconds, unless its first line says why it cannot:
+
+- ``# fragment: <why>``: not self-contained (it names your own package, or continues
+  the block above); it is parsed only;
+- ``# not run: <why>``: self-contained but too slow for the docs check (it trains for
+  minutes); it is parsed only.
+
+A block included from a file (``--8<-- "tests/plugins/..."``) runs beside that file, with
+its folder on the import path, as it would in that package's checkout.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,6 +38,8 @@ PAGES = [README, *sorted(DOCS.rglob("*.md"))]
 SNIPPET = re.compile(r'^(\s*)--8<-- "([^"]+)"\s*$')
 FENCE = re.compile(r"^(\s*)```(\w*)")
 ISO_DATE = re.compile(r"\b(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
+NOT_RUN = re.compile(r"#\s*(fragment|not run):\s*\S")
+RUN_TIMEOUT = 120  # seconds; a block that needs longer is marked "# not run: ..."
 
 
 def _expand(text: str) -> str:
@@ -60,9 +75,61 @@ def _cases(language: str) -> list[object]:
     ]
 
 
-@pytest.mark.parametrize("code", _cases("python"))
-def test_python_blocks_compile(code: str) -> None:
-    compile(code, "<docs>", "exec")
+def _included_dirs(page: Path) -> list[str]:
+    """The folders of the files a page includes (their blocks import their neighbours)."""
+    found = [SNIPPET.match(line) for line in page.read_text(encoding="utf-8").splitlines()]
+    return sorted({str((ROOT / m.group(2)).parent) for m in found if m})
+
+
+def _python_cases() -> list[object]:
+    return [
+        pytest.param(text, _included_dirs(page), id=f"{page.relative_to(ROOT)}:{line}")
+        for page in PAGES
+        for lang, text, line in blocks(page)
+        if lang == "python"
+    ]
+
+
+def _marker(code: str) -> str | None:
+    """``fragment`` or ``not run`` where the block's first line says so, else None."""
+    first = code.lstrip().splitlines()[0] if code.strip() else ""
+    m = NOT_RUN.match(first)
+    return m.group(1) if m else None
+
+
+def run_block(code: str, folder: Path, path: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run a block as a script in ``folder``, with ``path`` first on the import path."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([*path, os.environ.get("PYTHONPATH", "")]))
+    script = folder / "block.py"
+    script.write_text(code, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script)],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+
+
+@pytest.mark.parametrize(("code", "path"), _python_cases())
+def test_python_blocks_run(code: str, path: list[str], tmp_path: Path) -> None:
+    compile(code, "<docs>", "exec")  # every block parses, fragments included
+    if _marker(code):
+        return
+    done = run_block(code, tmp_path, path)
+    tail = (done.stderr.strip().splitlines() or [""])[-1]
+    assert done.returncode == 0, f"the block failed (exit {done.returncode}): {tail}"
+
+
+def test_a_failing_block_is_caught_and_markers_are_read(tmp_path: Path) -> None:
+    assert run_block("raise SystemExit(3)", tmp_path, []).returncode == 3
+    assert run_block("open('here.txt', 'w').write('x')", tmp_path, []).returncode == 0
+    assert (tmp_path / "here.txt").is_file()  # blocks run in their temporary folder
+    assert _marker("# fragment: continues the block above\nx = 1") == "fragment"
+    assert _marker("# not run: trains for minutes\nx = 1") == "not run"
+    assert _marker("# fragment\nx = 1") is None  # a marker says why
+    assert _marker("import os") is None
 
 
 def _tunebench_lines(script: str) -> list[list[str]]:
