@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tunebench.reports.analysis.analyze import Analysis, analyze
-from tunebench.reports.document.narrative import summary_paragraph
+from tunebench.reports.document.narrative import summary_points
 from tunebench.reports.figures.draw import draw_figures
 from tunebench.reports.inputs.load import NoResultsError, ReportError, load_results
 from tunebench.reports.render.csv_tables import write_csv_tables
@@ -62,7 +62,7 @@ def build_report(
     out.mkdir(parents=True, exist_ok=True)
     figures = draw_figures(analysis, out / "figures")
     write_csv_tables(analysis, out / "tables")
-    summary = summary_paragraph(analysis)
+    summary = summary_points(analysis)
     (out / "report.md").write_text(render_markdown(analysis, figures, summary), encoding="utf-8")
     index = out / "index.html"
     index.write_text(render_html(analysis, figures, summary, out / "figures"), encoding="utf-8")

@@ -1,11 +1,13 @@
-"""The summary paragraph at the top of the report, written from the numbers.
+"""The summary list at the top of the report, written from the numbers.
 
-Every statement is computed from the :class:`~tunebench.reports.analysis.analyze.Analysis`:
-who has the best median final test score per problem (against random search), who
-leads the mean best-so-far validation curve early (a quarter of the budget) and at
-the full budget, the speedup over random search, the Friedman/Nemenyi/Wilcoxon
-verdicts, how well replay ranks the strategies as live training does (where a problem
-ran both ways), and what early epochs say about pruning.
+One bullet per finding, so a reader scans it. Every statement is computed from the
+:class:`~tunebench.reports.analysis.analyze.Analysis`: the matrix; per problem, who has
+the best median final test score (against random search), who leads the mean
+best-so-far validation curve early (a quarter of the budget) and at the full budget,
+and the speedup over random search; the Friedman/Nemenyi/Wilcoxon verdicts; where the
+leaderboard and the critical-difference diagram rank differently; how well replay ranks
+the strategies as live training does (where a problem ran both ways); and what early
+epochs say about pruning.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pandas as pd
 
 from tunebench.reports.analysis.analyze import Analysis, ProblemAnalysis
 
-__all__ = ["EARLY_SHARE", "summary_paragraph"]
+__all__ = ["EARLY_SHARE", "ranking_difference", "summary_points"]
 
 EARLY_SHARE = 0.25  # "small budget": this share of the budget
 MAX_DETAILED = 4  # problems described one by one; more are summarised by counts
@@ -178,8 +180,12 @@ def _early_sentence(a: Analysis) -> str:
     return ("Early epochs: " + "; ".join(parts) + ".") if parts else ""
 
 
-def _fidelity_sentence(a: Analysis) -> str:
-    """How far each cheaper mode's leaderboard is confirmed by its reference mode."""
+def _fidelity_sentences(a: Analysis) -> list[str]:
+    """How far each cheaper mode's leaderboard is confirmed by its reference mode.
+
+    Returns:
+        One sentence per kind of comparison (replay against live, ...).
+    """
     from tunebench.reports.analysis.fidelity import MODE_NAMES
 
     sentences = []
@@ -226,11 +232,49 @@ def _fidelity_sentence(a: Analysis) -> str:
             )
         text = "; ".join(parts)
         sentences.append(f"{title} {text[:1].upper()}{text[1:]}.")
-    return " ".join(sentences)
+    return sentences
 
 
-def summary_paragraph(a: Analysis) -> str:
-    """One paragraph stating, with numbers, which strategies win where and at which budgets."""
+def ranking_difference(a: Analysis) -> str:
+    """One sentence where the leaderboard and the critical-difference diagram rank differently.
+
+    The leaderboard ranks by validation regret at each budget (what a strategy could know
+    when it chose), the diagram by final test regret; the two orders may differ, and a
+    reader comparing the table with the figure should not have to find that out alone.
+
+    Returns:
+        The sentence, or ``""`` where the orders agree or either is missing.
+    """
+    res = a.overall_friedman
+    if not a.leaderboard or res is None or len(res.avg_ranks) < 2:
+        return ""
+    cp = a.leaderboard[-1]
+    val = {str(r["strategy"]): float(r["mean_rank"]) for r in cp.table.to_dict("records")}
+    common = sorted(set(val) & set(res.avg_ranks))
+    by_val = sorted(common, key=lambda s: (val[s], s))
+    by_test = sorted(common, key=lambda s: (res.avg_ranks[s], s))
+    if by_val == by_test:
+        return ""
+    same = sum(x == y for x, y in zip(by_val, by_test, strict=True))
+    tops = (
+        f"{by_val[0]} first in both"
+        if by_val[0] == by_test[0]
+        else f"first {by_val[0]} by validation, {by_test[0]} by test"
+    )
+    return (
+        f"The leaderboard (validation regret at {cp.label}) and the critical-difference "
+        f"diagram (final test regret) rank the strategies differently: {tops}, and "
+        f"{same} of {len(common)} strategies hold the same place in both."
+    )
+
+
+def summary_points(a: Analysis) -> list[str]:
+    """The report's opening findings, one bullet each, with numbers.
+
+    The matrix first, then one bullet per problem (or the counts, past ``MAX_DETAILED``
+    problems), the statistics, where the leaderboard and the critical-difference diagram
+    disagree, each comparison of modes, and early epochs; empty findings are left out.
+    """
     d = a.data
     n_done = len(d.complete)
     seeds = sorted({int(s) for s in d.complete["seed"]})
@@ -247,8 +291,18 @@ def summary_paragraph(a: Analysis) -> str:
     )
     problems = list(a.problems.values())
     if len(problems) <= MAX_DETAILED:
-        body = " ".join(_problem_sentence(a, p) for p in problems)
+        body = [_problem_sentence(a, p) for p in problems]
     else:
-        body = _counts_sentence(a)
-    sentences = (head, body, _stats_sentence(a), _fidelity_sentence(a), _early_sentence(a))
-    return " ".join(s for s in sentences if s)
+        body = [_counts_sentence(a)]
+    return [
+        s
+        for s in (
+            head,
+            *body,
+            _stats_sentence(a),
+            ranking_difference(a),
+            *_fidelity_sentences(a),
+            _early_sentence(a),
+        )
+        if s
+    ]

@@ -24,7 +24,8 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans",
 h1 { font-size: 1.9em; margin-bottom: 0.2em; }
 h2 { border-bottom: 2px solid #ddd; padding-bottom: 0.2em; margin-top: 2em; }
 h3 { margin-top: 1.6em; }
-.summary { background: #f3f6fa; border-left: 4px solid #3a6ea5; padding: 0.8em 1.1em; }
+.summary { background: #f3f6fa; border-left: 4px solid #3a6ea5; padding: 0.8em 1.1em 0.8em 2.2em; }
+.summary li { margin: 0.3em 0; }
 nav.toc { background: #fafafa; border: 1px solid #e3e3e3; padding: 0.6em 1.2em; }
 nav.toc ul { margin: 0.2em 0; padding-left: 1.3em; }
 figure { margin: 1.2em 0; }
@@ -107,7 +108,7 @@ def _toc_html(sections: list[Section]) -> str:
     return f'<nav class="toc"><b>Contents</b>{items(sections)}</nav>'
 
 
-def render_html(a: Analysis, figures: Figures, summary: str, fig_dir: Path) -> str:
+def render_html(a: Analysis, figures: Figures, summary: list[str], fig_dir: Path) -> str:
     """The report as one self-contained HTML page (figures embedded as base64 PNG)."""
     sections = build_document(a, figures)
     title = f"tunebench report: {a.data.matrix_name}"
@@ -118,7 +119,9 @@ def render_html(a: Analysis, figures: Figures, summary: str, fig_dir: Path) -> s
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
         *_html_blocks(opening(a), fig_dir),
-        f'<p class="summary" id="summary">{html.escape(summary)}</p>',
+        '<ul class="summary" id="summary">'
+        + "".join(f"<li>{html.escape(point)}</li>" for point in summary)
+        + "</ul>",
         _toc_html(sections),
     ]
     parts += _html_blocks(list(sections), fig_dir)

@@ -49,8 +49,14 @@ def _md_anchor(title: str) -> str:
     return kept.replace(" ", "-")
 
 
-def render_markdown(a: Analysis, figures: Figures, summary: str) -> str:
-    """The report as GitHub-renderable Markdown (figures linked from ``figures/``)."""
+def render_markdown(a: Analysis, figures: Figures, summary: list[str]) -> str:
+    """The report as GitHub-renderable Markdown (figures linked from ``figures/``).
+
+    Args:
+        a: The analysis.
+        figures: The drawn figures.
+        summary: The opening findings, one bullet each.
+    """
     sections = build_document(a, figures)
     toc = []
     seen: dict[str, int] = {}
@@ -63,6 +69,6 @@ def render_markdown(a: Analysis, figures: Figures, summary: str) -> str:
         indent = "  " * (s.level - 2)
         toc.append(f"{indent}- [{s.title}](#{anchor})")
     parts = [f"# tunebench report: {a.data.matrix_name}", *_md_blocks(opening(a))]
-    parts += [summary, "## Contents", "\n".join(toc)]
+    parts += ["\n".join(f"- {point}" for point in summary), "## Contents", "\n".join(toc)]
     parts += _md_blocks(list(sections))
     return "\n\n".join(parts) + "\n"

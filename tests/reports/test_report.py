@@ -6,6 +6,8 @@ import base64
 import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +15,7 @@ import pytest
 
 from tunebench.reports.analysis.analyze import analyze
 from tunebench.reports.analysis.anytime import run_traces
+from tunebench.reports.document.narrative import ranking_difference
 from tunebench.reports.inputs.load import NoResultsError, ReportError, load_results
 from tunebench.reports.report import build_figures, build_report
 
@@ -83,9 +86,9 @@ def test_report_has_every_part(report_dir: Path) -> None:
 
 
 def test_report_opens_with_the_answer_table(report_dir: Path) -> None:
-    """Above the summary paragraph: one row per budget, from the leaderboard's numbers."""
+    """Above the summary list: one row per budget, from the leaderboard's numbers."""
     md = (report_dir / "report.md").read_text()
-    head = md[: md.index("Matrix rep: ")]
+    head = md[: md.index("- Matrix rep: ")]
     assert head.startswith("# tunebench report: rep\n\nWhich strategies differ, per budget")
     rows = [line for line in head.splitlines() if line.startswith("| ")][1:]  # no header
     board = pd.read_csv(report_dir / "tables" / "leaderboard.csv")
@@ -106,13 +109,41 @@ def test_report_opens_with_the_answer_table(report_dir: Path) -> None:
     assert html.index("Which strategies differ, per budget") < html.index('id="summary"')
 
 
-def test_summary_paragraph_states_numbers(report_dir: Path) -> None:
+def test_summary_is_a_list_of_findings_with_numbers(report_dir: Path) -> None:
     md = (report_dir / "report.md").read_text()
-    summary = next(p for p in md.split("\n\n") if p.startswith("Matrix rep: "))
+    summary = next(p for p in md.split("\n\n") if p.startswith("- Matrix rep: "))
     assert md.index(summary) < md.index("## Contents")
-    assert "On tiny-stocks," in summary and "best median final test accuracy" in summary
-    assert re.search(r"\d\.\d{3}", summary)  # scores with numbers
-    assert "Friedman test" in summary and "alpha = 0.05" in summary
+    points = summary.splitlines()
+    assert all(p.startswith("- ") for p in points) and len(points) >= 3
+    problem = next(p for p in points if p.startswith("- On tiny-stocks,"))
+    assert "best median final test accuracy" in problem
+    assert re.search(r"\d\.\d{3}", problem)  # scores with numbers
+    stats = next(p for p in points if "Friedman test" in p)
+    assert "alpha = 0.05" in stats
+    html = (report_dir / "index.html").read_text()
+    assert html.count("<li>", html.index('id="summary"'), html.index('class="toc"')) == len(points)
+
+
+def _ranked(val: dict[str, float], test: dict[str, float]) -> Any:
+    """An analysis stand-in: the last leaderboard budget's ranks, and the test ranks."""
+    table = pd.DataFrame({"strategy": list(val), "mean_rank": list(val.values())})
+    checkpoint = SimpleNamespace(label="50 full evaluations", table=table)
+    return SimpleNamespace(
+        leaderboard=[checkpoint], overall_friedman=SimpleNamespace(avg_ranks=test)
+    )
+
+
+def test_a_leaderboard_and_cd_diagram_that_rank_differently_are_said_to() -> None:
+    same = _ranked({"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 1.2, "b": 1.9, "c": 2.9})
+    assert ranking_difference(same) == ""
+    top = _ranked({"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 1.5, "b": 1.1, "c": 3.4})
+    assert ranking_difference(top) == (
+        "The leaderboard (validation regret at 50 full evaluations) and the critical-difference "
+        "diagram (final test regret) rank the strategies differently: first a by validation, b "
+        "by test, and 1 of 3 strategies hold the same place in both."
+    )
+    tail = _ranked({"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 1.0, "b": 3.0, "c": 2.0})
+    assert "a first in both, and 1 of 3" in ranking_difference(tail)
 
 
 def test_html_is_one_self_contained_file(report_dir: Path) -> None:

@@ -453,7 +453,7 @@ def test_report_shows_live_versus_replay(fidelity_results: Path, fidelity_report
     assert set(table["reference"]) == {"tiny-stocks@live"} and set(table["tested"]) == {
         "tiny-stocks"
     }
-    summary = next(p for p in md.split("\n\n") if p.startswith("Matrix "))
+    summary = next(p for p in md.split("\n\n") if p.startswith("- Matrix "))
     assert "Does replay predict live? On tiny-stocks, over the 2 seeds complete in both" in summary
     section = md.split("### Does replay predict live?")[1]
     assert 'id="replay-vs-live"' in html
@@ -495,7 +495,7 @@ def test_report_refuses_entries_that_differ_in_one_line(
     md = (out / "report.md").read_text()
     line = "they differ in seeds: 2 seeds (0-1) in replay, 3 seeds (0-2) in live"
     assert f"tiny-stocks@live (trained live) are not compared, {line}." in md
-    summary = next(p for p in md.split("\n\n") if p.startswith("Matrix "))
+    summary = next(p for p in md.split("\n\n") if p.startswith("- Matrix "))
     assert "Does replay predict live? On tiny-stocks the entries are not compared" in summary
     assert "fidelity_tiny-stocks_live.png" not in md
 
