@@ -10,12 +10,20 @@ import os
 import platform
 import subprocess
 import sys
+from datetime import datetime, timezone
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PACKAGES", "cpu_model", "git_commit", "package_versions", "provenance"]
+__all__ = [
+    "PACKAGES",
+    "cpu_model",
+    "git_commit",
+    "package_versions",
+    "provenance",
+    "results_stamp",
+]
 
 PACKAGES = (
     "tunebench",
@@ -104,4 +112,33 @@ def provenance(seeds: dict[str, int], extra: dict[str, Any] | None = None) -> di
         "git": git_commit(),
         "seeds": seeds,
         **(extra or {}),
+    }
+
+
+def results_stamp(command: str) -> dict[str, Any]:
+    """Where a results data file (``docs/results/data/*.json``) came from.
+
+    Date, commit, tunebench version, machine and the command that produced it: what a
+    reader needs to judge whether a number still holds, and what the docs' results pages
+    print beside every generated table.
+
+    Args:
+        command: The command line that produced the data, as a reader would retype it.
+    """
+    git = git_commit()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not on every platform
+        load = None
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": git["commit"][:12] + ("-dirty" if git["dirty"] else "") if git else "unknown",
+        "version": dict(_versions()).get("tunebench", "unknown"),
+        "machine": {
+            "cpu": cpu_model(),
+            "cores": os.cpu_count(),
+            # A shared machine's load moves timings by tens of percent: say what it was.
+            "load_average_1min": None if load is None else round(load, 2),
+        },
+        "command": command,
     }
