@@ -197,9 +197,12 @@ def render_page(markdown: str, data_dir: Path, shown_dir: str = "docs/results/da
         if file not in cache:
             cache[file] = load_results(data_dir / f"{file}.json")
         source = f"{shown_dir}/{file}.json"
-        if kind == "results":
-            return render_table(cache[file], name, source)
-        return _value(cache[file], name, source)
+        if kind == "value":
+            return _value(cache[file], name, source)
+        # a table inside an admonition or a list keeps the marker's indentation
+        indent = markdown[markdown.rfind("\n", 0, m.start()) + 1 : m.start()]
+        text = render_table(cache[file], name, source)
+        return text.replace("\n", "\n" + indent) if not indent.strip() else text
 
     return MARKER.sub(replace, markdown)
 

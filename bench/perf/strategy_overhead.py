@@ -3,7 +3,7 @@
 Usage::
 
     python bench/perf/strategy_overhead.py [--trials 100 1000] [--max-seconds 120]
-        [--problem stocks-mlp] [--epochs 10] [--strategies tpe gp ...]
+        [--problem stocks-mlp] [--epochs 10] [--strategies tpe gp ...] [--json OUT]
 
 Every registered strategy (built-ins and plug-ins) is driven by the conformance kit's
 harness stand-in (:func:`tunebench.strategies.testing.drive`) on the problem's search
@@ -25,7 +25,10 @@ PyTorch, used by ``gp``, to one thread.
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from tunebench.datasets import available_problems
@@ -88,6 +91,7 @@ def main() -> None:
     ap.add_argument("--problem", default="stocks-mlp")
     ap.add_argument("--epochs", type=int, default=None, help="max_epochs (problem default)")
     ap.add_argument("--strategies", nargs="+", default=None)
+    ap.add_argument("--json", type=Path, help="Also write the table to this results data file.")
     args = ap.parse_args()
     configure("tensorflow", threads=1)
     problem = available_problems()[args.problem]()
@@ -101,6 +105,7 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
+    rows: list[list[Any]] = []
     for name in names:
         for n in args.trials:
             t0 = time.perf_counter()
@@ -114,6 +119,18 @@ def main() -> None:
                 f"  ({time.perf_counter() - t0:.0f} s)",
                 flush=True,
             )
+            rows.append([name, n, told, mean * 1e3, last * 1e3, setup * 1e3, note])
+    if args.json:
+        from tunebench.reports.results_data import table, write_results
+
+        columns = ["strategy", "N", "reached", "ms/trial", "ms/trial, last 10%", "setup ms", "note"]
+        formats = {"ms/trial": ".3g", "ms/trial, last 10%": ".3g", "setup ms": ".3g"}
+        write_results(
+            args.json,
+            shlex.join(["python", "bench/perf/strategy_overhead.py", *sys.argv[1:]]),
+            {"strategy_overhead": table(columns, rows, formats)},
+            {"problem": args.problem, "epochs": epochs},
+        )
 
 
 if __name__ == "__main__":

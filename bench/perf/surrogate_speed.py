@@ -2,8 +2,8 @@
 
 Usage::
 
-    python bench/perf/surrogate_speed.py [--problem mnist-cnn] [--budget 50] [--repeats 7]
-        [--queries 200]
+    python bench/perf/surrogate_speed.py [--problem mnist-cnn ...] [--budget 50] [--repeats 7]
+        [--queries 200] [--json OUT]
 
 Prints (1) the cost of a surrogate query: a whole curve per call, one config per call
 as a run opens a trial, as milliseconds per epoch served (the goal: under 1 ms), and
@@ -11,16 +11,20 @@ as a run opens a trial, as milliseconds per epoch served (the goal: under 1 ms),
 repeat) in surrogate mode and in replay mode on the table the surrogate was fitted on,
 alternating, in this one process, so the ratio is measured under the same machine
 load; the goal is a ratio of at most 3. The surrogate and the table are loaded once,
-before timing, as a worker does.
+before timing, as a worker does. Several problems are measured one after the other;
+``--json`` writes one row per problem to a results data file.
 """
 
 from __future__ import annotations
 
 import argparse
+import shlex
 import statistics
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from tunebench.backends.surrogate import SurrogateTrainer
 from tunebench.curves.surrogate import Surrogate
@@ -35,16 +39,39 @@ from tunebench.strategies.space.sampling import sample_configs
 def main() -> None:
     """Time the queries and both runs, alternating, and print the ratios."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--problem", default="mnist-cnn")
+    ap.add_argument("--problem", nargs="+", default=["mnist-cnn"])
     ap.add_argument("--budget", type=int, default=50, help="Full evaluations per run.")
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--queries", type=int, default=200, help="Configs queried one by one.")
+    ap.add_argument("--json", type=Path, help="Also write the figures to this results data file.")
     args = ap.parse_args()
+    rows = [measure(name, args) for name in args.problem]
+    if args.json:
+        from tunebench.reports.results_data import table, write_results
 
-    problem = available_problems()[args.problem]()
+        columns = ["problem", "epochs", "query ms per epoch", "surrogate run ms",
+                   "replay run ms", "ratio surrogate / replay"]  # fmt: skip
+        formats = {"query ms per epoch": ".2f", "surrogate run ms": ".0f",
+                   "replay run ms": ".0f", "ratio surrogate / replay": ".2f"}  # fmt: skip
+        write_results(
+            args.json,
+            shlex.join(["python", "bench/perf/surrogate_speed.py", *sys.argv[1:]]),
+            {"surrogate_speed": table(columns, rows, formats)},
+            {"budget": args.budget, "repeats": args.repeats, "queries": args.queries},
+        )
+
+
+def measure(name: str, args: argparse.Namespace) -> list[Any]:
+    """One problem: print the query cost and both runs' medians.
+
+    Returns:
+        The problem, its epochs, ms per epoch served, the median surrogate and replay run
+        in ms, and their ratio.
+    """
+    problem = available_problems()[name]()
     space = problem.space()
-    surrogate_path = shipped_surrogate(args.problem)
-    table_path = shipped_table(args.problem, "sampled")
+    surrogate_path = shipped_surrogate(name)
+    table_path = shipped_table(name, "sampled")
     surrogate = Surrogate.load(surrogate_path, space.fingerprint(), table_path)
     table = LearningCurveTable(table_path, space.fingerprint())
     epochs = surrogate.epochs
@@ -57,14 +84,14 @@ def main() -> None:
     for config in configs:
         trainer.curve(config, space.config_key(config))
     per_epoch = (time.perf_counter() - t0) / (len(configs) * epochs) * 1000
-    print(f"{args.problem}: surrogate {surrogate_path.name}, table {table_path.name} "
+    print(f"{name}: surrogate {surrogate_path.name}, table {table_path.name} "
           f"({len(table.config_keys)} configs), {epochs} epochs")  # fmt: skip
     print(f"query: {per_epoch:.3f} ms per epoch served ({len(configs)} configs, a whole "
           f"curve per call; goal < 1 ms)")  # fmt: skip
 
     # 2. the same run in both modes
     def run(mode: str, seed: int) -> tuple[float, int]:
-        spec = RunSpec(matrix="surrogate-speed", problem=args.problem, max_epochs=epochs,
+        spec = RunSpec(matrix="surrogate-speed", problem=name, max_epochs=epochs,
                        strategy="random", strategy_label="random", seed=seed,
                        full_evaluations=args.budget, mode=mode,
                        table=str(table_path) if mode == "replay" else None,
@@ -89,7 +116,9 @@ def main() -> None:
         print(f"{mode:9s} median {med[mode] * 1000:8.1f} ms per run "
               f"(min {min(times[mode]) * 1000:.1f}, max {max(times[mode]) * 1000:.1f}; "
               f"{statistics.mean(trials[mode]):.1f} trials)")  # fmt: skip
-    print(f"ratio surrogate / replay: {med['surrogate'] / med['replay']:.2f} (goal: <= 3)")
+    ratio = med["surrogate"] / med["replay"]
+    print(f"ratio surrogate / replay: {ratio:.2f} (goal: <= 3)")
+    return [name, epochs, per_epoch, med["surrogate"] * 1000, med["replay"] * 1000, ratio]
 
 
 if __name__ == "__main__":

@@ -41,6 +41,14 @@ def test_a_page_renders_from_a_fixture_file() -> None:
     ) in out
 
 
+def test_a_table_keeps_its_markers_indentation() -> None:
+    out = render_page('??? info "x"\n\n    <!-- results: tiny speed -->\n', FIXTURE)
+    lines = out.splitlines()[2:]
+    assert lines[0].startswith("    | problem |") and all(
+        line.startswith("    ") for line in lines if line
+    )
+
+
 @pytest.mark.parametrize("key", STAMP_KEYS)
 def test_a_file_without_part_of_its_stamp_is_refused_in_one_line(key: str, tmp_path: Path) -> None:
     data = json.loads((FIXTURE / "tiny.json").read_text())
