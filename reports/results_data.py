@@ -17,11 +17,12 @@ Markers, in a page's Markdown:
 
 - ``<!-- results: study leaderboard -->``: table ``leaderboard`` of ``study.json``, then
   its stamp line;
-- ``<!-- value: study friedman_p_last -->``: one value, inline.
+- ``<!-- value: study test_first -->``: one value, inline.
 
-Usage (the producer for a study's report)::
+Usage (the producers for a study's report, and for the shipped surrogates' fidelity)::
 
     python -m tunebench.reports.results_data REPORT_DIR --out docs/results/data/study.json
+    python -m tunebench.reports.results_data datasets/surrogates --surrogates --out FILE
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "render_table",
     "stamp_line",
     "study_data",
+    "surrogates_data",
     "table",
     "write_results",
 ]
@@ -142,15 +144,19 @@ def _cell(text: str) -> str:
 
 
 def stamp_line(data: dict[str, Any], source: str) -> str:
-    """One italic line: the file, the command, date, commit, version and machine."""
+    """One small line under a table: its file, date, commit, version, machine and command.
+
+    It carries the ``results-stamp`` class (the docs' ``extra.css`` sets it in small grey
+    type), so the provenance is on the page without outweighing the table.
+    """
     s = data["stamp"]
     m = s["machine"]
     machine = m if isinstance(m, str) else f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores"
     if isinstance(m, dict) and m.get("load_average_1min") is not None:
         machine += f", load average {m['load_average_1min']}"
     return (
-        f"*Generated from `{source}`, written by `{s['command']}` on {s['date']} at "
-        f"commit `{s['commit']}` (tunebench {s['version']}; {machine}).*"
+        f"Data: `{source}`, {s['date']}, commit `{s['commit']}`, tunebench {s['version']}, "
+        f"{machine}. Command: `{s['command']}`\n{{: .results-stamp }}"
     )
 
 
@@ -440,13 +446,62 @@ def _agreement(folder: Path, tables: dict[str, Any]) -> None:
     )
 
 
+def surrogates_data(folder: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """The held-out fidelity each surrogate file in ``folder`` records, one row per problem.
+
+    Reads only the files' metadata (``tunebench surrogate fit`` measured the fidelity on
+    configs held out from the fit and stored it there); no model is built.
+    """
+    import gzip
+
+    paths = sorted(folder.glob("*.json.gz"))
+    if not paths:
+        raise ResultsDataError(f"{folder}: no surrogate files (*.json.gz)")
+    rows = []
+    for path in paths:
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                meta = json.load(f)["meta"]
+            fid = meta["fidelity"]
+            epochs = [str(e) for e in fid["epochs"]]
+            last = epochs[-1]
+            rows.append(
+                [
+                    meta["problem"],
+                    fid["configs"],
+                    " / ".join(f"{fid['value'][e]['spearman']:.3f}" for e in epochs)
+                    + f" at {' / '.join(epochs)}",
+                    fid["value"][last]["r2"],
+                    fid["seconds"][last]["spearman"],
+                    fid["out_of_range"],
+                    fid["noise"]["ratio"],
+                ]
+            )
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ResultsDataError(f"{path}: not a readable surrogate ({exc!r})") from None
+    columns = ["problem", "configs", "validation Spearman at epochs", "R^2 at the last",
+               "seconds Spearman (last)", "outside range", "noise ratio (medians)"]  # fmt: skip
+    formats = {"R^2 at the last": ".3f", "seconds Spearman (last)": ".3f",
+               "outside range": ".2%", "noise ratio (medians)": ".2f"}  # fmt: skip
+    return {"surrogates": table(columns, rows, formats)}, {"surrogates": len(rows)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Write a results data file from a report's tables; one line on bad input."""
     ap = argparse.ArgumentParser(
         prog="python -m tunebench.reports.results_data",
         description="Write the docs' results data (JSON) from a `tunebench report` folder.",
     )
-    ap.add_argument("report", type=Path, help="A folder that `tunebench report` wrote.")
+    ap.add_argument(
+        "folder",
+        type=Path,
+        help="A folder that `tunebench report` wrote (or of surrogate files, --surrogates).",
+    )
+    ap.add_argument(
+        "--surrogates",
+        action="store_true",
+        help="Read the held-out fidelity recorded in the folder's surrogate files instead.",
+    )
     ap.add_argument("--out", type=Path, required=True, help="The JSON file to write.")
     ap.add_argument(
         "--command",
@@ -457,7 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ["python", "-m", "tunebench.reports.results_data", *(argv or sys.argv[1:])]
     )
     try:
-        tables, values = study_data(args.report)
+        read = surrogates_data if args.surrogates else study_data
+        tables, values = read(args.folder)
         write_results(args.out, command, tables, values)
     except TunebenchError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -35,9 +35,9 @@ def test_a_page_renders_from_a_fixture_file() -> None:
     assert "| problem | ms | runs |\n|---|---|---|\n| a | 0.12 | 1,200 |\n| b\\|c |  | 3 |" in out
     assert out.endswith("Ratio 1.88, first sha.")
     assert (
-        "*Generated from `tests/docs/data/tiny.json`, written by `python bench/perf/tiny.py "
-        "--json tests/docs/data/tiny.json` on 2026-01-01 00:00 UTC at commit `0123456789ab` "
-        "(tunebench 0.1.0; Test CPU, 2 cores, load average 0.5).*"
+        "Data: `tests/docs/data/tiny.json`, 2026-01-01 00:00 UTC, commit `0123456789ab`, "
+        "tunebench 0.1.0, Test CPU, 2 cores, load average 0.5. Command: `python "
+        "bench/perf/tiny.py --json tests/docs/data/tiny.json`\n{: .results-stamp }"
     ) in out
 
 
@@ -180,3 +180,27 @@ def test_every_committed_data_file_has_its_stamp_and_every_marker_resolves() -> 
     for page in sorted(RESULTS.glob("*.md")):
         out = render_page(page.read_text(encoding="utf-8"), RESULTS / "data")
         assert "<!-- results:" not in out and "<!-- value:" not in out, page.name
+
+
+def test_the_surrogates_producer_reads_the_files_metadata(tmp_path: Path) -> None:
+    import gzip
+
+    fid = {
+        "configs": 30,
+        "epochs": [1, 3],
+        "value": {"1": {"spearman": 0.5, "r2": 0.1}, "3": {"spearman": 0.75, "r2": 0.4}},
+        "seconds": {"1": {"spearman": 0.9, "r2": 0.8}, "3": {"spearman": 0.95, "r2": 0.9}},
+        "out_of_range": 0.001,
+        "noise": {"ratio": 1.1},
+    }
+    with gzip.open(tmp_path / "p.json.gz", "wt") as f:
+        json.dump({"meta": {"problem": "p", "fidelity": fid}}, f)
+    out = tmp_path / "s.json"
+    assert main([str(tmp_path), "--surrogates", "--out", str(out)]) == 0
+    row = load_results(out)["tables"]["surrogates"]["rows"][0]
+    assert row == ["p", 30, "0.500 / 0.750 at 1 / 3", 0.4, 0.95, 0.001, 1.1]
+    (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
+    with pytest.raises(ResultsDataError, match=r"bad.json.gz: not a readable surrogate"):
+        from tunebench.reports.results_data import surrogates_data
+
+        surrogates_data(tmp_path)
