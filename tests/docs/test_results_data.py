@@ -178,7 +178,10 @@ def test_every_committed_data_file_has_its_stamp_and_every_marker_resolves() -> 
     for path in sorted((RESULTS / "data").glob("*.json")):
         load_results(path)
     for page in sorted(RESULTS.glob("*.md")):
-        out = render_page(page.read_text(encoding="utf-8"), RESULTS / "data")
+        text = page.read_text(encoding="utf-8")
+        starts = [line for line in text.splitlines() if line.lstrip().startswith("<!-- value:")]
+        assert not starts, f"{page.name}: a number starting a line can read as a list: {starts}"
+        out = render_page(text, RESULTS / "data")
         assert "<!-- results:" not in out and "<!-- value:" not in out, page.name
 
 
