@@ -155,29 +155,35 @@ def _stats_sentence(a: Analysis) -> str:
 
 
 def _early_sentence(a: Analysis) -> str:
+    """What early epochs say, one short clause per problem after a lead that names the measures."""
     parts = []
+    pruned = False
     for p in list(a.problems.values())[:MAX_DETAILED]:
         sp = p.spearman.dropna(subset=["rho"]) if len(p.spearman) else pd.DataFrame()
         if sp.empty:
             continue
         first = sp.iloc[0]
         part = (
-            f"on {p.info.name} the validation score after "
-            f"{_n(int(first['epoch']), 'epoch', 'epochs')} has "
-            f"Spearman rho = {first['rho']:.2f} with the final one (n = {int(first['n'])})"
+            f"{p.info.name} rho = {first['rho']:.2f} after "
+            f"{_n(int(first['epoch']), 'epoch', 'epochs')} (n = {int(first['n'])})"
         )
         if p.prune is not None:
-            part += (
-                ", and evolutionary pruning keeps the eventual best config with >= 95% "
-                "probability "
-                + (
-                    f"up to {p.safe_fraction:.2f} pruned per round"
-                    if not math.isnan(p.safe_fraction)
-                    else "at none of the fractions tried (0.05-0.50)"
-                )
+            pruned = True
+            part += ", safe pruning " + (
+                f"up to {p.safe_fraction:.2f}"
+                if not math.isnan(p.safe_fraction)
+                else "at none of 0.05-0.50"
             )
         parts.append(part)
-    return ("Early epochs: " + "; ".join(parts) + ".") if parts else ""
+    if not parts:
+        return ""
+    lead = "Early epochs (Spearman rho of an early validation score with the final one"
+    if pruned:
+        lead += (
+            "; safe pruning: the largest share per round that evolutionary pruning can drop "
+            "and still keep the eventual best config with >= 95% probability"
+        )
+    return f"{lead}): " + "; ".join(parts) + "."
 
 
 def _fidelity_sentences(a: Analysis) -> list[str]:
@@ -262,9 +268,9 @@ def ranking_difference(a: Analysis) -> str:
         else f"first {by_val[0]} by validation, {by_test[0]} by test"
     )
     return (
-        f"The leaderboard (validation regret at {cp.label}) and the critical-difference "
-        f"diagram (final test regret) rank the strategies differently: {tops}, and "
-        f"{same} of {len(common)} strategies hold the same place in both."
+        f"The leaderboard ranks by validation regret at {cp.label} and the critical-difference "
+        f"diagram by final test regret, and their orders differ: {tops}, and {same} of "
+        f"{len(common)} strategies hold the same place in both."
     )
 
 

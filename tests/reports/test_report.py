@@ -138,9 +138,9 @@ def test_a_leaderboard_and_cd_diagram_that_rank_differently_are_said_to() -> Non
     assert ranking_difference(same) == ""
     top = _ranked({"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 1.5, "b": 1.1, "c": 3.4})
     assert ranking_difference(top) == (
-        "The leaderboard (validation regret at 50 full evaluations) and the critical-difference "
-        "diagram (final test regret) rank the strategies differently: first a by validation, b "
-        "by test, and 1 of 3 strategies hold the same place in both."
+        "The leaderboard ranks by validation regret at 50 full evaluations and the "
+        "critical-difference diagram by final test regret, and their orders differ: first a by "
+        "validation, b by test, and 1 of 3 strategies hold the same place in both."
     )
     tail = _ranked({"a": 1.0, "b": 2.0, "c": 3.0}, {"a": 1.0, "b": 3.0, "c": 2.0})
     assert "a first in both, and 1 of 3" in ranking_difference(tail)
