@@ -28,6 +28,7 @@ h3 { margin-top: 1.6em; }
 .summary li { margin: 0.3em 0; }
 nav.toc { background: #fafafa; border: 1px solid #e3e3e3; padding: 0.6em 1.2em; }
 nav.toc ul { margin: 0.2em 0; padding-left: 1.3em; }
+nav.toc .sub { font-size: 0.9em; }
 figure { margin: 1.2em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { font-size: 0.92em; color: #444; margin-top: 0.4em; }
@@ -97,15 +98,21 @@ def _html_blocks(blocks: list[Any], fig_dir: Path) -> list[str]:
 
 
 def _toc_html(sections: list[Section]) -> str:
-    def items(secs: list[Section]) -> str:
-        lis = []
-        for s in secs:
-            subs = [b for b in s.blocks if isinstance(b, Section)]
-            inner = items(subs) if subs else ""
-            lis.append(f'<li><a href="#{s.anchor}">{html.escape(s.title)}</a>{inner}</li>')
-        return "<ul>" + "".join(lis) + "</ul>"
+    """One line per section, its subsections run on after it.
 
-    return f'<nav class="toc"><b>Contents</b>{items(sections)}</nav>'
+    Nested lists put every problem's eight subsections on lines of their own, and the
+    contents then filled a screen or more between the opening findings and the report.
+    """
+
+    def link(s: Section) -> str:
+        return f'<a href="#{s.anchor}">{html.escape(s.title)}</a>'
+
+    lis = []
+    for s in sections:
+        subs = [b for b in s.blocks if isinstance(b, Section)]
+        inner = f'<span class="sub">: {" · ".join(link(b) for b in subs)}</span>' if subs else ""
+        lis.append(f"<li>{link(s)}{inner}</li>")
+    return f'<nav class="toc"><b>Contents</b><ul>{"".join(lis)}</ul></nav>'
 
 
 def render_html(a: Analysis, figures: Figures, summary: list[str], fig_dir: Path) -> str:

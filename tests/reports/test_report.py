@@ -122,6 +122,10 @@ def test_summary_is_a_list_of_findings_with_numbers(report_dir: Path) -> None:
     assert "alpha = 0.05" in stats
     html = (report_dir / "index.html").read_text()
     assert html.count("<li>", html.index('id="summary"'), html.index('class="toc"')) == len(points)
+    # the contents: one line per section, its subsections run on after it
+    toc = html[html.index('<nav class="toc">') : html.index("</nav>")]
+    assert toc.count("<ul>") == 1 and toc.count("<li>") == md.count("\n## ") - 1  # no Contents
+    assert '<span class="sub">: <a href="#leaderboard-' in toc
 
 
 def _ranked(val: dict[str, float], test: dict[str, float]) -> Any:
