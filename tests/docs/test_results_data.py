@@ -200,8 +200,11 @@ def test_the_surrogates_producer_reads_the_files_metadata(tmp_path: Path) -> Non
         json.dump({"meta": {"problem": "p", "fidelity": fid}}, f)
     out = tmp_path / "s.json"
     assert main([str(tmp_path), "--surrogates", "--out", str(out)]) == 0
-    row = load_results(out)["tables"]["surrogates"]["rows"][0]
-    assert row == ["p", 30, "0.500 / 0.750 at 1 / 3", 0.4, 0.95, 0.001, 1.1]
+    tables = load_results(out)["tables"]
+    assert tables["surrogates"]["rows"][0] == [
+        "p", 30, "0.500 at 1", "0.750 at 3", 0.4, 0.95, 0.001, 1.1
+    ]  # fmt: skip
+    assert tables["surrogates_by_epoch"]["rows"] == [["p", 1, 0.5, 0.1], ["p", 3, 0.75, 0.4]]
     (tmp_path / "bad.json.gz").write_bytes(b"not gzip")
     with pytest.raises(ResultsDataError, match=r"bad.json.gz: not a readable surrogate"):
         from tunebench.reports.results_data import surrogates_data
