@@ -14,6 +14,7 @@ from tunebench.strategies.base import (
     Decision,
     Exhausted,
     Fidelity,
+    Objectives,
     Proposal,
     Strategy,
     TrialResult,
@@ -28,6 +29,13 @@ from tunebench.strategies.keras_tuner import (
     KerasTunerBayesian,
     KerasTunerHyperband,
     KerasTunerRandom,
+)
+from tunebench.strategies.multi_objective import (
+    NSGA2,
+    MultiObjectiveOptuna,
+    MultiObjectiveRandom,
+    MultiObjectiveTPE,
+    RandomScalarisation,
 )
 from tunebench.strategies.one_at_a_time import OneAtATime
 from tunebench.strategies.optuna_samplers import GPSearch, OptunaSamplerByName, TPESearch
@@ -46,6 +54,7 @@ from tunebench.strategies.syne_tune_pbt import PopulationBasedTraining
 __all__ = [
     "ASHA",
     "BOHB",
+    "NSGA2",
     "BudgetView",
     "DEHBSearch",
     "Decision",
@@ -61,11 +70,16 @@ __all__ = [
     "KerasTunerHyperband",
     "KerasTunerRandom",
     "MedianStopSearch",
+    "MultiObjectiveOptuna",
+    "MultiObjectiveRandom",
+    "MultiObjectiveTPE",
+    "Objectives",
     "OneAtATime",
     "OptunaSamplerByName",
     "OptunaStrategy",
     "PopulationBasedTraining",
     "Proposal",
+    "RandomScalarisation",
     "RandomSearch",
     "RegularizedEvolution",
     "SMACHyperband",
@@ -108,6 +122,10 @@ _BUILTINS: dict[str, type[Strategy]] = {
         KerasTunerRandom,
         KerasTunerBayesian,
         KerasTunerHyperband,
+        MultiObjectiveRandom,
+        NSGA2,
+        MultiObjectiveTPE,
+        RandomScalarisation,
     )
 }
 
