@@ -31,6 +31,7 @@ from tunebench.strategies.keras_tuner import (
     KerasTunerRandom,
 )
 from tunebench.strategies.multi_objective import (
+    MOASHA,
     NSGA2,
     MultiObjectiveOptuna,
     MultiObjectiveRandom,
@@ -42,7 +43,7 @@ from tunebench.strategies.optuna_samplers import GPSearch, OptunaSamplerByName, 
 from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, SuccessiveHalvingSearch
 from tunebench.strategies.random_search import RandomSearch
 from tunebench.strategies.secretary import Secretary
-from tunebench.strategies.smac import SMACHyperband, SMACSearch
+from tunebench.strategies.smac import SMACHyperband, SMACParEGO, SMACSearch
 from tunebench.strategies.syne_tune import (
     ASHA,
     BOHB,
@@ -54,6 +55,7 @@ from tunebench.strategies.syne_tune_pbt import PopulationBasedTraining
 __all__ = [
     "ASHA",
     "BOHB",
+    "MOASHA",
     "NSGA2",
     "BudgetView",
     "DEHBSearch",
@@ -83,6 +85,7 @@ __all__ = [
     "RandomSearch",
     "RegularizedEvolution",
     "SMACHyperband",
+    "SMACParEGO",
     "SMACSearch",
     "Secretary",
     "Strategy",
@@ -126,6 +129,8 @@ _BUILTINS: dict[str, type[Strategy]] = {
         NSGA2,
         MultiObjectiveTPE,
         RandomScalarisation,
+        MOASHA,
+        SMACParEGO,
     )
 }
 

@@ -297,6 +297,20 @@ class Strategy(ABC):
         """
         return Decision.CONTINUE
 
+    def report_objectives(
+        self, trial_id: int, epoch: int, value: float, objectives: tuple[float, ...]
+    ) -> Decision:
+        """Multi-objective runs: :meth:`report`, with the trial's objective vector so far.
+
+        ``objectives`` is in the order of :attr:`objectives`: what the trial measured up
+        to ``epoch`` (``metric``: ``value``; ``train_seconds``: its epochs' seconds so
+        far) and the config's fixed values (``params``, ``flops``). The harness calls
+        this instead of :meth:`report` where the vector is known; the default hands
+        ``value`` to :meth:`report`, so only a strategy that ranks partial vectors (a
+        multi-fidelity multi-objective one) overrides it.
+        """
+        return self.report(trial_id, epoch, value)
+
     @abstractmethod
     def tell(self, trial_id: int, result: TrialResult) -> None:
         """Receive the end of a trial (complete, stopped or failed)."""

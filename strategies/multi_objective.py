@@ -1,15 +1,19 @@
-"""Multi-objective strategies (issue 39): mo-random, nsga2, mo-tpe, random-scalarisation.
+"""Multi-objective strategies (issue 39): mo-random, nsga2, mo-tpe, random-scalarisation, moasha.
 
 Each searches the objective vector of a multi-objective matrix entry
 (``objectives = ["metric", "train_seconds"]``, say) and runs only there
 (``multi_objective = True``). The harness tells a trial's vector
 (:attr:`~tunebench.strategies.base.TrialResult.objectives`) when its weights reached
-``max_epochs``; each strategy here is an optuna study with one direction per objective.
+``max_epochs``. The first four are optuna studies with one direction per objective;
+``moasha`` is syne-tune's multi-objective asynchronous successive halving.
 
 **Partial curves.** optuna cannot prune a multi-objective study (``Trial.should_prune``
-refuses one), so none of these stops a trial early: every trial trains to
+refuses one), so the optuna strategies never stop a trial early: every trial trains to
 ``max_epochs``, its per-epoch reports are read by nobody, and a trial the budget cuts
 short has no vector and is told to optuna as failed (its samplers skip failed trials).
+``moasha`` is the one that uses partial curves: it ranks each trial's partial vector
+(:meth:`~tunebench.strategies.base.Strategy.report_objectives`) at every rung and stops
+the dominated ones.
 """
 
 from __future__ import annotations
@@ -19,14 +23,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import optuna
 
-from tunebench.strategies._common import check_int
+from tunebench.strategies._common import check_int, check_real
 from tunebench.strategies._optuna import OptunaStrategy, make_tpe
-from tunebench.strategies.base import BudgetView, Exhausted, Proposal, TrialResult, Wait
+from tunebench.strategies.base import (
+    BudgetView,
+    Decision,
+    Exhausted,
+    Proposal,
+    TrialResult,
+    Wait,
+)
+from tunebench.strategies.syne_tune import RESOURCE, SyneTuneStrategy
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
 
 __all__ = [
+    "MOASHA",
     "NSGA2",
     "MultiObjectiveOptuna",
     "MultiObjectiveRandom",
@@ -198,3 +211,85 @@ class RandomScalarisation(MultiObjectiveOptuna):
         )
         trial = side.ask()
         return self.space.suggest_optuna(trial)
+
+
+class MOASHA(SyneTuneStrategy):
+    """syne-tune's MOASHA: asynchronous successive halving on Pareto ranks, random configs.
+
+    Configs are drawn at random. A trial reaching a rung (``grace_period *
+    reduction_factor**k`` epochs) goes on only if its partial objective vector (the
+    metric at that epoch, the seconds trained so far, the config's fixed costs) ranks
+    in the top ``1 / reduction_factor`` of the vectors recorded at that rung, by
+    syne-tune's non-dominated sorting; nothing waits for a rung to fill, so it runs
+    asynchronously with trials in flight. A trial it stops has no full vector and does
+    not count in the run's front; every trial that survives every rung trains to
+    ``max_epochs``.
+
+    Args:
+        grace_period: Epochs of the first rung; default the problem's ``min_epochs``.
+        reduction_factor: ``eta``; at least 2.
+        brackets: 1 for MOASHA; more for Hyperband-like stopping brackets.
+    """
+
+    name = "moasha"
+    multi_objective: ClassVar[bool] = True
+
+    def __init__(
+        self, grace_period: int | None = None, reduction_factor: float = 3, brackets: int = 1
+    ) -> None:
+        self.grace_period = grace_period
+        self.reduction_factor = reduction_factor
+        self.brackets = brackets
+
+    def check_params(self) -> None:
+        """``grace_period`` >= 1 or unset, ``reduction_factor`` >= 2, ``brackets`` >= 1."""
+        if self.grace_period is not None:
+            check_int(self.name, "grace_period", self.grace_period, 1)
+        check_real(self.name, "reduction_factor", self.reduction_factor, 2.0)
+        check_int(self.name, "brackets", self.brackets, 1)
+        super().check_params()
+
+    def _metrics(self) -> list[str]:
+        if self.objectives is None:
+            raise ValueError(f"strategy {self.name!r} runs on multi-objective entries only")
+        return [f"objective_{i}" for i in range(len(self.objectives.names))]
+
+    def make_scheduler(self, config_space: dict[str, Any], do_minimize: bool, seed: int) -> Any:
+        """syne-tune's ``MOASHA``, every objective signed to be minimised."""
+        from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA as SyneTuneMOASHA
+
+        grace = self.grace_period or self.fidelity.min_epochs
+        factor = self.reduction_factor
+        return SyneTuneMOASHA(
+            config_space,
+            metrics=self._metrics(),
+            do_minimize=True,  # vectors arrive signed (maximised objectives negated)
+            time_attr=RESOURCE,
+            max_t=self.fidelity.max_epochs,
+            grace_period=min(grace, self.fidelity.max_epochs),
+            # an integral factor keeps the rung levels integral
+            reduction_factor=int(factor) if float(factor).is_integer() else factor,
+            brackets=self.brackets,
+            random_seed=seed,
+        )
+
+    def report(self, trial_id: int, epoch: int, value: float) -> Decision:
+        """An epoch without a vector (a config the table has no point for): go on unranked."""
+        return Decision.CONTINUE
+
+    def report_objectives(
+        self, trial_id: int, epoch: int, value: float, objectives: tuple[float, ...]
+    ) -> Decision:
+        """Forward the partial vector, signed; MOASHA's STOP prunes the trial."""
+        from syne_tune.optimizer.scheduler import SchedulerDecision
+
+        assert self.objectives is not None
+        signed = self.objectives.signed(objectives)
+        result = {RESOURCE: int(epoch), **dict(zip(self._metrics(), signed, strict=True))}
+        self._last[trial_id] = result
+        with self._private_rng():
+            decision = self._scheduler.on_trial_result(self._trials[trial_id], result)
+        if decision in (SchedulerDecision.STOP, SchedulerDecision.PAUSE):
+            self._stopped.add(trial_id)
+            return Decision.STOP
+        return Decision.CONTINUE

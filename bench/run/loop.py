@@ -417,7 +417,7 @@ class RunLoop:
             return False
         rec.values.append(out.value)
         self.seconds[trial_id] += out.seconds
-        decision = self.timed(lambda: self.strategy.report(trial_id, out.epoch, out.value))
+        decision = self.timed(lambda: self.report(rec, out))
         if not isinstance(decision, Decision):
             raise ProtocolError(
                 f"strategy {self.strategy.name!r} returned {decision!r} from report(); "
@@ -432,6 +432,21 @@ class RunLoop:
             rec.status, rec.reason = TrialStatus.STOPPED, "budget"
             return False
         return True
+
+    def report(self, rec: TrialRecord, out: EpochOutcome) -> Decision:
+        """Report an epoch: its value, and on a multi-objective run its partial vector.
+
+        The partial vector is what the trial has measured so far (the epoch's value,
+        the seconds of its epochs up to this one) with the config's fixed values, so a
+        multi-fidelity multi-objective strategy ranks partial curves on every objective.
+        """
+        trial_id = rec.trial_id
+        if self.objectives is not None:
+            key = self.space.config_key(rec.config)
+            vector = self.objectives.observed(key, out.value, self.seconds[trial_id])
+            if vector is not None:
+                return self.strategy.report_objectives(trial_id, out.epoch, out.value, vector)
+        return self.strategy.report(trial_id, out.epoch, out.value)
 
     def finish_trial(self, a: Active, log: EventLog) -> None:
         """Score a trial on test, keep its weights if asked, close it and tell the strategy."""
