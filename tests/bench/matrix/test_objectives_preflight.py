@@ -30,7 +30,8 @@ def refused(tmp_path: Path, text: str) -> str:
         ('name = "mo-random"', 'name = "random"',
          "m.toml:20: strategies[0].name: strategy 'random' is single-objective, but problem "
          "entry 'stocks-mlp' (problems[0]) has objectives ['metric', 'train_seconds']; "
-         "multi-objective strategies: mo-random, mo-tpe, nsga2, random-scalarisation"),
+         "multi-objective strategies: mo-random, mo-tpe, moasha, nsga2, random-scalarisation, "
+         "smac-parego"),
         (OBJECTIVES, "", "m.toml:20: strategies[0].name: strategy 'mo-random' is "
          "multi-objective, but problem entry 'stocks-mlp' has no objectives"),
         (OBJECTIVES, 'objectives = ["metric", "params"]',

@@ -17,7 +17,7 @@ from tunebench.records.storage import read_events
 
 MO_SMOKE = Path(__file__).resolve().parents[3] / "bench" / "matrices" / "mo-smoke.toml"
 STRATEGIES = ("mo-random", "nsga2", "mo-tpe[n_startup_trials=5]",
-              "random-scalarisation[n_startup_trials=5]")  # fmt: skip
+              "random-scalarisation[n_startup_trials=5]", "moasha", "smac-parego")  # fmt: skip
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:
@@ -90,3 +90,10 @@ def test_single_objective_records_carry_no_objective_keys(tmp_path: Path) -> Non
     record = (run_dir / "run.json").read_text(encoding="utf-8")
     for key in ("objectives", "pareto", "hypervolume"):
         assert key not in log and key not in record
+
+
+def test_moasha_stops_trials_on_partial_vectors(mo_results: Path) -> None:
+    run_dir = mo_results / "stocks-mlp" / "moasha" / "seed=0"
+    ends = [e for e in read_events(run_dir, complete=True) if isinstance(e, TrialEnd)]
+    stopped = [e for e in ends if e.status == "stopped" and e.reason == "strategy"]
+    assert stopped and all(e.objectives is None for e in stopped)
