@@ -212,6 +212,7 @@ class RunLoop:
         self.objectives = objectives
         self.points: dict[int, tuple[float, ...]] = {}  # scored points, multi-objective
         self.seconds: dict[int, float] = {}  # each trial's epochs' seconds, from epoch 1
+        self.keys: dict[int, str] = {}  # config keys of multi-objective trials, made once
 
     # -- the strategy's side ---------------------------------------------------------------
 
@@ -442,8 +443,7 @@ class RunLoop:
         """
         trial_id = rec.trial_id
         if self.objectives is not None:
-            key = self.space.config_key(rec.config)
-            vector = self.objectives.observed(key, out.value, self.seconds[trial_id])
+            vector = self.objectives.observed(self.key(rec), out.value, self.seconds[trial_id])
             if vector is not None:
                 return self.strategy.report_objectives(trial_id, out.epoch, out.value, vector)
         return self.strategy.report(trial_id, out.epoch, out.value)
@@ -497,9 +497,16 @@ class RunLoop:
             or rec.epochs < self.fidelity.max_epochs
         ):
             return None, None
-        key = self.space.config_key(rec.config)
+        key = self.key(rec)
         seconds = self.seconds.get(rec.trial_id, 0.0)
         return self.objectives.observed(key, rec.values[-1], seconds), self.objectives.scored(key)
+
+    def key(self, rec: TrialRecord) -> str:
+        """The config key of the config a trial is evaluated as (fixed before its first epoch)."""
+        key = self.keys.get(rec.trial_id)
+        if key is None:
+            key = self.keys[rec.trial_id] = self.space.config_key(rec.config)
+        return key
 
     def end_trial(self, rec: TrialRecord, log: EventLog) -> None:
         """Log a trial's end and tell the strategy."""
