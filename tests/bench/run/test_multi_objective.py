@@ -97,3 +97,26 @@ def test_moasha_stops_trials_on_partial_vectors(mo_results: Path) -> None:
     ends = [e for e in read_events(run_dir, complete=True) if isinstance(e, TrialEnd)]
     stopped = [e for e in ends if e.status == "stopped" and e.reason == "strategy"]
     assert stopped and all(e.objectives is None for e in stopped)
+
+
+def test_trials_in_flight_and_a_sampled_table_serving_other_configs(tmp_path: Path) -> None:
+    # covertype-mlp's sampled table serves each proposal from its nearest recorded config
+    path = tmp_path / "c.toml"
+    path.write_text(
+        'name = "c"\nmode = "replay"\nseeds = 1\n[budget]\nfull_evaluations = 8\n'
+        'concurrency = 2\n[[problems]]\nname = "covertype-mlp"\ntable = "sampled"\n'
+        'max_epochs = 5\nobjectives = ["metric", "train_seconds", "flops"]\n'
+        '[[strategies]]\nname = "nsga2"\n[[strategies]]\nname = "moasha"\n',
+        encoding="utf-8",
+    )
+    results = tmp_path / "r"
+    code, _, err = run_cli("run", str(path), "--results", str(results), "-q")
+    assert code == 0, err
+    for label in ("nsga2", "moasha"):
+        run_dir = results / "c" / "covertype-mlp" / label / "seed=0"
+        record = read_run_record(run_dir)
+        assert isinstance(record, RunRecord)
+        assert record.result.pareto_trials and record.result.hypervolume_regret is not None
+        ends = [e for e in read_events(run_dir, complete=True) if isinstance(e, TrialEnd)]
+        assert {e.trial for e in ends if e.score_objectives} >= set(record.result.pareto_trials)
+    assert run_cli("check", str(results / "c"), "--integrity")[0] == 0
