@@ -49,6 +49,7 @@ RUN_SPEC_DEFAULTS: Mapping[str, Any] = {
     "problem_module": None,  # and runs of registered problems
     "backend": None,
     "surrogate": None,
+    "objectives": None,  # single-objective runs, as before issue 39
 }
 
 
@@ -57,6 +58,11 @@ RUN_RESULT_DEFAULTS: Mapping[str, Any] = {
     "best_proposal": None,  # the best trial was evaluated as proposed
     "score_value": None,  # the incumbent reached max_epochs: its own values are the score
     "score_test_value": None,
+    "objectives": None,  # a single-objective run has no front (issue 39)
+    "pareto_trials": None,
+    "pareto_front": None,
+    "hypervolume": None,
+    "hypervolume_regret": None,
 }
 
 

@@ -69,6 +69,8 @@ class RunSpec:
             resolved), or ``None`` for a registered problem.
         backend: The Keras backend behind the run's curves: the one a live run trains
             on, the one a replay run's table was recorded with (``None``: unknown).
+        objectives: A multi-objective run's objectives (issue 39), in the entry's order;
+            ``None`` for a single-objective run on the problem's metric.
     """
 
     matrix: str
@@ -91,6 +93,12 @@ class RunSpec:
     problem_module: str | None = None
     backend: str | None = None
     surrogate: str | None = None
+    objectives: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.objectives is not None and not isinstance(self.objectives, tuple):
+            # run.json stores a list; one type in memory keeps specs comparable
+            object.__setattr__(self, "objectives", tuple(self.objectives))
 
     @property
     def rel_dir(self) -> Path:
@@ -102,6 +110,8 @@ class RunSpec:
         data = asdict(self)
         data["problem_params"] = dict(self.problem_params)
         data["strategy_params"] = dict(self.strategy_params)
+        if self.objectives is not None:
+            data["objectives"] = list(self.objectives)
         drop_defaults(data, RUN_SPEC_DEFAULTS)  # keys added since: as before at defaults
         return data
 

@@ -14,6 +14,7 @@ from tunebench.strategies.base import (
     Decision,
     Exhausted,
     Fidelity,
+    Objectives,
     Proposal,
     Strategy,
     TrialResult,
@@ -29,12 +30,20 @@ from tunebench.strategies.keras_tuner import (
     KerasTunerHyperband,
     KerasTunerRandom,
 )
+from tunebench.strategies.multi_objective import (
+    MOASHA,
+    NSGA2,
+    MultiObjectiveOptuna,
+    MultiObjectiveRandom,
+    MultiObjectiveTPE,
+    RandomScalarisation,
+)
 from tunebench.strategies.one_at_a_time import OneAtATime
 from tunebench.strategies.optuna_samplers import GPSearch, OptunaSamplerByName, TPESearch
 from tunebench.strategies.pruners import HyperbandSearch, MedianStopSearch, SuccessiveHalvingSearch
 from tunebench.strategies.random_search import RandomSearch
 from tunebench.strategies.secretary import Secretary
-from tunebench.strategies.smac import SMACHyperband, SMACSearch
+from tunebench.strategies.smac import SMACHyperband, SMACParEGO, SMACSearch
 from tunebench.strategies.syne_tune import (
     ASHA,
     BOHB,
@@ -46,6 +55,8 @@ from tunebench.strategies.syne_tune_pbt import PopulationBasedTraining
 __all__ = [
     "ASHA",
     "BOHB",
+    "MOASHA",
+    "NSGA2",
     "BudgetView",
     "DEHBSearch",
     "Decision",
@@ -61,14 +72,20 @@ __all__ = [
     "KerasTunerHyperband",
     "KerasTunerRandom",
     "MedianStopSearch",
+    "MultiObjectiveOptuna",
+    "MultiObjectiveRandom",
+    "MultiObjectiveTPE",
+    "Objectives",
     "OneAtATime",
     "OptunaSamplerByName",
     "OptunaStrategy",
     "PopulationBasedTraining",
     "Proposal",
+    "RandomScalarisation",
     "RandomSearch",
     "RegularizedEvolution",
     "SMACHyperband",
+    "SMACParEGO",
     "SMACSearch",
     "Secretary",
     "Strategy",
@@ -108,6 +125,12 @@ _BUILTINS: dict[str, type[Strategy]] = {
         KerasTunerRandom,
         KerasTunerBayesian,
         KerasTunerHyperband,
+        MultiObjectiveRandom,
+        NSGA2,
+        MultiObjectiveTPE,
+        RandomScalarisation,
+        MOASHA,
+        SMACParEGO,
     )
 }
 

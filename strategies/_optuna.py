@@ -103,6 +103,14 @@ class OptunaStrategy(Strategy):
         """
         return None
 
+    def study_directions(self) -> dict[str, Any]:
+        """The study's direction keyword: ``direction`` here, ``directions`` for several.
+
+        Called in :meth:`setup`, after ``self.direction`` (and, on a multi-objective
+        run, ``self.objectives``) is set.
+        """
+        return {"direction": self.direction}
+
     def setup(
         self, space: SearchSpace, fidelity: Fidelity, direction: Direction, seed: int
     ) -> None:
@@ -112,7 +120,7 @@ class OptunaStrategy(Strategy):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         self._pruner = self.make_pruner()
         self.study = optuna.create_study(
-            direction=direction,
+            **self.study_directions(),
             sampler=self.make_sampler(seed),
             pruner=self._pruner if self._pruner is not None else optuna.pruners.NopPruner(),
             study_name=f"tunebench-{self.name}-{seed}",

@@ -46,6 +46,7 @@ __all__ = [
     "Direction",
     "Exhausted",
     "Fidelity",
+    "Objectives",
     "Proposal",
     "Strategy",
     "TrialResult",
@@ -94,6 +95,32 @@ class Fidelity:
                 f"fidelity needs 1 <= min_epochs <= max_epochs, got {self.min_epochs}, "
                 f"{self.max_epochs}"
             )
+
+
+@dataclass(frozen=True)
+class Objectives:
+    """The objectives of a multi-objective run, as a strategy sees them.
+
+    Attributes:
+        names: Objective names (``"metric"``, ``"params"``, ``"train_seconds"``,
+            ``"flops"``), in the order of every objective vector.
+        minimise: Per objective, whether smaller is better (the metric follows the
+            problem's direction; every other objective is minimised).
+    """
+
+    names: tuple[str, ...]
+    minimise: tuple[bool, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.names) < 2 or len(self.names) != len(self.minimise):
+            raise ValueError(
+                f"objectives need two names or more, one direction each; got {self.names} "
+                f"and {self.minimise}"
+            )
+
+    def signed(self, vector: tuple[float, ...]) -> tuple[float, ...]:
+        """``vector`` with maximised objectives negated, so that every one is minimised."""
+        return tuple(v if m else -v for v, m in zip(vector, self.minimise, strict=True))
 
 
 @dataclass(frozen=True)
@@ -164,12 +191,17 @@ class TrialResult:
             trial began (non-zero for a resumed trial).
         reason: Why it ended, for STOPPED and FAILED (``"strategy"``,
             ``"budget"``, ``"nan loss"``, ...).
+        objectives: Multi-objective runs only: the trial's objective vector, in the
+            order of :attr:`Strategy.objectives` (raw values, each in its own
+            direction), when its weights reached ``max_epochs`` without failing;
+            ``None`` otherwise (a partial curve has a metric, not a full solution).
     """
 
     status: TrialStatus
     values: tuple[float, ...] = ()
     start_epoch: int = 0
     reason: str = ""
+    objectives: tuple[float, ...] | None = None
 
     @property
     def epochs(self) -> int:
@@ -189,6 +221,12 @@ class Strategy(ABC):
     store their constructor arguments unchanged (scikit-learn style, so
     :meth:`get_params` can record them), and implement :meth:`ask` and
     :meth:`tell`. :meth:`setup` is called once per run before anything else.
+
+    A strategy that searches several objectives at once sets ``multi_objective =
+    True``; the harness sets :attr:`objectives` before :meth:`setup` and gives each
+    trial that reached ``max_epochs`` its vector in :attr:`TrialResult.objectives`,
+    while :meth:`report` still receives the per-epoch metric. A matrix refuses, at
+    load time, a single-objective strategy on a multi-objective entry and the reverse.
     """
 
     name: ClassVar[str] = ""
@@ -198,6 +236,10 @@ class Strategy(ABC):
     #: ``True`` when the proposals depend on Python's string hashing (a library that
     #: iterates a ``set``): the harness then runs it under ``PYTHONHASHSEED=0``.
     fixed_hash_seed: ClassVar[bool] = False
+    #: ``True`` when the strategy searches an objective vector (it reads
+    #: :attr:`objectives` and :attr:`TrialResult.objectives`); such a strategy runs only
+    #: on multi-objective entries, and every other one only on single-objective entries.
+    multi_objective: ClassVar[bool] = False
 
     space: SearchSpace
     fidelity: Fidelity
@@ -211,6 +253,10 @@ class Strategy(ABC):
     #: working directory. ``None`` outside the harness: such a strategy then uses a temporary
     #: folder of its own.
     scratch_dir: Path | None = None
+
+    #: Set by the harness, before :meth:`setup`, on a multi-objective run: the objectives
+    #: and their directions. ``None`` on a single-objective run.
+    objectives: Objectives | None = None
 
     def check_params(self) -> None:
         """Raise ``ValueError`` (one line, naming the parameter) for invalid parameters.
@@ -250,6 +296,20 @@ class Strategy(ABC):
         The default never prunes. Pruning strategies answer :attr:`Decision.STOP`.
         """
         return Decision.CONTINUE
+
+    def report_objectives(
+        self, trial_id: int, epoch: int, value: float, objectives: tuple[float, ...]
+    ) -> Decision:
+        """Multi-objective runs: :meth:`report`, with the trial's objective vector so far.
+
+        ``objectives`` is in the order of :attr:`objectives`: what the trial measured up
+        to ``epoch`` (``metric``: ``value``; ``train_seconds``: its epochs' seconds so
+        far) and the config's fixed values (``params``, ``flops``). The harness calls
+        this instead of :meth:`report` where the vector is known; the default hands
+        ``value`` to :meth:`report`, so only a strategy that ranks partial vectors (a
+        multi-fidelity multi-objective one) overrides it.
+        """
+        return self.report(trial_id, epoch, value)
 
     @abstractmethod
     def tell(self, trial_id: int, result: TrialResult) -> None:

@@ -1,4 +1,4 @@
-"""``smac`` and ``smac-hb``: SMAC3's own optimizers, driven through its ask/tell API.
+"""``smac``, ``smac-hb``, ``smac-parego``: SMAC3's own optimizers, through its ask/tell API.
 
 ``smac`` is SMAC3's ``HyperparameterOptimizationFacade`` (Bayesian optimisation with a
 random forest, the reference optimiser of HPOBench and CARP-S), every config trained to
@@ -6,6 +6,9 @@ random forest, the reference optimiser of HPOBench and CARP-S), every config tra
 Hyperband intensifier, "SMAC-HB"): a trial's budget, rounded into
 ``min_epochs..max_epochs``, is its ``target_epochs``, and a configuration promoted to a
 larger budget continues the promoted trial's weights (``resume_from``).
+``smac-parego`` is the same facade on a multi-objective scenario with SMAC3's ParEGO
+(issue 39): a random weighting of the normalised objectives per iteration, scalarised
+by the augmented Tchebycheff norm, modelled by the forest.
 
 SMAC3 is installed without the ``pyrfr`` forest it can use (pyrfr builds from source
 with swig); it then fits scikit-learn's random forest. Three settings differ from
@@ -30,6 +33,7 @@ from tunebench.strategies._common import (
     Promotions,
     check_bool,
     check_int,
+    check_real,
     library_seed,
     require_modules,
     scratch_folder,
@@ -48,7 +52,7 @@ from tunebench.strategies.base import (
 from tunebench.strategies.space import SearchSpace
 from tunebench.strategies.space.convert import active_config, to_configspace, to_configuration
 
-__all__ = ["SMACHyperband", "SMACSearch"]
+__all__ = ["SMACHyperband", "SMACParEGO", "SMACSearch"]
 
 
 class _SMAC(Strategy):
@@ -81,6 +85,7 @@ class _SMAC(Strategy):
             deterministic=True,
             n_trials=self.n_trials,  # sizes SMAC's initial design (a quarter of it at most)
             seed=smac_seed,
+            objectives=self.scenario_objectives(),
             output_directory=out,
             min_budget=fidelity.min_epochs if self.multi_fidelity else None,
             max_budget=fidelity.max_epochs if self.multi_fidelity else None,
@@ -95,6 +100,10 @@ class _SMAC(Strategy):
     def make_facade(self, scenario: Any) -> Any:  # pragma: no cover - subclasses
         """The SMAC facade for one run."""
         raise NotImplementedError
+
+    def scenario_objectives(self) -> str | list[str]:
+        """The scenario's objective names: SMAC's default single ``cost`` here."""
+        return "cost"
 
     def ask(self, budget: BudgetView) -> Proposal | Wait | Exhausted:
         """SMAC's next trial; a promotion to a larger budget resumes the promoted trial."""
@@ -208,6 +217,83 @@ class SMACHyperband(_SMAC):
             overwrite=True,
             logging_level=40,
         )
+
+
+class SMACParEGO(_SMAC):
+    """SMAC3's multi-objective optimisation with ParEGO; full evaluations.
+
+    SMAC3's ``HyperparameterOptimizationFacade`` on a scenario with one objective per
+    entry objective (each signed to be minimised), with its ``ParEGO`` algorithm: each
+    iteration draws a weight vector, scalarises every run's objectives (normalised over
+    the run history) by the augmented Tchebycheff norm, and the random forest models
+    that scalar. Every trial trains to ``max_epochs``: partial curves are not used; a
+    trial that failed or was cut short by the budget is told as crashed, costing the
+    worst value seen per objective (as ``smac`` does).
+
+    Args:
+        n_trials: SMAC's planned number of trials (sizes its initial Sobol design).
+        rho: ParEGO's weight of the sum in the augmented Tchebycheff norm.
+    """
+
+    name = "smac-parego"
+    multi_objective: ClassVar[bool] = True
+    _worst_vector: list[float] | None = None  # per objective, signed: a crash's cost
+
+    def __init__(self, n_trials: int = 100, rho: float = 0.05) -> None:
+        super().__init__(n_trials)
+        self.rho = rho
+
+    def check_params(self) -> None:
+        """``rho`` a number >= 0, besides the base checks."""
+        check_real(self.name, "rho", self.rho, 0.0)
+        super().check_params()
+
+    def scenario_objectives(self) -> list[str]:
+        """One SMAC objective per entry objective."""
+        if self.objectives is None:
+            raise ValueError(f"strategy {self.name!r} runs on multi-objective entries only")
+        return list(self.objectives.names)
+
+    def make_facade(self, scenario: Any) -> Any:
+        """``HyperparameterOptimizationFacade`` with ``ParEGO``."""
+        from smac import HyperparameterOptimizationFacade
+        from smac.multi_objective.parego import ParEGO
+
+        return HyperparameterOptimizationFacade(
+            scenario,
+            target_function=None,
+            multi_objective_algorithm=ParEGO(scenario, rho=self.rho),
+            overwrite=True,
+            logging_level=40,
+        )
+
+    def tell(self, trial_id: int, result: TrialResult) -> None:
+        """Tell SMAC the signed vector; a trial without one costs the worst seen."""
+        from smac.runhistory import TrialValue
+        from smac.runhistory.enumerations import StatusType
+
+        assert self.objectives is not None
+        info = self._infos.pop(trial_id)
+        seconds = float(len(result.values))
+        if result.objectives is not None and all(math.isfinite(v) for v in result.objectives):
+            cost = list(self.objectives.signed(result.objectives))
+            worst = self._worst_vector
+            self._worst_vector = (
+                cost if worst is None else [max(a, b) for a, b in zip(worst, cost, strict=True)]
+            )
+            told = TrialValue(cost=cost, time=seconds, status=StatusType.SUCCESS)
+        else:
+            crashed = self._worst_vector or [0.0] * len(self.objectives.names)
+            told = TrialValue(cost=list(crashed), time=seconds, status=StatusType.CRASHED)
+        with _quiet():
+            self._smac.tell(info, told, save=False)
+
+    def setup(
+        self, space: SearchSpace, fidelity: Fidelity, direction: Direction, seed: int
+    ) -> None:
+        """The base setup, with no worst vector yet."""
+        super().setup(space, fidelity, direction, seed)
+        self._worst_vector = None
 
 
 class _quiet(warnings.catch_warnings):

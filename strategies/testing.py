@@ -29,11 +29,18 @@ flight at once on simulated workers, so strategies that answer :class:`Wait`
 are exercised. Every protocol rule a run enforces is checked on every proposal,
 because it is the same code; a violation raises :class:`ConformanceError`.
 
+A multi-objective strategy (``multi_objective = True``) is driven on a multi-objective
+problem (:class:`SyntheticObjectives`: the metric against a model-size-like cost that
+its best configs do not minimise), so every check applies to it too, and
+:func:`check_multi_objective_vectors` checks that vectors reach exactly the trials that
+trained to ``max_epochs``.
+
 What is checked is the contract with the harness, not search quality.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 import time
@@ -48,6 +55,7 @@ from tunebench.strategies.base import (
     Direction,
     Exhausted,
     Fidelity,
+    Objectives,
     Strategy,
     TrialResult,
     TrialStatus,
@@ -67,8 +75,10 @@ __all__ = [
     "ConformanceError",
     "DriveResult",
     "ProposalRecord",
+    "SyntheticObjectives",
     "SyntheticSession",
     "SyntheticTrainer",
+    "check_multi_objective_vectors",
     "check_strategy",
     "drive",
     "fake_value",
@@ -276,6 +286,51 @@ class SyntheticTrainer:
         return session
 
 
+def fake_size(space: SearchSpace, config: Mapping[str, Any]) -> float:
+    """A deterministic, parameter-count-like cost of ``config`` (minimised), at least 1000.
+
+    It grows with every active parameter's position in its range, while
+    :func:`fake_value` prefers positions across the whole range, so the two objectives
+    trade off and the problem has a front of several configs.
+    """
+    total = sum(position(p, config[p.name]) for p in space if p.name in config)
+    return 1000.0 * (1.0 + total)
+
+
+class SyntheticObjectives:
+    """The kit's multi-objective problem: ``metric`` against ``params``.
+
+    ``metric`` is the trainer's value (:func:`fake_value`, in the run's direction), and
+    ``params`` is :func:`fake_size`. A trial that reached ``max_epochs`` measures its own
+    last value; it is scored on its config's value at ``max_epochs``.
+
+    Args:
+        trainer: The synthetic backend whose values are the metric.
+        max_epochs: The fidelity's ``max_epochs``.
+    """
+
+    def __init__(self, trainer: SyntheticTrainer, max_epochs: int) -> None:
+        self.trainer = trainer
+        self.max_epochs = max_epochs
+        self.names: tuple[str, ...] = ("metric", "params")
+        self.minimise: tuple[bool, ...] = (trainer.direction == "minimize", True)
+
+    def observed(
+        self, config_key: str, last_value: float, seconds: float
+    ) -> tuple[float, ...] | None:
+        """The trial's last value and its config's size."""
+        del seconds  # not an objective here
+        return (float(last_value), fake_size(self.trainer.space, json.loads(config_key)))
+
+    def scored(self, config_key: str) -> tuple[float, ...] | None:
+        """The config's value at ``max_epochs`` and its size."""
+        config = json.loads(config_key)
+        return (
+            self.trainer.value(config, self.max_epochs),
+            fake_size(self.trainer.space, config),
+        )
+
+
 def grid_config(space: SearchSpace, config: Mapping[str, Any]) -> dict[str, Any]:
     """``config`` with every numeric parameter moved to its nearest grid value.
 
@@ -348,17 +403,23 @@ def drive(
 
     space = mlp_like_space() if space is None else space
     label = f"strategy {type(strategy).__name__} ({strategy.name!r})"
+    trainer = SyntheticTrainer(space, direction, objective, fail_every, serve_grid)
+    objectives = None
+    if type(strategy).multi_objective:  # as a run does, before setup
+        objectives = SyntheticObjectives(trainer, fidelity.max_epochs)
+        strategy.objectives = Objectives(objectives.names, objectives.minimise)
     loop = RunLoop(
         strategy,
         space,
         fidelity,
         Ledger.capped_in_epochs(fidelity.max_epochs, budget_epochs),
-        SyntheticTrainer(space, direction, objective, fail_every, serve_grid),
+        trainer,
         SnapshotStore(Path(tempfile.gettempdir()) / "tunebench-kit-unused"),
         run_seed=seed,
         concurrency=concurrency,
         limits=Limits(max_trials, max_seconds, max_asks),
         direction=direction,
+        objectives=objectives,
     )
     t0 = time.perf_counter()
     strategy.setup(space, fidelity, direction, seed)
@@ -531,6 +592,39 @@ def check_works_when_served_other_configs(
         raise ConformanceError(f"{cls.name}: proposed nothing when served other configs")
 
 
+def check_multi_objective_vectors(cls: type[Strategy], params: Mapping[str, Any] | None) -> None:
+    """Vectors reach exactly the trials that trained to ``max_epochs``, in order and length.
+
+    On the kit's multi-objective problem (:class:`SyntheticObjectives`), sequentially and
+    with trials in flight, with failures injected. A single-objective strategy is never
+    told a vector.
+    """
+    for concurrency in (1, 3):
+        out = drive(
+            _make(cls, params), seed=8, budget_epochs=60, concurrency=concurrency, fail_every=5
+        )
+        if not out.proposals:
+            raise ConformanceError(f"{cls.name}: proposed nothing on a multi-objective problem")
+        for trial_id, r in out.results.items():
+            full = r.status is not TrialStatus.FAILED and r.epochs >= FIDELITY.max_epochs
+            if not cls.multi_objective or not full:
+                if r.objectives is not None:
+                    raise ConformanceError(
+                        f"{cls.name}: trial {trial_id} ({r.status.value}, {r.epochs} epochs) "
+                        "was told a vector"
+                    )
+                continue
+            if r.objectives is None or len(r.objectives) != 2:
+                raise ConformanceError(
+                    f"{cls.name}: trial {trial_id} reached max_epochs but was told "
+                    f"{r.objectives!r}, not a vector of 2"
+                )
+            if r.objectives[0] != r.last_value:
+                raise ConformanceError(
+                    f"{cls.name}: trial {trial_id}'s vector does not start with its metric"
+                )
+
+
 #: Every check by name; each takes ``(strategy class, constructor params or None)``.
 CHECKS: dict[str, Check] = {
     "constructor_only_stores_params": check_constructor_only_stores_params,
@@ -542,6 +636,7 @@ CHECKS: dict[str, Check] = {
     "finite_space_ends_exhausted": check_finite_space_ends_exhausted,
     "works_with_trials_in_flight": check_works_with_trials_in_flight,
     "works_when_served_other_configs": check_works_when_served_other_configs,
+    "multi_objective_vectors": check_multi_objective_vectors,
 }
 
 

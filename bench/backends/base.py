@@ -95,6 +95,11 @@ class Entry(Protocol):
         """The entry's ``evaluation``."""
         ...  # pragma: no cover
 
+    @property
+    def objectives(self) -> list[str] | None:
+        """The entry's ``objectives``."""
+        ...  # pragma: no cover
+
 
 class EntryError(Exception):
     """A matrix entry that cannot run: the load-time checks turn it into one located line.
@@ -212,6 +217,9 @@ class TrialBackend(ABC):
     curves_made: ClassVar[str]
     #: Whether entries of this mode may set ``evaluation = "kfold:K"``.
     supports_kfold: ClassVar[bool] = False
+    #: Whether entries of this mode may set ``objectives`` (a multi-objective run): its
+    #: runs' objective vectors come from the learning-curve table it serves.
+    supports_objectives: ClassVar[bool] = False
     #: Whether its runs serve a recorded learning-curve table (so the table's optimum is
     #: their regret's 0-point, and its grid space applies).
     serves_table: ClassVar[bool] = False

@@ -277,6 +277,7 @@ class ReplayBackend(TrialBackend):
     short_name = "table"
     curves_made = "the table was recorded"
     serves_table = True
+    supports_objectives = True
     realism = 1
 
     @classmethod

@@ -149,6 +149,7 @@ def plan_runs(matrix: Matrix, base_dir: Path | None = None) -> list[RunSpec]:
                 problem_module=entry_module(p, base_dir),
                 backend=plan.backend,
                 surrogate=plan.surrogate,
+                objectives=None if p.objectives is None else tuple(p.objectives),
             )
         )
     return runs

@@ -13,7 +13,11 @@ wrong) for the first thing that would fail. It writes nothing. What it checks:
 * live entries: the Keras backend is installed, and the data files are present
   and pass their checksums (the data is loaded once here; an inline run reuses it);
 * every strategy entry's ``params`` pass the strategy's ``check_params``, which
-  also refuses a missing optional dependency with its install command.
+  also refuses a missing optional dependency with its install command;
+* multi-objective entries (``objectives``): their mode supports them (replay so far),
+  their table has the column each objective needs (naming the command that adds it),
+  and every strategy is multi-objective; a multi-objective strategy on a
+  single-objective entry is refused too.
 """
 
 from __future__ import annotations
@@ -24,13 +28,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tunebench.backends.base import CheckContext, EntryError
+from tunebench.backends.base import CheckContext, EntryError, TrialBackend
 from tunebench.backends.live import problem_data
 from tunebench.backends.registry import backend_class
 from tunebench.datasets import Problem
 from tunebench.errors import one_line
 from tunebench.matrix.plan import entry_mode, plan_context
 from tunebench.matrix.schema import Loc, Matrix, MatrixError, locate
+from tunebench.objectives import ObjectiveError, check_objectives, require_columns
 
 __all__ = ["check_matrix"]
 
@@ -105,9 +110,60 @@ def check_matrix(
             where: Loc = exc.at or ("problems", i, *(exc.key or ("name",)))
             raise check.fail(where, exc.message) from None
         warnings += [str(check.fail(("problems", i, "name"), w)) for w in ctx.warnings]
+        if entry.objectives is not None:
+            _check_objectives_entry(check, i, backend, base)
+    _check_strategy_objectives(check, strategies)
     for j, sentry in enumerate(matrix.strategies):
         try:
             strategies[sentry.name](**sentry.params).check_params()
         except (TypeError, ValueError, ImportError) as exc:
             raise check.fail(("strategies", j, "params"), one_line(exc)) from None
     return list(dict.fromkeys(warnings))
+
+
+def _check_objectives_entry(
+    check: _Checker, i: int, backend: type[TrialBackend], base: Path
+) -> None:
+    """A multi-objective entry: its mode supports objectives, its table has their columns."""
+    entry = check.matrix.problems[i]
+    assert entry.objectives is not None
+    at: Loc = ("problems", i, "objectives")
+    if not backend.supports_objectives:
+        raise check.fail(
+            at,
+            f"multi-objective runs are supported in replay mode only so far; this entry "
+            f"runs in mode {backend.mode!r}",
+        )
+    table = backend.served_table(entry, base)
+    if table is None:  # pragma: no cover - a mode that supports objectives serves a table
+        raise check.fail(at, "this entry's mode serves no table to take objectives from")
+    try:
+        require_columns(table, check_objectives(entry.objectives))
+    except ObjectiveError as exc:
+        raise check.fail(at, one_line(exc)) from None
+
+
+def _check_strategy_objectives(
+    check: _Checker, strategies: Mapping[str, Callable[..., Any]]
+) -> None:
+    """Single-objective strategies only on single-objective entries, and the reverse."""
+    multi = [(i, e) for i, e in enumerate(check.matrix.problems) if e.objectives is not None]
+    single = [e for e in check.matrix.problems if e.objectives is None]
+    mo_names = sorted(n for n, f in strategies.items() if getattr(f, "multi_objective", False))
+    for j, sentry in enumerate(check.matrix.strategies):
+        is_multi = bool(getattr(strategies[sentry.name], "multi_objective", False))
+        if multi and not is_multi:
+            i, entry = multi[0]
+            raise check.fail(
+                ("strategies", j, "name"),
+                f"strategy {sentry.name!r} is single-objective, but problem entry "
+                f"{entry.label!r} (problems[{i}]) has objectives {entry.objectives}; "
+                f"multi-objective strategies: {', '.join(mo_names) or '(none registered)'}",
+            )
+        if single and is_multi:
+            raise check.fail(
+                ("strategies", j, "name"),
+                f"strategy {sentry.name!r} is multi-objective, but problem entry "
+                f"{single[0].label!r} has no objectives; set objectives on it, or run it "
+                "in a matrix of its own",
+            )

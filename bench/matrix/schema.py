@@ -14,7 +14,7 @@ A matrix file looks like this::
     max_epochs = 5                 # optional, int >= 1
     subsample = 2000               # optional, int >= 1 (rows of the training split)
     params = {}                    # optional problem options
-    # objectives = ["metric", "params"]  # multi-objective (issue 39): refused until supported
+    # objectives = ["metric", "train_seconds"]  # optional, multi-objective (replay only)
 
     [[strategies]]
     name = "random"
@@ -241,7 +241,8 @@ class ProblemEntry(BaseModel):
         objectives: Multi-objective entries (issue 39): the objectives to score, from
             :data:`tunebench.objectives.OBJECTIVES`; None (the default) is a
             single-objective entry on the problem's metric, as before the key existed.
-            A valid list is refused for now: the run loop does not support it yet.
+            Runs in replay mode only so far, with multi-objective strategies only (the
+            load-time checks, :mod:`tunebench.matrix.preflight`, refuse the rest).
     """
 
     model_config = _MODEL_CONFIG
@@ -299,9 +300,7 @@ class ProblemEntry(BaseModel):
             check_objectives(value)
         except ObjectiveError as exc:
             raise fail(str(exc)) from None
-        # Refused until the run loop, the strategies and the reports handle objective
-        # vectors (tunebench.objectives says what remains); nothing may pretend to run it.
-        raise fail("multi-objective runs are not supported yet (issue 39)")
+        return value
 
     @field_validator("evaluation")
     @classmethod

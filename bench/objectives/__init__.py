@@ -16,28 +16,27 @@ What is here, each tested on its own:
   reference point 1.1, the front's hypervolume) as JSON-able data, with
   :meth:`~HypervolumeReference.regret`.
 
-What remains (the matrix refuses an entry with ``objectives`` until it is done):
+- :mod:`.run_points`: a replay run's objective vectors (:class:`RunObjectives`:
+  what a trial measured, told to the strategy; its config's table point, what the run
+  is scored on) and the run's front (non-dominated trials, hypervolume, regret).
 
-- **The loop.** A trial's result becomes an objective vector: in replay and surrogate
-  modes the table's point of the served config (:func:`table_points`; ``params`` and
-  ``flops`` computed where a surrogate serves an unrecorded config, since they are
-  deterministic), in live mode the metric, the model's ``count_trainable``, the
-  ledger's training seconds and ``flops_per_example / 3``. The strategy protocol gains
-  a multi-objective ``tell`` (the vector, in the catalog's order, with the minimised
-  flags) while ``report`` keeps the per-epoch metric, so early stopping still sees a
-  curve; a single-objective strategy on a multi-objective entry is refused at load
-  time. The run's result becomes its non-dominated set of configs evaluated at
-  ``max_epochs``, scored on the table's points (as ``full_value`` scores one config), and
-  the run's provenance records :meth:`HypervolumeReference.to_dict` of its table, the
-  table's metadata holding the same dict under ``hypervolume`` once the shipped tables
+What is done: replay entries with ``objectives`` run end to end. The run loop
+(:mod:`tunebench.run.loop`) logs both vectors in each full trial's ``trial_end``, tells
+the strategy the measured one (:attr:`TrialResult.objectives`) and hands every epoch's
+partial vector to ``Strategy.report_objectives``; ``run.json`` holds the front, its
+hypervolume and regret, and the provenance :meth:`HypervolumeReference.to_dict` of the
+table. The multi-objective strategies are ``mo-random``, ``nsga2``, ``mo-tpe``,
+``random-scalarisation``, ``smac-parego`` and ``moasha``; the load-time checks refuse a
+single-objective strategy on such an entry (and the reverse), a mode other than replay,
+and a table without a needed column.
+
+What remains:
+
+- **Live and surrogate modes**: in live mode the metric, the model's
+  ``count_trainable``, the ledger's training seconds and ``flops_per_example / 3``; in
+  surrogate mode predicted metric and seconds, computed ``params`` and ``flops``. The
+  table's metadata should hold the frame under ``hypervolume`` once the shipped tables
   carry ``params``.
-- **Strategies next**, each an adapter of its library: optuna's NSGA-II
-  (``NSGAIISampler``) and multi-objective TPE (``TPESampler`` on a multi-objective
-  study; optuna cannot prune those, so both run every trial to ``max_epochs``), SMAC3's
-  multi-objective facade with ParEGO, random search (unchanged, told vectors), a
-  random-scalarisation baseline (a random weight vector per trial over the normalised
-  objectives, driving a single-objective strategy), and a multi-fidelity one where a
-  library already used offers it (syne-tune's multi-objective ASHA / MO-ASHA).
 - **Reports** normalise every run's points with the problem's recorded
   :class:`HypervolumeReference` (never with the runs' own worst values), so adding a
   strategy never moves a score: anytime hypervolume regret over budget and simulated
@@ -63,6 +62,7 @@ from tunebench.objectives.hypervolume import (
     reference_from_table,
     true_front,
 )
+from tunebench.objectives.run_points import RunFront, RunObjectives, run_objectives
 from tunebench.objectives.table_points import TablePoints, require_columns, table_points
 
 __all__ = [
@@ -73,12 +73,15 @@ __all__ = [
     "Objective",
     "ObjectiveError",
     "ObjectiveScale",
+    "RunFront",
+    "RunObjectives",
     "TablePoints",
     "check_objectives",
     "hypervolume",
     "minimised",
     "reference_from_table",
     "require_columns",
+    "run_objectives",
     "table_points",
     "true_front",
 ]

@@ -9,7 +9,8 @@ same fields (a test checks that it does).
 On disk each event is one JSON object: ``event`` (its kind), ``t`` (seconds
 since the run started: the simulated clock in replay), then its fields in
 declaration order. Fields marked optional (``worker``, ``start``, ``end``: only
-with trials in flight) are left out when ``None``.
+with trials in flight; ``objectives``: only in multi-objective runs) are left out when
+``None``.
 """
 
 from __future__ import annotations
@@ -128,6 +129,12 @@ class TrialEnd(Event):
     #: (what the run scores if it returns this trial's config).
     full_value: float | None = _optional()
     full_test_value: float | None = _optional()
+    #: Multi-objective runs, a trial whose weights reached ``max_epochs`` without
+    #: failing: its objective vector in the entry's order, as measured (its own metric
+    #: and seconds; what the strategy was told), and its config's point in the table
+    #: (mean over the table's repeats; what the run is scored on).
+    objectives: list[float] | None = field(default=None, metadata={"optional": True})
+    score_objectives: list[float] | None = field(default=None, metadata={"optional": True})
 
 
 @dataclass(frozen=True, kw_only=True)

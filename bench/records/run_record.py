@@ -65,6 +65,16 @@ class RunResult:
     #: surrogate runs). ``None``: the incumbent's own ``best_value`` and ``test_value``.
     score_value: float | None = None
     score_test_value: float | None = None
+    #: Multi-objective runs (left out of ``run.json`` otherwise): the objectives, the
+    #: non-dominated trials among those that reached ``max_epochs``, their scored
+    #: points (the configs' table points, in the objectives' order), and the set's
+    #: hypervolume and hypervolume regret in the problem's fixed frame (recorded in the
+    #: provenance under ``hypervolume``).
+    objectives: list[str] | None = None
+    pareto_trials: list[int] | None = None
+    pareto_front: list[list[float]] | None = None
+    hypervolume: float | None = None
+    hypervolume_regret: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,9 +19,10 @@ import numpy as np
 from tunebench.backends.base import TrialBackend
 from tunebench.backends.registry import backend_for
 from tunebench.backends.session import EpochOutcome, Session, SnapshotStore
-from tunebench.curves.shipped import portable_path, portable_source
+from tunebench.curves.shipped import portable_path, portable_source, recorded_path
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets.problem import Problem, Splits
+from tunebench.objectives.run_points import RunFront, RunObjectives, run_objectives
 from tunebench.provenance import provenance
 from tunebench.records.events import Final
 from tunebench.records.run_record import (
@@ -37,7 +38,7 @@ from tunebench.run.ledger import Ledger
 from tunebench.run.loop import ProtocolError, RunLoop, TrialRecord, pick_incumbent
 from tunebench.runspec import RunSpec
 from tunebench.seeding import seed_for, seeds_of_run
-from tunebench.strategies.base import Fidelity, Strategy, TrialStatus
+from tunebench.strategies.base import Fidelity, Objectives, Strategy, TrialStatus
 
 __all__ = [
     "ProtocolError",
@@ -150,6 +151,7 @@ def run_on_backend(
     seeds = seeds_of_run(spec.seed)
     fidelity = problem.fidelity(spec.max_epochs)
     ledger = Ledger(spec.max_epochs, spec.full_evaluations, spec.seconds)
+    objectives = _objectives(spec, backend, strategy)
     store = SnapshotStore(run_dir / "scratch")
     loop = RunLoop(
         strategy,
@@ -163,6 +165,7 @@ def run_on_backend(
         simulated=backend.simulated,
         on_charge=on_charge,
         direction=problem.direction,
+        objectives=objectives,
     )
     strategy.scratch_dir = run_dir / "strategy"  # whatever a strategy writes stays in the run
     strategy.setup(backend.space, fidelity, problem.direction, seeds["strategy"])
@@ -184,6 +187,7 @@ def run_on_backend(
     finally:
         store.clear()
     statuses = [t.status for t in loop.trials.values()]
+    front = None if objectives is None else objectives.front(loop.points)
     record = RunRecord(
         spec=_portable_spec(spec),
         result=RunResult(
@@ -206,6 +210,7 @@ def run_on_backend(
             retrain_test_std=(
                 float(np.std(retrain_scores, ddof=1)) if len(retrain_scores) > 1 else None
             ),
+            **_front_result(objectives, front),
         ),
         metric=MetricInfo(name=problem.metric, direction=problem.direction),
         ledger=LedgerTotals(**ledger.totals()),
@@ -222,6 +227,7 @@ def run_on_backend(
                 {
                     **_with_learning(backend.provenance, strategy),
                     "space_fingerprint": backend.space.fingerprint(),
+                    **_hypervolume_provenance(objectives),
                     **(extra_provenance or {}),
                 },
             )
@@ -230,6 +236,46 @@ def run_on_backend(
     written = write_run_record(run_dir, record)  # with its log's SHA-256
     assert isinstance(written, RunRecord)
     return written
+
+
+def _objectives(spec: RunSpec, backend: TrialBackend, strategy: Strategy) -> RunObjectives | None:
+    """A multi-objective run's objective vectors, told to the strategy before its setup.
+
+    Raises:
+        ValueError: A strategy on the wrong kind of run, or a mode without objectives
+            (the load-time checks refuse both first; a run started otherwise, too).
+    """
+    multi = spec.objectives is not None
+    if type(strategy).multi_objective != multi:
+        kind = "single-objective" if multi else "multi-objective"
+        raise ValueError(f"run {spec.rel_dir}: strategy {strategy.name!r} is {kind}")
+    if spec.objectives is None:
+        return None
+    if not backend.supports_objectives or spec.table is None:
+        raise ValueError(
+            f"run {spec.rel_dir}: multi-objective runs are supported in replay mode only so far"
+        )
+    found = run_objectives(recorded_path(spec.table), spec.objectives, spec.max_epochs)
+    strategy.objectives = Objectives(found.names, found.minimise)
+    return found
+
+
+def _front_result(objectives: RunObjectives | None, front: RunFront | None) -> dict[str, Any]:
+    """A multi-objective run's result fields (none for a single-objective run)."""
+    if objectives is None or front is None:
+        return {}
+    return {
+        "objectives": list(objectives.names),
+        "pareto_trials": list(front.trials),
+        "pareto_front": [list(p) for p in front.points],
+        "hypervolume": front.hypervolume,
+        "hypervolume_regret": front.regret,
+    }
+
+
+def _hypervolume_provenance(objectives: RunObjectives | None) -> dict[str, Any]:
+    """The problem's fixed hypervolume frame, recorded in a multi-objective run's provenance."""
+    return {} if objectives is None else {"hypervolume": objectives.reference.to_dict()}
 
 
 def _portable_spec(spec: RunSpec) -> RunSpec:

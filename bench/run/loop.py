@@ -48,6 +48,7 @@ __all__ = [
     "Limits",
     "LoopEnd",
     "MemoryLog",
+    "ObjectiveSource",
     "ProtocolError",
     "RunLoop",
     "TrialRecord",
@@ -69,6 +70,34 @@ class EventLog(Protocol):
 
     def write(self, event: Event) -> None:
         """Record one event."""
+
+
+class ObjectiveSource(Protocol):
+    """Where a multi-objective run's vectors come from.
+
+    :class:`~tunebench.objectives.run_points.RunObjectives` (a replayed table) in a run;
+    the conformance kit's synthetic objectives in :func:`~tunebench.strategies.testing.drive`.
+    """
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Objective names, in vector order."""
+        ...  # pragma: no cover
+
+    @property
+    def minimise(self) -> tuple[bool, ...]:
+        """Per objective, whether smaller is better."""
+        ...  # pragma: no cover
+
+    def observed(
+        self, config_key: str, last_value: float, seconds: float
+    ) -> tuple[float, ...] | None:
+        """What a trial of the config that reached ``max_epochs`` measured."""
+        ...  # pragma: no cover
+
+    def scored(self, config_key: str) -> tuple[float, ...] | None:
+        """The config's point the run is scored on."""
+        ...  # pragma: no cover
 
 
 class MemoryLog:
@@ -137,6 +166,9 @@ class RunLoop:
         limits: Extra ends (the conformance kit's).
         direction: The problem's direction: test is scored only for trials that can
             still become the incumbent when they end (:class:`IncumbentWatch`).
+        objectives: A multi-objective run's objective vectors: each trial whose weights
+            reach ``max_epochs`` gets its measured vector (logged and told to the
+            strategy) and its scored point (logged and kept in :attr:`points`).
     """
 
     def __init__(
@@ -154,6 +186,7 @@ class RunLoop:
         on_charge: Callable[[float], None] | None = None,
         limits: Limits | None = None,
         direction: str = "maximize",
+        objectives: ObjectiveSource | None = None,
     ) -> None:
         self.strategy = strategy
         self.space = space
@@ -176,6 +209,10 @@ class RunLoop:
         self.watch = IncumbentWatch(direction, fidelity.max_epochs)
         self.now = 0.0  # the clock of a run with several trials in flight
         self.workers: Workers | None = None
+        self.objectives = objectives
+        self.points: dict[int, tuple[float, ...]] = {}  # scored points, multi-objective
+        self.seconds: dict[int, float] = {}  # each trial's epochs' seconds, from epoch 1
+        self.keys: dict[int, str] = {}  # config keys of multi-objective trials, made once
 
     # -- the strategy's side ---------------------------------------------------------------
 
@@ -304,6 +341,9 @@ class RunLoop:
         # a resume of a served trial's proposal keeps it, so later resumes continue too
         rec = TrialRecord(trial_id, config, start, proposed=proposed)
         self.trials[trial_id] = rec
+        # a resumed trial's train_seconds count its ancestors' epochs, as live training would
+        resumed = proposal.resume_from
+        self.seconds[trial_id] = 0.0 if resumed is None else self.seconds.get(resumed, 0.0)
         log.write(
             TrialStart(
                 trial=trial_id,
@@ -377,7 +417,8 @@ class RunLoop:
             rec.status, rec.reason = TrialStatus.FAILED, out.why_not_finite()
             return False
         rec.values.append(out.value)
-        decision = self.timed(lambda: self.strategy.report(trial_id, out.epoch, out.value))
+        self.seconds[trial_id] += out.seconds
+        decision = self.timed(lambda: self.report(rec, out))
         if not isinstance(decision, Decision):
             raise ProtocolError(
                 f"strategy {self.strategy.name!r} returned {decision!r} from report(); "
@@ -392,6 +433,20 @@ class RunLoop:
             rec.status, rec.reason = TrialStatus.STOPPED, "budget"
             return False
         return True
+
+    def report(self, rec: TrialRecord, out: EpochOutcome) -> Decision:
+        """Report an epoch: its value, and on a multi-objective run its partial vector.
+
+        The partial vector is what the trial has measured so far (the epoch's value,
+        the seconds of its epochs up to this one) with the config's fixed values, so a
+        multi-fidelity multi-objective strategy ranks partial curves on every objective.
+        """
+        trial_id = rec.trial_id
+        if self.objectives is not None:
+            vector = self.objectives.observed(self.key(rec), out.value, self.seconds[trial_id])
+            if vector is not None:
+                return self.strategy.report_objectives(trial_id, out.epoch, out.value, vector)
+        return self.strategy.report(trial_id, out.epoch, out.value)
 
     def finish_trial(self, a: Active, log: EventLog) -> None:
         """Score a trial on test, keep its weights if asked, close it and tell the strategy."""
@@ -426,9 +481,39 @@ class RunLoop:
         a.session.close()
         self.end_trial(a.rec, log)
 
+    def trial_objectives(
+        self, rec: TrialRecord
+    ) -> tuple[tuple[float, ...] | None, tuple[float, ...] | None]:
+        """A multi-objective trial's measured vector and scored point, or ``None``s.
+
+        Only a trial whose weights reached ``max_epochs`` without failing has them: a
+        partial curve is no full solution (multi-fidelity strategies learn from its
+        per-epoch reports).
+        """
+        if (
+            self.objectives is None
+            or rec.status is TrialStatus.FAILED
+            or not rec.values
+            or rec.epochs < self.fidelity.max_epochs
+        ):
+            return None, None
+        key = self.key(rec)
+        seconds = self.seconds.get(rec.trial_id, 0.0)
+        return self.objectives.observed(key, rec.values[-1], seconds), self.objectives.scored(key)
+
+    def key(self, rec: TrialRecord) -> str:
+        """The config key of the config a trial is evaluated as (fixed before its first epoch)."""
+        key = self.keys.get(rec.trial_id)
+        if key is None:
+            key = self.keys[rec.trial_id] = self.space.config_key(rec.config)
+        return key
+
     def end_trial(self, rec: TrialRecord, log: EventLog) -> None:
         """Log a trial's end and tell the strategy."""
         self.watch.ended(rec)
+        observed, scored = self.trial_objectives(rec)
+        if scored is not None:
+            self.points[rec.trial_id] = scored
         log.write(
             TrialEnd(
                 trial=rec.trial_id,
@@ -438,9 +523,13 @@ class RunLoop:
                 test_value=rec.test_value,
                 full_value=rec.full_value,
                 full_test_value=rec.full_test_value,
+                objectives=None if observed is None else list(observed),
+                score_objectives=None if scored is None else list(scored),
             )
         )
-        result = TrialResult(rec.status, tuple(rec.values), rec.start_epoch, rec.reason)
+        result = TrialResult(
+            rec.status, tuple(rec.values), rec.start_epoch, rec.reason, objectives=observed
+        )
         self.results[rec.trial_id] = result
         self.timed(lambda: self.strategy.tell(rec.trial_id, result))
         self.told_at.append(self.ledger.overhead_seconds)

@@ -120,9 +120,10 @@ def test_results_of_another_matrix_are_refused(
         ({"budget": "full_evalutions = 3"}, "unknown key; allowed: full_evaluations, seconds"),
         ({"seeds": '"three"'}, "tiny.toml:3: seeds"),
         ({"seeds": "[0, 1.5]"}, "seeds[1]"),
-        # issue 39: a valid objectives list is refused until the run loop supports it
+        # issue 39: a valid objectives list runs in replay mode only so far
         ({"subsample": '300\nobjectives = ["metric", "params"]'},
-         "tiny.toml:10: problems[0].objectives: multi-objective runs are not supported yet"),
+         "tiny.toml:10: problems[0].objectives: multi-objective runs are supported in replay "
+         "mode only so far; this entry runs in mode 'live'"),
         ({"subsample": '300\nobjectives = ["metric", "latency"]'},
          "tiny.toml:10: problems[0].objectives: unknown objective 'latency'; allowed: metric, "
          "params, train_seconds, flops"),
