@@ -37,7 +37,7 @@ from tunebench.datasets.files import (
     sha256_file,
     verified,
 )
-from tunebench.datasets.problem import Problem, Splits, make_optimizer
+from tunebench.datasets.problem import Problem, Splits, check_subspace, make_optimizer
 from tunebench.datasets.splitting import (
     SPLIT_SEED,
     class_counts,
@@ -279,6 +279,14 @@ def covertype_space() -> SearchSpace:
     )
 
 
+#: The benchmark subspace's parameters: the six of highest fANOVA importance on the
+#: full-space sampled table's final values (``bench/perf/table_density.py``); widths and
+#: input dropout stay at their defaults.
+BENCHMARK_PARAMS = (
+    "n_layers", "activation", "optimizer", "learning_rate", "hidden_dropout", "batch_size",
+)  # fmt: skip
+
+
 class CovertypeMLP(Problem):
     """Forest cover type (7 classes) from 54 features with an MLP.
 
@@ -286,6 +294,9 @@ class CovertypeMLP(Problem):
         variant: ``auto`` (full UCI data if present, else the 15,120-row Kaggle sample),
             ``uci-full`` or ``kaggle-sample``. The variant used is recorded in
             ``source["variant"]`` of every run.
+        subspace: ``full`` (every parameter, the default) or ``benchmark``: the
+            :data:`BENCHMARK_PARAMS` only, the others fixed at their defaults, a space a
+            1,000-config sampled table covers densely (see :doc:`/explanation/replay`).
     """
 
     name = "covertype-mlp"
@@ -297,14 +308,17 @@ class CovertypeMLP(Problem):
     direction = "maximize"
     max_epochs = 20
 
-    def __init__(self, variant: str = "auto") -> None:
+    def __init__(self, variant: str = "auto", subspace: str = "full") -> None:
         self.variant = variant
+        self.subspace = subspace
         if variant not in VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; allowed: {', '.join(VARIANTS)}")
+        check_subspace(subspace)
 
     def space(self) -> SearchSpace:
-        """See :func:`covertype_space`."""
-        return covertype_space()
+        """See :func:`covertype_space`; in the benchmark subspace, its benchmark params only."""
+        full = covertype_space()
+        return full if self.subspace == "full" else full.with_fixed(BENCHMARK_PARAMS)
 
     def table_space(self) -> SearchSpace:
         """The replay grid: 48 MLPs.

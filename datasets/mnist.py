@@ -31,7 +31,7 @@ from tunebench.datasets.files import (
     remember,
     sha256_file,
 )
-from tunebench.datasets.problem import Problem, Splits
+from tunebench.datasets.problem import Problem, Splits, check_subspace
 from tunebench.datasets.splitting import class_counts, majority_baseline
 from tunebench.errors import one_line
 from tunebench.strategies.space import Categorical, Condition, Float, Int, SearchSpace
@@ -175,6 +175,13 @@ def _dense_space() -> list[Any]:
 CONTINUABLE = ("conv_dropout", "dense_dropout", "learning_rate", "momentum", "batch_size")
 
 
+#: The benchmark subspace's parameters: the five of highest fANOVA importance on the
+#: full-space sampled table's final values (``bench/perf/table_density.py``).
+BENCHMARK_PARAMS = (
+    "conv_activation_1", "conv_init_1", "conv_activation_2", "dense_init_1", "learning_rate",
+)  # fmt: skip
+
+
 class MnistCNN(Problem):
     """Classify MNIST digits with a small convnet (1-2 conv blocks, 1-2 dense layers).
 
@@ -183,6 +190,11 @@ class MnistCNN(Problem):
     per layer, dropout 0-0.5 after the conv blocks and after each dense layer, SGD
     learning rate and momentum, batch size. The second conv block and second dense
     layer are conditional on ``conv_layers`` / ``dense_layers``.
+
+    Args:
+        subspace: ``full`` (every parameter, the default) or ``benchmark``: the
+            :data:`BENCHMARK_PARAMS` only, the others fixed at their defaults, a space a
+            1,000-config sampled table covers densely.
     """
 
     name = "mnist-cnn"
@@ -193,8 +205,19 @@ class MnistCNN(Problem):
     direction = "maximize"
     max_epochs = 12
 
+    def __init__(self, subspace: str = "full") -> None:
+        self.subspace = subspace
+        check_subspace(subspace)
+
     def space(self) -> SearchSpace:
-        """Conv and dense layers, dropout, SGD learning rate and momentum, batch size."""
+        """Conv and dense layers, dropout, SGD learning rate and momentum, batch size.
+
+        In the benchmark subspace, :data:`BENCHMARK_PARAMS` only.
+        """
+        full = self._full_space()
+        return full if self.subspace == "full" else full.with_fixed(BENCHMARK_PARAMS)
+
+    def _full_space(self) -> SearchSpace:
         return SearchSpace(
             [
                 *_conv_space(),

@@ -24,7 +24,7 @@ from tunebench.strategies.space import SearchSpace
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["Problem", "Splits", "make_optimizer"]
+__all__ = ["SUBSPACES", "Problem", "Splits", "check_subspace", "make_optimizer"]
 
 #: Optimizer names the problems' search spaces use -> Keras optimizer class names.
 OPTIMIZERS = {"adam": "Adam", "nadam": "Nadam", "rmsprop": "RMSprop", "sgd": "SGD"}
@@ -140,3 +140,17 @@ class Problem(ABC):
     def get_params(self) -> dict[str, Any]:
         """Problem options as stored on the instance (recorded in provenance)."""
         return {name: getattr(self, name) for name in self.param_names()}
+
+
+#: The values of a problem's ``subspace`` option (problems with a benchmark subspace).
+SUBSPACES = ("full", "benchmark")
+
+
+def check_subspace(subspace: str) -> None:
+    """Refuse an unknown ``subspace`` option in one line.
+
+    Raises:
+        ValueError: Not one of :data:`SUBSPACES`.
+    """
+    if subspace not in SUBSPACES:
+        raise ValueError(f"unknown subspace {subspace!r}; allowed: {', '.join(SUBSPACES)}")

@@ -22,7 +22,6 @@ recording's own time is what ``tunebench tabulate`` reports.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
@@ -65,27 +64,6 @@ def _importance(space: SearchSpace, finals: pd.Series, direction: str) -> dict[s
     study.add_trials(trials)
     evaluator = FanovaImportanceEvaluator(seed=0)
     return dict(get_param_importances(study, evaluator=evaluator, normalize=True))
-
-
-def reduced_space(space: SearchSpace, keep: list[str]) -> SearchSpace:
-    """The space of the ``keep`` parameters, the others fixed at their defaults.
-
-    A kept parameter whose condition's parent is fixed is always active when the
-    parent's default satisfies the condition, and dropped otherwise.
-    """
-    defaults = {p.name: p.default_value() for p in space.params}
-    params = []
-    for param in space.params:
-        if param.name not in keep:
-            continue
-        cond = param.condition
-        if cond is not None and cond.parent not in keep:
-            if defaults.get(cond.parent) not in cond.values:
-                continue
-            param = dataclasses.replace(param, condition=None)
-        params.append(param)
-    continuable = [n for n in space.continuable if n in {p.name for p in params}]
-    return SearchSpace(params, continuable=continuable)
 
 
 def _configs_needed(space: SearchSpace, draws: int) -> tuple[int | None, float]:
@@ -132,7 +110,7 @@ def main() -> None:
         for k in args.keep:
             if k > len(ranked):
                 continue
-            small = reduced_space(space, ranked[:k])
+            small = space.with_fixed(ranked[:k])  # the problems' benchmark subspaces
             n, at = _configs_needed(small, args.draws)
             if n is None:
                 print(f"  top {k} ({len(small.params)} active): over {SIZES[-1]} configs "

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from tunebench.strategies.space.params import Categorical, Param
 from tunebench.strategies.space.search_space import SearchSpace
 from tunebench.strategies.space.unit import value_at
 
@@ -38,6 +39,10 @@ def config_at(space: SearchSpace, point: Sequence[float]) -> dict[str, Any]:
         if space.is_active(param.name, config):
             config[param.name] = value_at(param, float(u))
     return space.canonical(config)
+
+
+def _constant(param: Param) -> bool:
+    return isinstance(param, Categorical) and len(param.choices) == 1
 
 
 def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]]:
@@ -59,7 +64,10 @@ def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]
     if n < 1:
         raise ValueError(f"a sample needs at least 1 config, got {n}")
     params = space.params
-    sobol = qmc.Sobol(d=len(params), scramble=True, seed=np.random.default_rng(seed))
+    # Sobol dimensions go to the parameters that vary: a one-choice parameter (fixed,
+    # as in a benchmark subspace) would only dilute the sample's balance in the others.
+    free = np.array([not _constant(p) for p in params])
+    sobol = qmc.Sobol(d=max(1, int(free.sum())), scramble=True, seed=np.random.default_rng(seed))
     configs: list[dict[str, Any]] = []
     seen: set[str] = set()
     drawn = 0
@@ -67,7 +75,8 @@ def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]
     # new, which means the space is exhausted.
     batch = 1 << max(0, math.ceil(math.log2(n)))
     while len(configs) < n:
-        points = sobol.random(batch)
+        points = np.zeros((batch, len(params)))
+        points[:, free] = sobol.random(batch)[:, : int(free.sum())]
         drawn += batch
         added = 0
         for row in points:

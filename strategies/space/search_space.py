@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -392,6 +392,46 @@ class SearchSpace:
             converted.append(new)
             kept[new.name] = new
         return SearchSpace(converted, [n for n in self._continuable if n in kept])
+
+    def with_fixed(self, keep: Collection[str]) -> SearchSpace:
+        """A copy in which every parameter but ``keep`` is fixed at its default.
+
+        A fixed parameter stays in the space as a one-choice :class:`Categorical` without
+        a condition: every config carries it, so the problem's model builder finds it
+        wherever it is needed, and it never adds distance between two configs (a
+        condition would: the same value active in one config and inactive in another).
+        Condition values a fixed parent can no longer take are dropped, and a parameter
+        left with none (and its descendants) is removed: it can never be active. This is
+        how a benchmark space of the few parameters that matter is made from a full one.
+
+        Raises:
+            ValueError: ``keep`` names a parameter the space does not have.
+        """
+        unknown = sorted(set(keep) - set(self.names))
+        if unknown:
+            raise ValueError(
+                f"unknown parameters {', '.join(unknown)}; the space has {', '.join(self.names)}"
+            )
+        fixed: list[Param] = []
+        kept: dict[str, Param] = {}
+        for param in self._params:
+            condition = param.condition
+            if condition is not None:
+                parent = kept.get(condition.parent)
+                if parent is None:
+                    continue  # its parent was removed, so it can never be active
+                reachable = tuple(v for v in condition.values if parent.contains(v))
+                if not reachable:
+                    continue
+                condition = Condition(condition.parent, reachable)
+            new: Param = (
+                replace(param, condition=condition)
+                if param.name in keep
+                else Categorical(param.name, (param.default_value(),))
+            )
+            fixed.append(new)
+            kept[new.name] = new
+        return SearchSpace(fixed, [n for n in self._continuable if n in kept])
 
     # -- identity -------------------------------------------------------------------------------
 

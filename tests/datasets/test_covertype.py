@@ -5,6 +5,7 @@ import gzip
 import hashlib
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -142,3 +143,46 @@ def test_mlp_trains_one_epoch(shared_data: Path, train_one_epoch) -> None:
     dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"]
     assert [d.units for d in dense] == [256, 256, 256, 7]
     assert model.layers[1].__class__.__name__ == "Dropout"  # input dropout
+
+
+@pytest.mark.parametrize("name", ["covertype-mlp", "mnist-cnn"])
+def test_the_benchmark_subspace_is_dense_at_a_thousand_configs(name: str) -> None:
+    """Issue 42's target: a random proposal's nearest of 1,000 recorded configs <= 0.3 away."""
+    import importlib
+
+    from tunebench.curves.nearest import SPARSE_DISTANCE, NearestConfig, median_gap
+    from tunebench.datasets import available_problems
+    from tunebench.strategies.space import Categorical
+    from tunebench.strategies.space.sampling import sample_configs
+
+    cls = available_problems()[name]
+    kept = importlib.import_module(cls.__module__).BENCHMARK_PARAMS
+    full, bench = cls().space(), cls(subspace="benchmark").space()
+    varying = [p.name for p in bench if not (isinstance(p, Categorical) and len(p.choices) == 1)]
+    assert varying == [n for n in full.names if n in kept]
+    # the fixed parameters sit at their defaults (unconditional: carried where unused too)
+    assert full.defaults().items() <= bench.defaults().items()
+
+    def gap(space: Any) -> float:
+        configs = sample_configs(space, 1000, seed=1)
+        keys = [space.config_key(c) for c in configs]
+        return median_gap(NearestConfig(space, keys, configs), seed=0)
+
+    assert gap(bench) <= SPARSE_DISTANCE < gap(full)
+
+
+def test_an_unknown_subspace_is_refused_in_one_line() -> None:
+    with pytest.raises(ValueError, match="unknown subspace 'tiny'; allowed: full, benchmark"):
+        CovertypeMLP(subspace="tiny")
+
+
+def test_a_benchmark_subspace_config_builds_the_model_it_names() -> None:
+    from tunebench.strategies.space.sampling import sample_configs
+
+    problem = CovertypeMLP(subspace="benchmark")
+    splits = problem.load(None, 300)
+    config = next(c for c in sample_configs(problem.space(), 16, seed=0) if c["n_layers"] == 1)
+    assert config["units_3"] == 256  # carried, though one hidden layer does not use it
+    model = problem.build_model(config, splits)
+    dense = [layer for layer in model.layers if layer.__class__.__name__ == "Dense"]
+    assert [layer.units for layer in dense] == [256, 7]  # one hidden layer at the default width

@@ -70,3 +70,12 @@ def test_every_shipped_space_samples() -> None:
         assert len({sp.config_key(c) for c in configs}) == 64
         for config in configs:
             sp.validate(config)
+
+
+def test_a_fixed_parameter_takes_no_sobol_dimension() -> None:
+    full = SearchSpace([Float("a", 0.0, 1.0), Categorical("c", ("x",)), Float("b", 0.0, 1.0)])
+    free = SearchSpace([Float("a", 0.0, 1.0), Float("b", 0.0, 1.0)])
+    # the fixed parameter is carried, but the varying ones are sampled as without it
+    with_fixed = sample_configs(full, 64, seed=3)
+    assert all(c["c"] == "x" for c in with_fixed)
+    assert [{"a": c["a"], "b": c["b"]} for c in with_fixed] == sample_configs(free, 64, seed=3)

@@ -352,3 +352,31 @@ def test_fingerprint_is_stable_across_processes() -> None:
 def test_fingerprint_changes(changed: list[Int | Float]) -> None:
     base = SearchSpace([Int("a", 1, 3), Float("b", 0.0, 1.0)])
     assert SearchSpace(changed).fingerprint() != base.fingerprint()
+
+
+def test_with_fixed_keeps_a_few_parameters_and_fixes_the_rest_at_their_defaults() -> None:
+    from tunebench.strategies.space import Categorical, Condition, Float, Int, SearchSpace
+
+    deep = Condition("layers", (2, 3))
+    space = SearchSpace(
+        [
+            Int("layers", 1, 3, default=2),
+            Int("width_2", 8, 64, default=16, condition=deep),
+            Float("lr", 1e-4, 1e-1, log=True, default=1e-3),
+            Categorical("act", ("relu", "tanh"), default="tanh"),
+            Int("width_3", 8, 64, default=32, condition=Condition("act", ("relu",))),
+        ],
+        continuable=("lr",),
+    )
+    small = space.with_fixed(["layers", "lr"])
+    # a fixed parameter is one choice, its default, and unconditional: it adds no distance
+    assert small["width_2"] == Categorical("width_2", (16,))
+    assert small["act"] == Categorical("act", ("tanh",))
+    # a parameter its fixed parent can no longer activate is gone
+    assert "width_3" not in small and small.names == ("layers", "width_2", "lr", "act")
+    assert small["layers"] == space["layers"] and small["lr"] == space["lr"]
+    assert small.continuable == ("lr",)
+    assert small.defaults() == {"layers": 2, "width_2": 16, "lr": 1e-3, "act": "tanh"}
+    assert small.fingerprint() != space.fingerprint()
+    with pytest.raises(ValueError, match="unknown parameters depth; the space has layers"):
+        space.with_fixed(["depth"])
