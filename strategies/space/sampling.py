@@ -80,7 +80,7 @@ def sample_configs(space: SearchSpace, n: int, seed: int) -> list[dict[str, Any]
         drawn += batch
         added = 0
         for row in points:
-            config = config_at(space, row)
+            config = config_at(space, row.tolist())
             key = space.config_key(config)
             if key in seen:
                 continue
