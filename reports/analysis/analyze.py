@@ -4,7 +4,10 @@
 :class:`Analysis`: per problem the anytime curves, final scores, regret and ranks,
 statistics, speedup, costs, importance and early-stopping evidence, the same
 statistics over all problems, and for a problem run both replayed and live how well
-the two strategy rankings agree. Figures, tables and text are all drawn from it.
+the two strategy rankings agree. A multi-objective problem adds its hypervolume-regret
+curves, fronts and attainment surfaces (:mod:`~tunebench.reports.analysis.fronts`), and
+when every problem is one, the leaderboard ranks hypervolume regret. Figures, tables and
+text are all drawn from it.
 """
 
 from __future__ import annotations

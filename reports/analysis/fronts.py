@@ -109,7 +109,8 @@ def _frame(runs: pd.DataFrame, name: str) -> HypervolumeReference:
     if len(recorded) != 1:
         raise ReportError(
             f"{name}: the runs record {len(recorded)} different hypervolume frames "
-            "(tables or objectives differ); report them apart"
+            "(their tables or objectives differ), and hypervolumes in different frames "
+            "do not compare"
         )
     try:
         return HypervolumeReference.from_dict(json.loads(recorded.pop()))
