@@ -28,7 +28,13 @@ import numpy as np
 import pandas as pd
 
 from tunebench.curves.table import TableError
-from tunebench.objectives import HypervolumeReference, ObjectiveError, table_points, true_front
+from tunebench.objectives import (
+    HypervolumeReference,
+    ObjectiveError,
+    hypervolume,
+    table_points,
+    true_front,
+)
 from tunebench.reports.analysis import anytime, stats
 from tunebench.reports.analysis.anytime import Normalizer, Trace
 from tunebench.reports.analysis.stats import FriedmanResult
@@ -132,11 +138,15 @@ def _trace(
     ended = epochs.groupby("trial").agg(budget=("budget_used", "max"), t=("t", "max"))
     joined = points.join(ended, on="trial").sort_values(["budget", "t", "trial"], kind="stable")
     budget, seconds, value = [0.0], [0.0], [frame.front_hypervolume]
-    vectors = joined[columns].to_numpy(dtype=float)
+    normalised = frame.normalise(joined[columns].to_numpy(dtype=float))
     for i, (b, t) in enumerate(zip(joined["budget"], joined["t"], strict=True)):
         budget.append(float(b))
         seconds.append(float(t))
-        value.append(frame.regret(vectors[: i + 1]))
+        if i and (normalised[:i] <= normalised[i]).all(axis=1).any():
+            value.append(value[-1])  # a point already matched adds no volume
+            continue
+        hv = hypervolume(normalised[: i + 1], frame.reference)
+        value.append(frame.front_hypervolume - hv)
     return Trace(
         budget=np.asarray(budget),
         # a step function needs ordered x: the clock never runs back within a run
