@@ -30,6 +30,13 @@ table. The multi-objective strategies are ``mo-random``, ``nsga2``, ``mo-tpe``,
 single-objective strategy on such an entry (and the reverse), a mode other than replay,
 and a table without a needed column.
 
+Reports (:mod:`tunebench.reports.analysis.fronts`) score every run in the frame its
+provenance records (never with the runs' own worst values), so adding a strategy never
+moves a score: anytime hypervolume regret over budget and simulated time, each
+strategy's final front against :func:`true_front` with its median attainment surface
+(``moocore.eaf``), and the leaderboard on hypervolume regret; ``tunebench collect``
+writes the vectors and fronts into its tables.
+
 What remains:
 
 - **Live and surrogate modes**: in live mode the metric, the model's
@@ -37,11 +44,6 @@ What remains:
   surrogate mode predicted metric and seconds, computed ``params`` and ``flops``. The
   table's metadata should hold the frame under ``hypervolume`` once the shipped tables
   carry ``params``.
-- **Reports** normalise every run's points with the problem's recorded
-  :class:`HypervolumeReference` (never with the runs' own worst values), so adding a
-  strategy never moves a score: anytime hypervolume regret over budget and simulated
-  time, each strategy's final front against :func:`true_front`, median attainment
-  surfaces (``moocore.eaf``), and the leaderboard on hypervolume regret.
 """
 
 from __future__ import annotations

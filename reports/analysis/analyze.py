@@ -4,7 +4,10 @@
 :class:`Analysis`: per problem the anytime curves, final scores, regret and ranks,
 statistics, speedup, costs, importance and early-stopping evidence, the same
 statistics over all problems, and for a problem run both replayed and live how well
-the two strategy rankings agree. Figures, tables and text are all drawn from it.
+the two strategy rankings agree. A multi-objective problem adds its hypervolume-regret
+curves, fronts and attainment surfaces (:mod:`~tunebench.reports.analysis.fronts`), and
+when every problem is one, the leaderboard ranks hypervolume regret. Figures, tables and
+text are all drawn from it.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from tunebench.curves.table import TableError
 from tunebench.reports.analysis import anytime, early, importance, stats
 from tunebench.reports.analysis.anytime import Normalizer, Trace
 from tunebench.reports.analysis.fidelity import FidelityResult, fidelity
+from tunebench.reports.analysis.fronts import AS_RECORDED, FrontAnalysis, front_analysis
 from tunebench.reports.analysis.leaderboard import Checkpoint, ProblemRuns, leaderboard
 from tunebench.reports.analysis.optimum import TableOptimum, table_optimum
 from tunebench.reports.analysis.palette import Dash, Palette, line_styles, strategy_palette
@@ -66,6 +70,8 @@ class ProblemAnalysis:
         n_curves: Full learning curves available for the early-stopping analyses.
         spearman: Spearman by epoch.
         prune: Survival by prune fraction (``None`` when too few curves).
+        fronts: A multi-objective problem's hypervolume regret, fronts and attainment
+            surfaces; ``None`` for a single-objective one.
     """
 
     info: ProblemInfo
@@ -95,6 +101,7 @@ class ProblemAnalysis:
     prune_setup: early.PruneSetup | None
     safe_fraction: float
     optimum: TableOptimum | None = None
+    fronts: FrontAnalysis | None = None
 
 
 @dataclass
@@ -117,7 +124,8 @@ class Analysis:
         fidelity: Per problem that ran both replayed and live: how well the replay
             ranking of the strategies matches the live one (Kendall's tau).
         leaderboard: The overall strategies at each budget checkpoint (mean rank,
-            median validation regret, Nemenyi groups, Wilcoxon-Holm differences).
+            median validation regret, Nemenyi groups, Wilcoxon-Holm differences); in a
+            multi-objective report, on hypervolume regret.
     """
 
     data: ReportData
@@ -134,6 +142,11 @@ class Analysis:
     budget_unit: str = "share of the budget"
     fidelity: list[FidelityResult] = field(default_factory=list)
     leaderboard: list[Checkpoint] = field(default_factory=list)
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether every problem is multi-objective (then the report ranks hypervolume)."""
+        return bool(self.problems) and all(p.fronts is not None for p in self.problems.values())
 
 
 def _random_label(data: ReportData) -> str | None:
@@ -372,7 +385,16 @@ def _problem(data: ReportData, info: ProblemInfo, random_label: str | None) -> P
         prune_setup=setup,
         safe_fraction=safe,
         optimum=optimum,
+        fronts=front_analysis(data, info, float(budget_max), float(time_max)),
     )
+
+
+def _board_runs(p: ProblemAnalysis, multi_objective: bool) -> ProblemRuns:
+    """What the leaderboard ranks of a problem: validation regret, or hypervolume regret."""
+    if multi_objective and p.fronts is not None:
+        f = p.fronts
+        return ProblemRuns(p.info.name, f.traces, f.blocks, AS_RECORDED, p.budget_max)
+    return ProblemRuns(p.info.name, p.traces, p.blocks, p.val_norm, p.budget_max)
 
 
 def _overall(analysis: Analysis) -> None:
@@ -383,8 +405,7 @@ def _overall(analysis: Analysis) -> None:
     if not common:
         return
     analysis.leaderboard = leaderboard(
-        [ProblemRuns(p.info.name, p.traces, p.blocks, p.val_norm, p.budget_max) for p in problems],
-        common,
+        [_board_runs(p, analysis.multi_objective) for p in problems], common
     )
     frames = []
     for p in problems:

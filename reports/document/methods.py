@@ -69,6 +69,21 @@ def _methods_section(a: Analysis) -> Section:
         "probability is at least 95%.",
     ):
         sec.blocks.append(text)
+    if a.multi_objective:
+        sec.blocks.append(
+            "Multi-objective problems: a run's points are its configs evaluated to max_epochs, "
+            "scored on the table's values (mean over the table's repeats). Hypervolume "
+            "(moocore) in the problem's fixed frame, recorded in every run's provenance: "
+            "log10 for params and FLOPs, maximised objectives negated, min-max over the "
+            "table's configs, reference point 1.1 in each; hypervolume regret = the true "
+            "front's hypervolume minus the run's, 0 at the table's true Pareto front. A trial's "
+            "point joins its run's set when its last epoch ends, so the anytime curves step "
+            "down over budget and (simulated) time from the whole front's hypervolume. Median "
+            "attainment surface: the points attained by at least half of a strategy's runs "
+            "(moocore.eaf). The leaderboard and the hypervolume statistics rank hypervolume "
+            "regret as recorded, with the statistics above; the metric-only sections rank the "
+            "metric as in a single-objective report."
+        )
     if a.fidelity:
         sec.blocks.append(
             "Mode fidelity: a live entry is paired with the replay entry of the same "

@@ -274,12 +274,56 @@ def ranking_difference(a: Analysis) -> str:
     )
 
 
+def _front_sentence(p: ProblemAnalysis) -> str:
+    """A multi-objective problem: who ends nearest the true front, who leads early."""
+    f = p.fronts
+    if f is None or f.final_table.empty:
+        return ""
+    med = f.final_table.set_index("strategy")["regret_median"].dropna()
+    if med.empty:
+        return ""
+    best = min(med.index, key=lambda s: (med[s], s))
+    worst = max(med.index, key=lambda s: (med[s], s))
+    text = (
+        f"On {p.info.name} ({' against '.join(f.objectives)}), {best} has the lowest median "
+        f"final hypervolume regret ({_f(med[best])}"
+        + (f"; worst {worst} {_f(med[worst])}" if worst != best else "")
+        + f", {_n(int(f.final_table['runs'].max()), 'seed', 'seeds')}; the true front's "
+        f"hypervolume is {_f(f.frame.front_hypervolume)})"
+    )
+    curves = f.anytime[f.anytime["axis"] == "budget"] if len(f.anytime) else f.anytime
+    if len(curves):
+        xs = np.sort(curves["x"].unique())
+        x = float(xs[min(len(xs) - 1, max(0, round(EARLY_SHARE * len(xs)) - 1))])
+        at = curves[np.isclose(curves["x"], x)].set_index("strategy")["mean"].dropna()
+        if len(at):
+            lead = min(at.index, key=lambda s: (at[s], s))
+            text += f"; by mean hypervolume regret {lead} leads at {_evals(x)} ({_f(at[lead])})"
+    return text + "."
+
+
+def _front_board_sentence(a: Analysis) -> str:
+    """Which strategy leads the hypervolume leaderboard at each budget."""
+    parts = []
+    for cp in a.leaderboard:
+        top = cp.table.iloc[0]
+        parts.append(f"at {cp.label}, {top['strategy']} (mean rank {top['mean_rank']:.2f})")
+    if not parts:
+        return ""
+    return (
+        "Compared on hypervolume regret, in each problem's fixed frame (0 = the table's true "
+        "Pareto front); first on the leaderboard " + "; ".join(parts) + "."
+    )
+
+
 def summary_points(a: Analysis) -> list[str]:
     """The report's opening findings, one bullet each, with numbers.
 
     The matrix first, then one bullet per problem (or the counts, past ``MAX_DETAILED``
     problems), the statistics, where the leaderboard and the critical-difference diagram
     disagree, each comparison of modes, and early epochs; empty findings are left out.
+    A multi-objective report says instead what leads its hypervolume leaderboard, and per
+    problem who ends nearest the true front and who leads early.
     """
     d = a.data
     n_done = len(d.complete)
@@ -296,6 +340,10 @@ def summary_points(a: Analysis) -> list[str]:
         + f" ({'/'.join(modes)})."
     )
     problems = list(a.problems.values())
+    if a.multi_objective:
+        shown = problems[:MAX_DETAILED]
+        body = [_front_board_sentence(a), *(_front_sentence(p) for p in shown)]
+        return [s for s in (head, *body) if s]
     if len(problems) <= MAX_DETAILED:
         body = [_problem_sentence(a, p) for p in problems]
     else:

@@ -20,11 +20,18 @@ def _leaderboard_section(a: Analysis) -> Section | None:
     what = "problem x seed" if len(a.problems) > 1 else f"seeds of {next(iter(a.problems))}"
     k = len(first.table)
     pairs = k * (k - 1) // 2
+    ranked = (
+        "by the hypervolume regret of their full evaluations at each budget (the table's "
+        "true front's hypervolume minus theirs, in the problem's fixed frame; 0 = the true "
+        "front)"
+        if a.multi_objective
+        else "by the normalized validation regret of their incumbent at each budget (0 = "
+        "the table's optimum where the runs replayed one table; 1 = random search's median "
+        "final score)"
+    )
     sec.blocks.append(
         f"Strategies complete on every problem ({k}), ranked in each of N = {first.n_blocks} "
-        f"blocks ({what}) by the normalized validation regret of their incumbent at each "
-        "budget (0 = the table's optimum where the runs replayed one table; 1 = random "
-        "search's median final score). Strategies that share a group letter are not "
+        f"blocks ({what}) {ranked}. Strategies that share a group letter are not "
         f"significantly different (Nemenyi, alpha = {ALPHA}); wins and losses count the "
         f"significant pairwise Wilcoxon-Holm differences, of {pairs} pairs."
     )
@@ -111,9 +118,10 @@ def opening(a: Analysis) -> list[Any]:
                 f"{last['strategy']} ({last['mean_rank']:.2f})",
             ]
         )
+    measure = "hypervolume regret" if a.multi_objective else "normalized validation regret"
     lead = (
         f"Which strategies differ, per budget, over {first.n_blocks} blocks "
-        "(ranked by normalized validation regret; the leaderboard below has every "
+        f"(ranked by {measure}; the leaderboard below has every "
         f"strategy's rank, regret interval and group; alpha = {ALPHA}):"
     )
     table = Table(

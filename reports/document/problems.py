@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 
 from tunebench.reports.analysis.analyze import Analysis, ProblemAnalysis
 from tunebench.reports.analysis.fidelity import MODE_PHRASES, FidelityResult
+from tunebench.reports.analysis.fronts import FrontAnalysis
 from tunebench.reports.analysis.stats import ALPHA
 from tunebench.reports.document.model import Section, _config, _p, _table
 from tunebench.reports.figures.draw import Figures, ProblemFigures
 from tunebench.reports.figures.style import slug
 
 
-def _stats_blocks(res: Any, wilcoxon: pd.DataFrame, what: str) -> list[Any]:
+def _stats_blocks(
+    res: Any, wilcoxon: pd.DataFrame, what: str, measure: str = "final test regret"
+) -> list[Any]:
     blocks: list[Any] = []
     if res is None:
         return blocks
     if res.applicable:
         verdict = "differ significantly" if res.significant else "do not differ significantly"
         text = (
-            f"Friedman test on final test regret over N = {res.n_blocks} blocks ({what}), "
+            f"Friedman test on {measure} over N = {res.n_blocks} blocks ({what}), "
             f"k = {len(res.strategies)} strategies: chi-square = {res.statistic:.3f}, "
             f"p = {res.pvalue:.3g}; at alpha = {res.alpha} the strategies {verdict}. Nemenyi "
             f"critical difference of average ranks: CD = {res.cd:.3f}."
@@ -33,7 +37,7 @@ def _stats_blocks(res: Any, wilcoxon: pd.DataFrame, what: str) -> list[Any]:
     blocks.append(text)
     if len(wilcoxon):
         blocks.append(
-            "Pairwise two-sided Wilcoxon signed-rank tests on the paired final test regrets "
+            f"Pairwise two-sided Wilcoxon signed-rank tests on the paired {measure}s "
             f"(N = {int(wilcoxon['n'].max())} blocks per pair), p-values Holm-corrected over "
             f"{len(wilcoxon)} pairs at alpha = {ALPHA}; wins count blocks where a strategy had "
             "the lower regret; median diff is regret(a) - regret(b)."
@@ -70,6 +74,8 @@ def _problem_section(a: Analysis, p: ProblemAnalysis, figs: ProblemFigures) -> S
         f"{', '.join(p.strategies)}."
     )
     sub = lambda title, key: Section(title, f"{slug(name)}-{key}", 3)  # noqa: E731
+    if p.fronts is not None:
+        sec.blocks += _front_sections(p, p.fronts, figs, sub)
     s1 = sub("Anytime performance", "anytime")
     s1.blocks.append(figs.anytime)
     s2 = sub("Final test scores", "final")
@@ -193,6 +199,79 @@ def _problem_section(a: Analysis, p: ProblemAnalysis, figs: ProblemFigures) -> S
         s8.blocks.append(f"Too few full learning curves ({p.n_curves}) for this analysis.")
     sec.blocks += [s1, s2, s3, s4, s5, s6, s7, s8]
     return sec
+
+
+def _front_sections(
+    p: ProblemAnalysis,
+    f: FrontAnalysis,
+    figs: ProblemFigures,
+    sub: Callable[[str, str], Section],
+) -> list[Any]:
+    """A multi-objective problem's sections: hypervolume regret, fronts, statistics.
+
+    The single-objective sections after them rank the problem's metric alone; a lead
+    paragraph says so.
+    """
+    name = p.info.name
+    frame = f.frame
+    scales = "; ".join(
+        f"{s.objective} {'log10, ' if s.log_scale else ''}"
+        f"{'minimised' if s.minimise else 'maximised'}, table range "
+        f"{_span(s.low, s.high, s.log_scale, s.minimise)}"
+        for s in frame.scales
+    )
+    lead = (
+        f"Objectives: {' against '.join(f.objectives)} ({scales}). Hypervolume in the "
+        "problem's fixed frame, recorded in every run: each objective min-max normalised "
+        "over the table's configs (0 = the table's best value, 1 = its worst), reference "
+        f"point {', '.join(f'{r:g}' for r in frame.reference)}; the table's true front has "
+        f"{frame.front_size} of {frame.configs} configs and hypervolume "
+        f"{frame.front_hypervolume:.4g}, so a run's hypervolume regret lies between 0 (it "
+        f"found the true front) and {frame.front_hypervolume:.4g} (no full evaluation)."
+    )
+    s1 = sub("Hypervolume regret over budget and time", "hypervolume")
+    if figs.hypervolume is not None:
+        s1.blocks.append(figs.hypervolume)
+    s1.blocks.append(
+        _table(
+            f.final_table,
+            [
+                ("strategy", "strategy"),
+                ("runs", "runs"),
+                ("regret_median", "median final regret"),
+                ("regret_mean", "mean final regret"),
+                ("hypervolume_median", "median hypervolume"),
+                ("front_size_mean", "mean front size"),
+            ],
+        )
+    )
+    s2 = sub("Pareto fronts", "fronts")
+    if figs.fronts is not None:
+        s2.blocks.append(figs.fronts)
+    else:
+        s2.blocks.append(
+            f"Fronts are drawn for two objectives; this problem has {len(f.objectives)}. "
+            "tables/fronts.csv and tables/attainment.csv hold the points."
+        )
+    if f.note:
+        s2.blocks.append(f"No true front: {f.note}.")
+    s3 = sub("Hypervolume statistics", "hypervolume-stats")
+    s3.blocks += _stats_blocks(
+        f.friedman, f.wilcoxon, f"seeds of {name}", "final hypervolume regret"
+    )
+    tail = (
+        "The sections below rank the problem's metric alone (validation and test "
+        f"{p.info.metric} of each run's best full evaluation by it), for comparison."
+    )
+    return [lead, s1, s2, s3, tail]
+
+
+def _span(low: float, high: float, log_scale: bool, minimise: bool) -> str:
+    """A scale's table range back in raw units, best value first."""
+    ends = [v if minimise else -v for v in (low, high)]
+    if log_scale:
+        ends = [10**v for v in ends]
+    return f"best {ends[0]:.4g}, worst {ends[1]:.4g}"
 
 
 def _fidelity_sections(a: Analysis, figs: Figures) -> list[Section]:

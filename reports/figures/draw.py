@@ -16,6 +16,7 @@ from tunebench.reports.figures.curves import (
 )
 from tunebench.reports.figures.evidence import _early, _importance
 from tunebench.reports.figures.fidelity import _fidelity
+from tunebench.reports.figures.fronts import _fronts, _hv_regret
 from tunebench.reports.figures.scores import _cd, _final, _speedup
 from tunebench.reports.figures.style import FigureFile, _style, slug
 
@@ -36,6 +37,10 @@ class ProblemFigures:
         cost: Cost breakdown.
         importance: Hyperparameter importance; ``None`` without an estimate.
         early: Early-stopping evidence; ``None`` with too few full learning curves.
+        hypervolume: A multi-objective problem's hypervolume regret over budget and
+            time; ``None`` for a single-objective one.
+        fronts: Its final fronts and median attainment surfaces against the table's true
+            front; ``None`` for a single-objective one or more than two objectives.
     """
 
     anytime: FigureFile
@@ -45,11 +50,13 @@ class ProblemFigures:
     cost: FigureFile
     importance: FigureFile | None
     early: FigureFile | None
+    hypervolume: FigureFile | None = None
+    fronts: FigureFile | None = None
 
     def files(self) -> list[FigureFile]:
         """The figures drawn, in report order."""
-        drawn = (self.anytime, self.final, self.regret, self.cd, self.cost)
-        return [f for f in (*drawn, self.importance, self.early) if f is not None]
+        drawn = (self.hypervolume, self.fronts, self.anytime, self.final, self.regret, self.cd)
+        return [f for f in (*drawn, self.cost, self.importance, self.early) if f is not None]
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,10 @@ class Figures:
 def _problem_figures(a: Analysis, p: ProblemAnalysis, folder: Path) -> ProblemFigures:
     """Draw one problem's figures (the diagram over its seeds only with several problems)."""
     name = p.info.name
+    f = p.fronts
     return ProblemFigures(
+        hypervolume=None if f is None else _hv_regret(a, p, f, folder),
+        fronts=None if f is None else _fronts(a, p, f, folder),
         anytime=_anytime(a, p, folder),
         final=_final(a, p, folder),
         regret=_problem_regret(a, p, folder),

@@ -20,17 +20,30 @@
     when the log's SHA-256 matches its record, ``mismatch`` when it does not, ``no hash``
     for records written before it was recorded), run_dir. A run whose records cannot be
     read (status ``damaged``) keeps only its key, and none of its trials or epochs.
+    Multi-objective results (an entry with ``objectives``) add: objectives (JSON list, in
+    the entry's order), hypervolume and hypervolume_regret (of the run's non-dominated
+    set, in the problem's fixed frame; regret 0 at the table's true front), front_size
+    (its non-dominated trials), pareto_trials (JSON list of their ids) and
+    hypervolume_frame (JSON: the frame the run's provenance records, see
+    :class:`tunebench.objectives.HypervolumeReference`).
 ``trials.parquet``: one row per trial.
     matrix, problem, strategy, seed, trial, config (JSON text), hp_<name> for
     every hyperparameter (null when inactive), target_epochs, resume_from,
     start_epoch, epochs, status, reason, last_value, test_value, full_value and
     full_test_value (replay and surrogate trials that ended short: the values at
     max_epochs, looked up at no charge; else null).
+    Multi-objective results add ``obj_<name>`` and ``score_obj_<name>`` per objective:
+    a trial's vector as measured (told to the strategy) and its config's table point (what
+    the run is scored on); null for a trial that did not reach max_epochs.
 ``epochs.parquet``: one row per trained epoch (the learning curves).
     matrix, problem, strategy, seed, trial, epoch, value, loss, cost_epochs,
     cost_seconds, cost_flops, budget_used (cumulative, full evaluations), t.
 
 Only ``run.json`` and ``trials.jsonl`` are read; nothing is trained.
+
+A single-objective results folder gets none of the multi-objective columns (its tables
+are the same as before they existed); in a folder that mixes the two they are null on
+the single-objective rows.
 """
 
 from __future__ import annotations
@@ -157,7 +170,36 @@ def _run_row(record: RunRecord | FailedRun | None, run_dir: Path, matrix: str) -
         error=record.error if isinstance(record, FailedRun) else None,
         run_dir=str(run_dir),
     )
+    if done is not None and done.result.objectives is not None:
+        row.update(_front_columns(done))
     return row
+
+
+def _front_columns(done: RunRecord) -> dict[str, Any]:
+    """A multi-objective run's columns: its objectives, front, hypervolume and frame."""
+    result = done.result
+    frame = done.provenance.get("hypervolume")
+    return {
+        "objectives": json.dumps(result.objectives),
+        "hypervolume": result.hypervolume,
+        "hypervolume_regret": result.hypervolume_regret,
+        "front_size": len(result.pareto_trials or []),
+        "pareto_trials": json.dumps(result.pareto_trials or []),
+        "hypervolume_frame": (
+            json.dumps(frame, sort_keys=True) if isinstance(frame, dict) else None
+        ),
+    }
+
+
+def _objective_columns(
+    names: list[str] | None, measured: list[float] | None, scored: list[float] | None
+) -> dict[str, float | None]:
+    """``obj_<name>`` and ``score_obj_<name>`` of a trial (null where it has no vector)."""
+    out: dict[str, float | None] = {}
+    for prefix, vector in (("obj_", measured), ("score_obj_", scored)):
+        for i, name in enumerate(names or []):
+            out[prefix + name] = None if vector is None or i >= len(vector) else vector[i]
+    return out
 
 
 def _damaged_row(run_dir: Path, matrix: str, problem: str) -> dict[str, Any]:
@@ -260,6 +302,9 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
         row["integrity"] = _integrity(record, run_dir)
         runs.append(row)
         key = {k: row[k] for k in ("matrix", "problem", "strategy", "seed")}
+        # a multi-objective run's trials get a column per objective; others none
+        names = record.spec.objectives if record is not None else None
+        objective_names = list(names) if names else None
         by_trial: dict[int, dict[str, Any]] = {}
         for event in events:
             if isinstance(event, TrialStart):
@@ -279,6 +324,7 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
                     "test_value": None,
                     "full_value": None,
                     "full_test_value": None,
+                    **_objective_columns(objective_names, None, None),
                 }
             elif isinstance(event, Epoch):
                 epochs.append(
@@ -305,6 +351,7 @@ def collect(results: Path) -> dict[str, pd.DataFrame]:
                     test_value=event.test_value,
                     full_value=event.full_value,
                     full_test_value=event.full_test_value,
+                    **_objective_columns(objective_names, event.objectives, event.score_objectives),
                 )
         trials.extend(by_trial.values())
     return {

@@ -41,6 +41,8 @@ MATRIX_FILE = "matrix.json"  # written by tunebench.execution.matrix_runner.Matr
 # Columns of the runs table added after its first release: stored tables without them
 # were collected by an older version and are collected again.
 _NEWER_RUN_COLUMNS = ("table", "score_value", "data_settings", "integrity", "problem_module")
+# What a multi-objective matrix's runs table holds besides (collected since issue 39).
+_FRONT_RUN_COLUMNS = ("hypervolume_regret", "hypervolume_frame")
 
 
 class ReportError(TunebenchError, RuntimeError):
@@ -79,6 +81,8 @@ class ProblemInfo:
             :data:`~tunebench.reports.inputs.collect.DATA_SETTING_KEYS`): key -> value; a
             key whose value is unrecorded or differs between runs is left out.
         module: The problem file that defines it (``None``: a registered problem).
+        objectives: A multi-objective entry's objectives, in its order, when every
+            complete run records the same ones; ``None`` for a single-objective entry.
     """
 
     name: str
@@ -95,6 +99,7 @@ class ProblemInfo:
     budget: tuple[float | None, float | None] | None = None
     data: dict[str, Any] = field(default_factory=dict)
     module: str | None = None
+    objectives: tuple[str, ...] | None = None
 
     @property
     def simulated(self) -> bool:
@@ -176,12 +181,23 @@ def _tables(results: Path) -> dict[str, pd.DataFrame]:
     if newest and all(p.is_file() and p.stat().st_mtime >= newest for p in paths):
         tables = {name: pd.read_parquet(p) for name, p in zip(TABLES, paths, strict=True)}
         runs = tables["runs"]
-        if len(runs) == n_runs and all(c in runs.columns for c in _NEWER_RUN_COLUMNS):
+        needed = _NEWER_RUN_COLUMNS + (_FRONT_RUN_COLUMNS if _multi_objective(results) else ())
+        if len(runs) == n_runs and all(c in runs.columns for c in needed):
             return tables
     try:
         return collect(results)
     except FileNotFoundError as exc:
         raise NoResultsError(str(exc)) from None
+
+
+def _multi_objective(results: Path) -> bool:
+    """Whether the results' ``matrix.json`` has an entry with ``objectives``."""
+    try:
+        stored = json.loads((results / MATRIX_FILE).read_text(encoding="utf-8"))
+        problems = stored["matrix"]["problems"]
+        return any(isinstance(p, dict) and p.get("objectives") for p in problems)
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
 
 
 def _planned(
@@ -269,6 +285,17 @@ def _shared_data(rows: pd.DataFrame) -> dict[str, Any]:
     recorded = [json.loads(v) if isinstance(v, str) else {} for v in rows["data_settings"]]
     first = recorded[0]
     return {k: v for k, v in first.items() if all(k in r and r[k] == v for r in recorded[1:])}
+
+
+def _one_objectives(rows: pd.DataFrame) -> tuple[str, ...] | None:
+    """The objectives every one of these runs records, or ``None`` (single-objective, mixed)."""
+    if "objectives" not in rows.columns or not len(rows):
+        return None
+    recorded = {v if isinstance(v, str) else None for v in rows["objectives"]}
+    if len(recorded) != 1 or None in recorded:
+        return None
+    names = json.loads(str(recorded.pop()))
+    return tuple(str(n) for n in names) if isinstance(names, list) else None
 
 
 def _label(entry: Any) -> str:
@@ -394,6 +421,7 @@ def load_results(results: Path, warn: Callable[[str], None] | None = None) -> Re
             ),
             budget=_one_budget(rows),
             data=_shared_data(rows),
+            objectives=_one_objectives(rows),
         )
     for col in ("trial", "seed"):
         for frame in (tables["trials"], tables["epochs"]):

@@ -175,6 +175,27 @@ def _verdict_rows(a: Analysis) -> pd.DataFrame:
     return _per_pair(a, "verdicts", _PAIR_COLUMNS + VERDICT_COLUMNS, lambda r: {})
 
 
+def _front_tables(a: Analysis) -> dict[str, pd.DataFrame]:
+    """A multi-objective report's tables: runs, curves, fronts, surfaces, true fronts."""
+    parts: dict[str, list[pd.DataFrame]] = {}
+    for name, p in a.problems.items():
+        f = p.fronts
+        if f is None:
+            continue
+        for table, frame in (
+            ("hypervolume_runs", f.final),
+            ("hypervolume_over_budget", f.anytime),
+            ("fronts", f.fronts),
+            ("attainment", f.attainment),
+            ("true_front", f.true_front),
+        ):
+            if frame is not None and len(frame):
+                parts.setdefault(table, []).append(
+                    frame.assign(problem=name)[["problem", *frame.columns]]
+                )
+    return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+
+
 def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
     """Write every table of the report as CSV into ``folder``.
 
@@ -205,6 +226,8 @@ def write_csv_tables(a: Analysis, folder: Path) -> list[Path]:
         "fidelity": _fidelity_rows(a),
         "fidelity_verdicts": _verdict_rows(a),
     }
+    if a.multi_objective:
+        tables.update(_front_tables(a))
     if a.leaderboard:
         tables["leaderboard"] = _leaderboard_rows(a)
     if a.overall_ranks is not None:

@@ -114,3 +114,55 @@ def report_dir(
     index = build_report(replay_results, out)
     assert index == out / "index.html"
     return out
+
+
+#: A tiny multi-objective replay matrix: mo-smoke's problem (the shipped stocks-mlp grid
+#: table, accuracy against training seconds) with three of its strategies, one of them
+#: multi-fidelity (moasha ends trials short, so some trials have no vector), and a budget
+#: past the leaderboard's 20-evaluation checkpoint.
+MO_MATRIX = """
+name = "mo-tiny"
+mode = "replay"
+seeds = 3
+
+[budget]
+full_evaluations = 22
+
+[[problems]]
+name = "stocks-mlp"
+table = "grid"
+max_epochs = 10
+objectives = ["metric", "train_seconds"]
+
+[[strategies]]
+name = "mo-random"
+
+[[strategies]]
+name = "nsga2"
+
+[[strategies]]
+name = "moasha"
+"""
+
+
+@pytest.fixture(scope="session")
+def mo_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``results/mo-tiny``: :data:`MO_MATRIX` run once (replay, seconds)."""
+    from typer.testing import CliRunner
+
+    from tunebench.cli.commands import app
+
+    root = tmp_path_factory.mktemp("mo")
+    matrix = root / "mo-tiny.toml"
+    matrix.write_text(MO_MATRIX, encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(matrix), "--results", str(root), "-q"])
+    assert result.exit_code == 0, result.stderr
+    return root / "mo-tiny"
+
+
+@pytest.fixture(scope="session")
+def mo_report(tmp_path_factory: pytest.TempPathFactory, mo_results: Path) -> Path:
+    """The report of :func:`mo_results`, built once."""
+    out = tmp_path_factory.mktemp("mo-reports") / "mo-tiny"
+    build_report(mo_results, out)
+    return out
