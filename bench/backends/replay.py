@@ -58,6 +58,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ReplayBackend",
+    "ReplayRetrainer",
     "ReplaySession",
     "ReplayTrainer",
     "entry_table",
@@ -192,6 +193,38 @@ class ReplayTrainer:
         return ReplaySession(curve, key, start, served)
 
 
+class ReplayRetrainer:
+    """Serves the retrains of a run's incumbent: the curve it was evaluated on.
+
+    A retrain is no fresh trial: it must measure the config the run returns, so it is
+    served that config's recorded curve (the same repeat as in the search, which the
+    config picks), never the nearest config not served yet as a fresh trial would be.
+
+    Args:
+        trainer: The run's trainer (its table, nearest-config index and repeat choice).
+    """
+
+    def __init__(self, trainer: ReplayTrainer) -> None:
+        self.trainer = trainer
+
+    def open(
+        self,
+        config: Mapping[str, Any],
+        config_key: str,
+        seed: int,
+        resume: Snapshot | None = None,
+    ) -> ReplaySession:
+        """A session on the recorded curve of ``config`` from its first epoch."""
+        del seed, resume  # a recorded curve: its repeat follows the config
+        trainer = self.trainer
+        key, served = config_key, None
+        if trainer.nearest is not None:
+            # the incumbent's config is a recorded one (it was served), at distance 0
+            key, distance = trainer.nearest.nearest(config)
+            served = (key, distance)
+        return ReplaySession(trainer.table.curve(key, trainer.repeat_for(key)), key, 0, served)
+
+
 def entry_table(entry: Entry, base_dir: Path | None = None) -> Path:
     """The table a replay entry serves: its ``table``, else the one shipped for it.
 
@@ -304,7 +337,7 @@ class ReplayBackend(TrialBackend):
             data["serving"] = SERVING_RULE
         sizes = table.meta.get("split_sizes", {})
         return cls(
-            problem, replay, replay, space,
+            problem, replay, ReplayRetrainer(replay), space,
             {"mode": "replay", "data": data, "split_sizes": sizes},
         )  # fmt: skip
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from tunebench.backends.replay import ReplayTrainer
 from tunebench.curves.table import LearningCurveTable, TableError
 from tunebench.datasets.stocks import StocksMLP
 from tunebench.records.run_record import RunRecord
@@ -166,3 +167,26 @@ def test_sampled_table_serves_the_full_space_from_the_nearest_recorded_config(
         return [{k: v for k, v in e.items() if k != "t"} for e in read_trials(d)]
 
     assert comparable(tmp_path / "a") == comparable(tmp_path / "b")
+
+
+def test_a_retrain_on_a_sampled_table_serves_the_incumbents_own_curve(
+    tmp_path: Path, sampled_table_path: Path, tiny_stocks: Any
+) -> None:
+    """Not the nearest config the run was not served yet, as a fresh trial would be."""
+    problem = tiny_stocks()
+    space = problem.space()
+    table = LearningCurveTable(sampled_table_path, space.fingerprint())
+    spec = RunSpec(matrix="r", problem="tiny-stocks", max_epochs=3, strategy="random",
+                   strategy_label="random", seed=1, full_evaluations=4, retrain_repeats=2,
+                   mode="replay", table=str(sampled_table_path))  # fmt: skip
+    record = execute_run(spec, tmp_path, problem, None, RandomSearch(), table=table)
+    events = read_trials(tmp_path)
+    best = record.result.best_trial
+    served = next(e for e in events if e["event"] == "served" and e["trial"] == best)
+    finals = [e for e in events if e["event"] == "final"]
+    assert len(finals) == 2 and {e["trial"] for e in finals} == {best}
+    curve = table.curve(served["config_key"], ReplayTrainer(table, 1).repeat_for(
+        served["config_key"]))  # fmt: skip
+    for e in finals:  # the incumbent's recorded curve at max_epochs, both times
+        assert e["value"] == float(curve.value[2]) and e["test_value"] == float(curve.test_value[2])
+    assert record.result.retrain_test_mean == float(curve.test_value[2])
