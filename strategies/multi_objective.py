@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 import optuna
 
-from tunebench.strategies._common import check_int, check_real
+from tunebench.strategies._common import check_int
 from tunebench.strategies._optuna import OptunaStrategy, make_tpe
 from tunebench.strategies.base import (
     BudgetView,
@@ -33,7 +33,7 @@ from tunebench.strategies.base import (
     TrialResult,
     Wait,
 )
-from tunebench.strategies.syne_tune import RESOURCE, SyneTuneStrategy
+from tunebench.strategies.syne_tune import RESOURCE, HalvingStrategy
 
 if TYPE_CHECKING:
     from optuna.samplers import BaseSampler
@@ -213,7 +213,7 @@ class RandomScalarisation(MultiObjectiveOptuna):
         return self.space.suggest_optuna(trial)
 
 
-class MOASHA(SyneTuneStrategy):
+class MOASHA(HalvingStrategy):
     """syne-tune's MOASHA: asynchronous successive halving on Pareto ranks, random configs.
 
     Configs are drawn at random. A trial reaching a rung (``grace_period *
@@ -234,21 +234,6 @@ class MOASHA(SyneTuneStrategy):
     name = "moasha"
     multi_objective: ClassVar[bool] = True
 
-    def __init__(
-        self, grace_period: int | None = None, reduction_factor: float = 3, brackets: int = 1
-    ) -> None:
-        self.grace_period = grace_period
-        self.reduction_factor = reduction_factor
-        self.brackets = brackets
-
-    def check_params(self) -> None:
-        """``grace_period`` >= 1 or unset, ``reduction_factor`` >= 2, ``brackets`` >= 1."""
-        if self.grace_period is not None:
-            check_int(self.name, "grace_period", self.grace_period, 1)
-        check_real(self.name, "reduction_factor", self.reduction_factor, 2.0)
-        check_int(self.name, "brackets", self.brackets, 1)
-        super().check_params()
-
     def _metrics(self) -> list[str]:
         if self.objectives is None:
             raise ValueError(f"strategy {self.name!r} runs on multi-objective entries only")
@@ -258,18 +243,11 @@ class MOASHA(SyneTuneStrategy):
         """syne-tune's ``MOASHA``, every objective signed to be minimised."""
         from syne_tune.optimizer.schedulers.multiobjective.moasha import MOASHA as SyneTuneMOASHA
 
-        grace = self.grace_period or self.fidelity.min_epochs
-        factor = self.reduction_factor
         return SyneTuneMOASHA(
             config_space,
             metrics=self._metrics(),
             do_minimize=True,  # vectors arrive signed (maximised objectives negated)
-            time_attr=RESOURCE,
-            max_t=self.fidelity.max_epochs,
-            grace_period=min(grace, self.fidelity.max_epochs),
-            # an integral factor keeps the rung levels integral
-            reduction_factor=int(factor) if float(factor).is_integer() else factor,
-            brackets=self.brackets,
+            **self._halving_args(),
             random_seed=seed,
         )
 

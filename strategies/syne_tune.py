@@ -279,8 +279,14 @@ def _into_range(space: SearchSpace, flat: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-class _Halving(SyneTuneStrategy):
-    """ASHA-style schedulers: grace period, reduction factor, brackets."""
+class HalvingStrategy(SyneTuneStrategy):
+    """ASHA-style schedulers: grace period, reduction factor, brackets.
+
+    Args:
+        grace_period: Epochs of the first rung; default the problem's ``min_epochs``.
+        reduction_factor: ``eta``; at least 2.
+        brackets: Stopping brackets; 1 for plain successive halving.
+    """
 
     def __init__(
         self, grace_period: int | None = None, reduction_factor: float = 3, brackets: int = 1
@@ -313,7 +319,7 @@ class _Halving(SyneTuneStrategy):
         }
 
 
-class ASHA(_Halving):
+class ASHA(HalvingStrategy):
     """syne-tune's asynchronous successive halving (stopping type), random configs.
 
     A trial reaching a rung (``grace_period * reduction_factor**k`` epochs) goes on
@@ -339,7 +345,7 @@ class ASHA(_Halving):
         )  # fmt: skip
 
 
-class BOHB(_Halving):
+class BOHB(HalvingStrategy):
     """syne-tune's BOHB: ASHA's stopping, configs from a kernel density model.
 
     The model is syne-tune 0.16's: a TPE-like density fitted on every trial's last

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -370,28 +370,15 @@ class SearchSpace:
         active anywhere in the grid. ``with_grid().grid() == grid()``. Replay mode uses this
         space, where only grid points have results.
         """
-        converted: list[Param] = []
-        kept: dict[str, Param] = {}
-        for param in self._params:
-            condition = param.condition
-            if condition is not None:
-                parent = kept.get(condition.parent)
-                if parent is None:
-                    continue  # its parent was removed, so it can never be active
-                reachable = tuple(v for v in condition.values if parent.contains(v))
-                if not reachable:
-                    continue
-                condition = Condition(condition.parent, reachable)
-            new: Param
+
+        def to_grid(param: Param, condition: Condition | None) -> Param:
             if isinstance(param, Categorical):
-                new = replace(param, condition=condition)
-            else:
-                points = param.grid_values()
-                default = _nearest(points, param.default_value(), param.log)
-                new = Categorical(param.name, points, default=default, condition=condition)
-            converted.append(new)
-            kept[new.name] = new
-        return SearchSpace(converted, [n for n in self._continuable if n in kept])
+                return replace(param, condition=condition)
+            points = param.grid_values()
+            default = _nearest(points, param.default_value(), param.log)
+            return Categorical(param.name, points, default=default, condition=condition)
+
+        return self._rebuilt(to_grid)
 
     def with_fixed(self, keep: Collection[str]) -> SearchSpace:
         """A copy in which every parameter but ``keep`` is fixed at its default.
@@ -412,7 +399,23 @@ class SearchSpace:
             raise ValueError(
                 f"unknown parameters {', '.join(unknown)}; the space has {', '.join(self.names)}"
             )
-        fixed: list[Param] = []
+
+        def to_fixed(param: Param, condition: Condition | None) -> Param:
+            if param.name in keep:
+                return replace(param, condition=condition)
+            return Categorical(param.name, (param.default_value(),))
+
+        return self._rebuilt(to_fixed)
+
+    def _rebuilt(self, change: Callable[[Param, Condition | None], Param]) -> SearchSpace:
+        """A copy with each parameter passed through ``change``, conditions pruned.
+
+        ``change`` gets each parameter with its condition narrowed to the values its
+        (converted) parent can still take. Those values that parent can no longer take are
+        dropped, and a parameter left with none, or whose parent was removed, is removed:
+        it can never be active.
+        """
+        rebuilt: list[Param] = []
         kept: dict[str, Param] = {}
         for param in self._params:
             condition = param.condition
@@ -424,14 +427,10 @@ class SearchSpace:
                 if not reachable:
                     continue
                 condition = Condition(condition.parent, reachable)
-            new: Param = (
-                replace(param, condition=condition)
-                if param.name in keep
-                else Categorical(param.name, (param.default_value(),))
-            )
-            fixed.append(new)
+            new = change(param, condition)
+            rebuilt.append(new)
             kept[new.name] = new
-        return SearchSpace(fixed, [n for n in self._continuable if n in kept])
+        return SearchSpace(rebuilt, [n for n in self._continuable if n in kept])
 
     # -- identity -------------------------------------------------------------------------------
 
