@@ -188,9 +188,13 @@ class ReplayTrainer:
                 if resume is None:
                     self._served.add(key)
             served = (key, distance)
-        curve = self.table.curve(key, self.repeat_for(key))
-        start = 0 if resume is None else resume.epochs
-        return ReplaySession(curve, key, start, served)
+        return self.session(key, 0 if resume is None else resume.epochs, served)
+
+    def session(
+        self, key: str, start: int, served: tuple[str, float] | None = None
+    ) -> ReplaySession:
+        """A session on recorded config ``key``'s curve (this run's repeat) from ``start``."""
+        return ReplaySession(self.table.curve(key, self.repeat_for(key)), key, start, served)
 
 
 class ReplayRetrainer:
@@ -216,13 +220,12 @@ class ReplayRetrainer:
     ) -> ReplaySession:
         """A session on the recorded curve of ``config`` from its first epoch."""
         del seed, resume  # a recorded curve: its repeat follows the config
-        trainer = self.trainer
         key, served = config_key, None
-        if trainer.nearest is not None:
+        if self.trainer.nearest is not None:
             # the incumbent's config is a recorded one (it was served), at distance 0
-            key, distance = trainer.nearest.nearest(config)
+            key, distance = self.trainer.nearest.nearest(config)
             served = (key, distance)
-        return ReplaySession(trainer.table.curve(key, trainer.repeat_for(key)), key, 0, served)
+        return self.trainer.session(key, 0, served)
 
 
 def entry_table(entry: Entry, base_dir: Path | None = None) -> Path:
