@@ -258,7 +258,11 @@ class Surrogate:
                 f"{space_fingerprint[:12]}); refit it with tunebench surrogate fit"
             )
         actual = None if table is None else file_sha256(table)
-        if actual is not None and meta.get("table_sha256") != actual:
+        if (
+            table is not None
+            and meta.get("table_sha256") != actual
+            and meta.get("table_sha256") not in _same_curves_as(table)
+        ):
             raise SurrogateError(
                 f"{path}: fitted on another version of {table} (table checksum "
                 f"{str(meta.get('table_sha256'))[:12]}, the file's is "
@@ -269,6 +273,17 @@ class Surrogate:
         except (KeyError, TypeError, ValueError) as exc:
             why = one_line(exc, limit=200)
             raise SurrogateError(f"{path}: corrupt surrogate metadata ({why})") from None
+
+
+def _same_curves_as(table: Path) -> list[str]:
+    """Checksums of earlier versions of ``table`` with the same curves (none if unreadable)."""
+    from tunebench.curves.table import SAME_CURVES_KEY, TableError, read_table_meta
+
+    try:
+        earlier = read_table_meta(table).get(SAME_CURVES_KEY)
+    except TableError:
+        return []
+    return [str(s) for s in earlier] if isinstance(earlier, list) else []
 
 
 def describe(surrogate: Surrogate) -> list[str]:

@@ -68,6 +68,12 @@ class TableError(TunebenchError, ValueError):
     """A learning-curve table that cannot be used (missing, corrupt, mismatched)."""
 
 
+#: Table metadata key: the SHA-256 of earlier versions of the file that held the same
+#: curves (a column added without retraining rewrites the file, not its curves), so a
+#: surrogate fitted on an earlier version still matches.
+SAME_CURVES_KEY = "same_curves_as"
+
+
 def read_table_meta(path: Path) -> dict[str, Any]:
     """A table's metadata, read from the file's footer only (cheap: no rows are read).
 

@@ -20,7 +20,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tunebench.curves.table import META_KEY, TableError, read_table_meta, table_space
+from tunebench.curves.surrogate import file_sha256
+from tunebench.curves.table import (
+    META_KEY,
+    SAME_CURVES_KEY,
+    TableError,
+    read_table_meta,
+    table_space,
+)
 from tunebench.datasets import Problem
 from tunebench.datasets.problem_files import known_problems
 from tunebench.errors import TunebenchError, one_line
@@ -105,7 +112,9 @@ def add_params_column(
     """Add (or recompute) the table's ``params`` column in place, atomically.
 
     Every other column and the metadata are kept; the metadata gains
-    ``added_columns.params`` (the command, the time, the Keras version and backend).
+    ``added_columns.params`` (the command, the time, the Keras version and backend) and
+    the file's checksum before the rewrite in ``same_curves_as``, so a surrogate fitted
+    on the table as it was still loads with it.
 
     Args:
         path: The table.
@@ -133,6 +142,12 @@ def add_params_column(
     else:
         table = table.append_column("params", column)
     meta: dict[str, Any] = read_table_meta(path)
+    # The curves are unchanged: a surrogate fitted on the file as it was still matches it.
+    earlier = list(meta.get(SAME_CURVES_KEY) or [])
+    before = file_sha256(path)
+    if before not in earlier:
+        earlier.append(before)
+    meta[SAME_CURVES_KEY] = earlier
     meta.setdefault("added_columns", {})["params"] = {
         "command": ADD_PARAMS_COMMAND,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -9,12 +9,15 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from tunebench.cli.commands import app
-from tunebench.curves.surrogate import Surrogate, SurrogateError
+from tunebench.curves.surrogate import Surrogate, SurrogateError, file_sha256
 from tunebench.curves.surrogate_fit import fit_surrogate
+from tunebench.curves.table import META_KEY, SAME_CURVES_KEY
 from tunebench.datasets.mnist import MnistCNN
 from tunebench.matrix.plan import shipped_table
 
@@ -103,6 +106,17 @@ def test_the_file_round_trips_and_refuses_what_does_not_match(
     other.write_bytes(TABLE.read_bytes() + b"x")
     with pytest.raises(SurrogateError, match=r"fitted on another version of .*other.parquet"):
         Surrogate.load(path, table=other)
+    # A column added without retraining (add_params) names the file it was added to.
+    grown = tmp_path / "grown.parquet"
+    table = pq.read_table(TABLE)
+    meta = json.loads(table.schema.metadata[META_KEY])
+    table = table.append_column("params", pa.array(np.zeros(table.num_rows, dtype=np.int64)))
+    pq.write_table(table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()}), grown)
+    with pytest.raises(SurrogateError, match=r"fitted on another version of .*grown.parquet"):
+        Surrogate.load(path, table=grown)
+    meta[SAME_CURVES_KEY] = ["0" * 64, file_sha256(TABLE)]
+    pq.write_table(table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()}), grown)
+    assert Surrogate.load(path, table=grown).meta["table_sha256"] == file_sha256(TABLE)
     truncated = tmp_path / "cut.json.gz"
     truncated.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(SurrogateError, match=r"cut.json.gz: corrupt or truncated") as exc:

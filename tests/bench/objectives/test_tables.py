@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from tunebench.curves.surrogate import file_sha256
 from tunebench.curves.table import META_KEY, LearningCurveTable, read_table_meta
 from tunebench.objectives import (
     REFERENCE,
@@ -65,6 +66,8 @@ def test_params_column_keeps_the_metadata_and_says_it_was_added(
 ) -> None:
     old, new = read_table_meta(table_path), read_table_meta(with_params)
     added = new.pop("added_columns")
+    # the file as it was is named, so surrogates fitted on it still match its curves
+    assert new.pop("same_curves_as") == [file_sha256(table_path)]
     assert new == old
     assert added["params"]["command"] == "python -m tunebench.objectives.add_params TABLE"
     assert {"created", "keras", "backend"} <= set(added["params"])
@@ -80,6 +83,9 @@ def test_adding_again_recomputes_in_place(with_params: Path, tiny_registry: dict
     add_params_column(path, problems=tiny_registry)
     pd.testing.assert_frame_equal(pd.read_parquet(path), pd.read_parquet(with_params))
     assert pq.read_schema(path).names.count("params") == 1
+    # both earlier versions of the file keep their place in the lineage
+    earlier = read_table_meta(path)["same_curves_as"]
+    assert earlier == [*read_table_meta(with_params)["same_curves_as"], file_sha256(with_params)]
 
 
 def test_count_trainable_leaves_out_non_trainable_weights() -> None:
