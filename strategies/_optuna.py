@@ -166,15 +166,34 @@ class OptunaStrategy(Strategy):
         optuna fixes a trial's params when they are suggested, so the proposal's trial is
         closed as failed (samplers and pruners skip failed trials) and a trial with the
         served params is opened in its place (``enqueue_trial``, then ``ask``); reports and
-        the end of the trial go to that one.
+        the end of the trial go to that one. It also takes the proposal's place in the
+        sampler's own bookkeeping (:meth:`_take_sampler_state`).
         """
-        self.study.tell(self._trials[trial_id], state=optuna.trial.TrialState.FAIL)
+        proposal = self._trials[trial_id]
+        self.study.tell(proposal, state=optuna.trial.TrialState.FAIL)
         self.study.enqueue_trial(config)
         trial = self.study.ask()
         self.space.suggest_optuna(trial)  # takes the enqueued values
+        self._take_sampler_state(proposal, trial)
         self._trials[trial_id] = trial
         if self._finite_size is not None:
             self._proposed.add(self.space.config_key(config))
+
+    def _take_sampler_state(self, proposal: optuna.Trial, served: optuna.Trial) -> None:
+        """Copy the sampler's per-trial records from the proposal to the served trial.
+
+        Population samplers keep their state in trial system attributes written while
+        sampling (NSGA-II's generation, CMA-ES's generation and optimizer): a trial whose
+        params were all enqueued is never sampled, so without them the served trial,
+        the only one told complete, belongs to no generation, and the sampler stays in
+        its random first generation for the whole run. optuna has no public way to set
+        a system attribute; its samplers write them through the study's storage, as here.
+        """
+        frozen = self.study.get_trials(deepcopy=False)
+        have = frozen[served.number].system_attrs
+        for key, value in frozen[proposal.number].system_attrs.items():
+            if key not in have:
+                self.study._storage.set_trial_system_attr(served._trial_id, key, value)
 
     def report(self, trial_id: int, epoch: int, value: float) -> Decision:
         """Forward the value to optuna and ask the pruner."""

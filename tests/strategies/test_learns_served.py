@@ -11,11 +11,20 @@ from __future__ import annotations
 import importlib.util
 from typing import Any
 
+import optuna
 import pytest
 
 from tunebench.strategies import DEHBSearch, SMACHyperband, SMACSearch
-from tunebench.strategies.base import BudgetView, Proposal, Strategy, TrialResult, TrialStatus
+from tunebench.strategies.base import (
+    BudgetView,
+    Objectives,
+    Proposal,
+    Strategy,
+    TrialResult,
+    TrialStatus,
+)
 from tunebench.strategies.keras_tuner import KerasTunerBayesian, KerasTunerHyperband
+from tunebench.strategies.multi_objective import NSGA2, MultiObjectiveRandom
 from tunebench.strategies.space.convert import active_config, to_configuration
 from tunebench.strategies.testing import FIDELITY, mlp_like_space
 
@@ -83,3 +92,37 @@ def test_keras_tuner_oracle_records_the_served_config(cls: type[Strategy]) -> No
     (trial,) = strategy._oracle.trials.values()
     assert trial.status == "COMPLETED"
     assert strategy.space.from_keras_tuner(trial.hyperparameters.values) == SERVED
+
+
+def _served_run(strategy: Strategy, trials: int) -> list[dict[str, Any]]:
+    """Serve every proposal as itself through ``evaluated_as``; return the proposals."""
+    strategy.objectives = Objectives(("metric", "params"), (False, True))
+    strategy.setup(SPACE, FIDELITY, "maximize", 5)
+    proposals = []
+    for _ in range(trials):
+        proposal = strategy.ask(BUDGET)
+        assert isinstance(proposal, Proposal)
+        proposals.append(proposal.config)
+        # served a recorded config: here the proposal's own values, through the same path
+        strategy.evaluated_as(proposal.trial_id, dict(proposal.config))
+        units = float(proposal.config["units_1"])
+        vector = (units / 128.0, float(proposal.config["batch_size"]) * units)
+        values = (vector[0],) * proposal.target_epochs
+        result = TrialResult(TrialStatus.COMPLETE, values, objectives=vector)
+        strategy.tell(proposal.trial_id, result)
+    return proposals
+
+
+def test_nsga2_breeds_generations_when_every_trial_is_served() -> None:
+    # A served trial's params are all enqueued, so optuna never samples it; it must
+    # still join the generation its proposal was drawn for, or NSGA-II stays random.
+    population = 4
+    nsga2: Any = NSGA2(population_size=population)
+    bred = _served_run(nsga2, 4 * population)
+    random = _served_run(MultiObjectiveRandom(), 4 * population)
+    assert bred[:population] == random[:population]  # the first generation is random
+    assert bred[population:] != random[population:]
+    key = "NSGAIISampler:generation"
+    told = nsga2.study.get_trials(deepcopy=False, states=[optuna.trial.TrialState.COMPLETE])
+    assert len(told) == 4 * population
+    assert sorted({t.system_attrs[key] for t in told}) == [0, 1, 2, 3]
