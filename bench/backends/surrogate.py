@@ -13,6 +13,7 @@ of that table is scored in.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import random
 import zlib
@@ -33,9 +34,14 @@ from tunebench.backends.base import (
     resolve_path,
 )
 from tunebench.backends.keras_training import private_python_rng
-from tunebench.backends.live import problem_data
+from tunebench.backends.live import BACKEND_INSTALL, problem_data
 from tunebench.backends.replay import ReplaySession, entry_table
-from tunebench.curves.shipped import recorded_path, shipped_surrogate, shipped_table
+from tunebench.curves.shipped import (
+    DEFAULT_BACKEND,
+    recorded_path,
+    shipped_surrogate,
+    shipped_table,
+)
 from tunebench.curves.surrogate import (
     Surrogate,
     SurrogateError,
@@ -266,6 +272,11 @@ class SurrogateBackend(TrialBackend):
             ValueError: The surrogate predicts fewer epochs than the run asks for.
         """
         surrogate = problem_surrogate(spec, problem)
+        if spec.max_epochs > surrogate.epochs:
+            raise ValueError(
+                f"{spec.surrogate}: predicts {surrogate.epochs} epochs; "
+                f"max_epochs = {spec.max_epochs}"
+            )
         costs = None
         if computes_costs(spec):
             if splits is None:
@@ -273,11 +284,6 @@ class SurrogateBackend(TrialBackend):
             else:
                 cost_problem = _cost_problem(spec)
             costs = BuiltCosts(cost_problem, splits)
-        if spec.max_epochs > surrogate.epochs:
-            raise ValueError(
-                f"{spec.surrogate}: predicts {surrogate.epochs} epochs; "
-                f"max_epochs = {spec.max_epochs}"
-            )
         space = problem.space()
         trainer = SurrogateTrainer(surrogate, space, spec.seed)
         meta = surrogate.meta
@@ -399,9 +405,17 @@ class SurrogateBackend(TrialBackend):
                 f"{str(meta.get('table_sha256'))[:12]}), whose points fix the hypervolume "
                 f'frame of its objectives, and {where}; name that table with table = "..."',
             )
-        if ctx.load_data is None or not any(
-            OBJECTIVES[n].deterministic for n in entry.objectives or ()
-        ):
+        if not any(OBJECTIVES[n].deterministic for n in entry.objectives or ()):
+            return
+        backend = ctx.plan.backend or DEFAULT_BACKEND
+        if importlib.util.find_spec(backend) is None:
+            raise EntryError(
+                ("objectives",),
+                f"computing params or flops builds the surrogate's models with Keras on "
+                f"{backend!r} (its table's backend), which is not installed; "
+                f"{BACKEND_INSTALL.get(backend, f'pip install {backend}')}",
+            )
+        if ctx.load_data is None:
             return
         from tunebench.datasets.files import DatasetError
 
