@@ -56,7 +56,8 @@ class RunSpec:
         full_evaluations: Budget cap in full evaluations, or ``None``.
         seconds: Budget cap in seconds, or ``None``.
         mode: ``"live"``, ``"replay"`` or ``"surrogate"``.
-        table: Replay mode: path of the learning-curve table.
+        table: Replay mode: path of the learning-curve table served; a multi-objective
+            live or surrogate run: the table whose points fix its hypervolume frame.
         surrogate: Surrogate mode: path of the surrogate file.
         problem_label: Folder name of the problem entry (``name`` or ``name@mode``);
             empty means ``problem``.

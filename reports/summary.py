@@ -1,11 +1,14 @@
 """The summary table of a results folder: one row per problem x strategy.
 
 Reads only the run records, so it regenerates from stored results without
-training anything.
+training anything. A multi-objective matrix (issue 39) gets its own columns: the
+median hypervolume regret over seeds with its interquartile range, the median
+hypervolume and front size, instead of the incumbent's metric.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable
@@ -15,7 +18,7 @@ import pandas as pd
 
 from tunebench.reports.inputs.collect import collect, record_warnings
 
-__all__ = ["load_runs", "summarize", "write_summary"]
+__all__ = ["load_runs", "multi_objective", "summarize", "summarize_fronts", "write_summary"]
 
 
 def load_runs(results: Path) -> pd.DataFrame:
@@ -27,8 +30,18 @@ def load_runs(results: Path) -> pd.DataFrame:
     return collect(results)["runs"]
 
 
+def multi_objective(runs: pd.DataFrame) -> bool:
+    """Whether the runs are multi-objective (a complete one has a hypervolume regret)."""
+    return "hypervolume_regret" in runs.columns and bool(runs["hypervolume_regret"].notna().any())
+
+
 def summarize(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean and spread over seeds of each problem x strategy's complete runs."""
+    """Mean and spread over seeds of each problem x strategy's complete runs.
+
+    Multi-objective runs: :func:`summarize_fronts`.
+    """
+    if multi_objective(runs):
+        return summarize_fronts(runs)
     done = runs[runs["status"] == "complete"]
     table = done.groupby(["problem", "strategy"], sort=True).agg(
         runs=("seed", "count"),
@@ -42,6 +55,32 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
         retrain_test_mean=("retrain_test_mean", "mean"),
         train_seconds_mean=("train_seconds", "mean"),
     )
+    failed = runs[runs["status"] != "complete"].groupby(["problem", "strategy"]).size()
+    table["failed_runs"] = failed.reindex(table.index, fill_value=0)
+    return table.reset_index()
+
+
+def summarize_fronts(runs: pd.DataFrame) -> pd.DataFrame:
+    """Each problem x strategy's multi-objective results over its complete runs' seeds.
+
+    Hypervolume regret (the frame's front minus the run's, in the frame its provenance
+    records: 0 at the true front) as median and quartiles, since a few seeds' regrets
+    are skewed; the median hypervolume and front size; budget, trials, failures.
+    """
+    done = runs[runs["status"] == "complete"]
+    regret = done.groupby(["problem", "strategy"], sort=True)["hypervolume_regret"]
+    table = done.groupby(["problem", "strategy"], sort=True).agg(
+        runs=("seed", "count"),
+        objectives=("objectives", "first"),
+        hv_regret_median=("hypervolume_regret", "median"),
+        hypervolume_median=("hypervolume", "median"),
+        front_size_median=("front_size", "median"),
+        budget_used_mean=("budget_used", "mean"),
+        trials_mean=("n_trials", "mean"),
+    )
+    table.insert(3, "hv_regret_q25", regret.quantile(0.25))
+    table.insert(4, "hv_regret_q75", regret.quantile(0.75))
+    table["objectives"] = [", ".join(json.loads(o)) for o in table["objectives"]]
     failed = runs[runs["status"] != "complete"].groupby(["problem", "strategy"]).size()
     table["failed_runs"] = failed.reindex(table.index, fill_value=0)
     return table.reset_index()
@@ -93,11 +132,17 @@ def write_summary(
     n_failed = int((runs["status"] != "complete").sum())
     n_damaged = int((runs["status"] == "damaged").sum())
     damaged = f" ({n_damaged} of them damaged records, skipped)" if n_damaged else ""
+    values = (
+        "Values are each run's hypervolume regret in its problem's fixed frame (`hv_regret`: "
+        "median and quartiles over seeds; 0 is the table's true front, below 0 beats it), "
+        "its hypervolume and its front size, medians over seeds."
+        if multi_objective(runs)
+        else "Values are the validation metric of each run's incumbent (`best_val`) and its "
+        "test-split score (`test`), mean and std over seeds."
+    )
     text = (
         f"# Summary of {results}\n\n"
-        f"{len(runs)} runs, {n_failed} not complete{damaged}. Values are the validation "
-        "metric of each run's incumbent (`best_val`) and its test-split score (`test`), "
-        "mean and std over seeds.\n\n" + _markdown(table)
+        f"{len(runs)} runs, {n_failed} not complete{damaged}. {values}\n\n" + _markdown(table)
     )
     _write_atomic(out / "summary.md", text)
     return table

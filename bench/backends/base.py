@@ -18,6 +18,11 @@ The interface has two halves:
 * per matrix entry, before anything runs: what the plan needs (:meth:`entry_plan`:
   epochs, Keras backend, the table or surrogate served) and the load-time checks
   (:meth:`check_entry`, which raises :class:`EntryError`).
+
+A multi-objective run (an entry with ``objectives``) asks its backend for its vectors
+(:meth:`TrialBackend.objective_source`); its frame comes from a learning-curve table
+that the class names for the entry (:meth:`TrialBackend.objective_table`) and checks
+(:meth:`TrialBackend.check_objective_table`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from tunebench.backends.session import Session, Trainer
 
 if TYPE_CHECKING:
     from tunebench.datasets import Problem
+    from tunebench.objectives.run_points import ObjectiveVectors
     from tunebench.runspec import RunSpec
     from tunebench.strategies.space import SearchSpace
 
@@ -218,7 +224,8 @@ class TrialBackend(ABC):
     #: Whether entries of this mode may set ``evaluation = "kfold:K"``.
     supports_kfold: ClassVar[bool] = False
     #: Whether entries of this mode may set ``objectives`` (a multi-objective run): its
-    #: runs' objective vectors come from the learning-curve table it serves.
+    #: runs' vectors come from :meth:`objective_source`, scored in the frame of the
+    #: table :meth:`objective_table` names.
     supports_objectives: ClassVar[bool] = False
     #: Whether its runs serve a recorded learning-curve table (so the table's optimum is
     #: their regret's 0-point, and its grid space applies).
@@ -246,6 +253,22 @@ class TrialBackend(ABC):
     def open_retrain(self, config: Mapping[str, Any], config_key: str, seed: int) -> Session:
         """A session that retrains the incumbent from scratch."""
         return self.final_trainer.open(config, config_key, seed)
+
+    def objective_source(self, spec: RunSpec) -> ObjectiveVectors:
+        """A multi-objective run's vectors, scored in the frame of ``spec.table``.
+
+        Raises:
+            ValueError: The mode does not support objectives (the load-time checks
+                refuse such an entry first).
+        """
+        raise ValueError(
+            f"run {spec.rel_dir}: mode {self.mode!r} does not support multi-objective runs"
+        )
+
+    @classmethod
+    def needs_keras(cls, spec: RunSpec) -> bool:
+        """Whether a run builds Keras models (its worker then needs a Keras backend)."""
+        return cls.trains
 
     # -- per run -------------------------------------------------------------------------
 
@@ -283,6 +306,28 @@ class TrialBackend(ABC):
     @abstractmethod
     def check_entry(cls, entry: Entry, problem: Problem, ctx: CheckContext) -> None:
         """Refuse an entry whose runs would fail (raises :class:`EntryError`); write nothing."""
+
+    @classmethod
+    def objective_table(cls, entry: Entry, base_dir: Path | None) -> Path | None:
+        """The table whose points fix a multi-objective entry's hypervolume frame.
+
+        Default: the table the mode serves (:meth:`served_table`).
+        """
+        return cls.served_table(entry, base_dir)
+
+    @classmethod
+    def check_objective_table(
+        cls, entry: Entry, problem: Problem, table: Path, ctx: CheckContext
+    ) -> None:
+        """Refuse a multi-objective entry whose frame table does not fit it; write nothing.
+
+        Called after :meth:`check_entry`; the table's columns are checked after it. The
+        default checks nothing more (a served table is checked by :meth:`check_entry`).
+
+        Raises:
+            EntryError: What does not fit.
+        """
+        del entry, problem, table, ctx  # a served table was checked with the entry
 
 
 def check_recorded_for(

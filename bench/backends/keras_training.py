@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from tunebench.datasets.problem import Problem, Splits
 
 from tunebench.backends.session import EpochOutcome, Snapshot
+from tunebench.objectives.model_costs import model_costs
 
 __all__ = ["LiveTrainer", "TrialSession"]
 
@@ -201,11 +202,21 @@ class LiveTrainer:
     Args:
         problem: The problem (model builder, metric).
         splits: Its loaded data; loaded once and shared by every trial.
+        costs: Where each built model's deterministic objectives go, by config key
+            (shared by the fold trainers of a k-fold run); default a dict of its own.
+
+    Attributes:
+        costs: Config key -> ``params`` and ``flops`` of the last model built for it
+            (:func:`~tunebench.objectives.model_costs`): a multi-objective run's
+            vectors take them from the trials' own models.
     """
 
-    def __init__(self, problem: Problem, splits: Splits) -> None:
+    def __init__(
+        self, problem: Problem, splits: Splits, costs: dict[str, dict[str, float]] | None = None
+    ) -> None:
         self.problem = problem
         self.splits = splits
+        self.costs: dict[str, dict[str, float]] = {} if costs is None else costs
         self._test_dataset: Any = None
         self._test_lock = threading.Lock()
 
@@ -271,7 +282,9 @@ class LiveTrainer:
                 for var, value in zip(model.optimizer.variables, resume.optimizer, strict=True):
                     var.assign(value)
             start_epoch = resume.epochs
-        flops = self.problem.flops_per_example(model) * len(self.splits.x_train)
+        per_example = self.problem.flops_per_example(model)
+        self.costs[config_key] = model_costs(model, per_example)
+        flops = per_example * len(self.splits.x_train)
         global _OPEN_SESSIONS
         _OPEN_SESSIONS += 1
         return TrialSession(

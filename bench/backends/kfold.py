@@ -163,8 +163,10 @@ class KFoldTrainer:
 
     def __init__(self, problem: Problem, splits: Splits, k: int) -> None:
         self.k = k
+        self.costs: dict[str, dict[str, float]] = {}  # every fold builds the same model
         self.folds = [
-            LiveTrainer(problem, fold) for fold in fold_splits(splits, k, problem.ordered)
+            LiveTrainer(problem, fold, self.costs)
+            for fold in fold_splits(splits, k, problem.ordered)
         ]
 
     def open(

@@ -4,6 +4,12 @@
 on validation; with ``evaluation = "kfold:K"`` a config's score is the mean over K
 folds (retrains still train on the training split). The
 problems' data is loaded once per process and kept for later runs (:func:`problem_data`).
+
+A multi-objective live run measures every objective itself: a trial's last validation
+value, the seconds its epochs took, and its own model's trainable parameters and
+forward FLOPs per example. Its points are scored in the frame of a table of the
+problem recorded at the entry's data settings (the entry's ``table``, else the
+problem's default table), the frame a replayed run of that table is scored in.
 """
 
 from __future__ import annotations
@@ -24,14 +30,18 @@ from tunebench.backends.base import (
     EntryPlan,
     PlanContext,
     TrialBackend,
+    check_recorded_for,
     resolve_path,
 )
 from tunebench.backends.keras_training import LiveTrainer
 from tunebench.backends.kfold import KFoldTrainer
-from tunebench.curves.shipped import DEFAULT_BACKEND, default_backend
+from tunebench.backends.replay import entry_table
+from tunebench.curves.shipped import DEFAULT_BACKEND, default_backend, recorded_path
+from tunebench.curves.table import TableError, read_table_meta, table_space
 from tunebench.datasets import Problem, Splits
 from tunebench.datasets.problem_files import known_problems
 from tunebench.errors import one_line
+from tunebench.objectives.run_points import MeasuredObjectives, ObjectiveVectors, table_frame
 from tunebench.runspec import RunSpec, parse_evaluation
 
 __all__ = ["BACKEND_INSTALL", "LiveBackend", "entry_module", "problem_data"]
@@ -91,6 +101,11 @@ class LiveBackend(TrialBackend):
     short_name = "live"
     curves_made = "the live runs trained"
     supports_kfold = True
+    supports_objectives = True
+
+    #: Config key -> ``params`` and ``flops`` of the run's models, filled as the
+    #: trainer builds them (:attr:`LiveTrainer.costs`).
+    model_costs: dict[str, dict[str, float]]
 
     @classmethod
     def build(
@@ -103,15 +118,33 @@ class LiveBackend(TrialBackend):
         folds = parse_evaluation(spec.evaluation)
         prov = {"mode": "live", "data": splits.source}
         if folds is None:
-            return cls(
+            backend = cls(
                 problem, live, live, problem.space(),
                 {**prov, "split_sizes": splits.sizes()},
             )  # fmt: skip
+            backend.model_costs = live.costs
+            return backend
         kfold = KFoldTrainer(problem, splits, folds)
-        return cls(
+        backend = cls(
             problem, kfold, live, problem.space(),
             {**prov, "split_sizes": {**splits.sizes(), "folds": folds}},
         )  # fmt: skip
+        backend.model_costs = kfold.costs
+        return backend
+
+    def objective_source(self, spec: RunSpec) -> ObjectiveVectors:
+        """Vectors the trials measure (their own models' costs), scored as measured.
+
+        The frame is that of ``spec.table``, the entry's frame table
+        (:meth:`objective_table`).
+
+        Raises:
+            ValueError: The run names no frame table.
+        """
+        if spec.table is None or spec.objectives is None:
+            raise ValueError(f"run {spec.rel_dir}: a multi-objective live run names a table")
+        frame = table_frame(recorded_path(spec.table), spec.objectives, spec.max_epochs)
+        return MeasuredObjectives(frame, self.model_costs.get)
 
     @classmethod
     def open(
@@ -143,7 +176,57 @@ class LiveBackend(TrialBackend):
     def entry_plan(cls, entry: Entry, ctx: PlanContext) -> EntryPlan:
         """The entry's epochs (its own, else the problem's) and its Keras backend."""
         max_epochs = entry.max_epochs or ctx.problems[entry.name].max_epochs
-        return EntryPlan(max_epochs=max_epochs, backend=cls.keras_backend(entry, ctx))
+        table = cls.objective_table(entry, ctx.base_dir)
+        return EntryPlan(
+            max_epochs=max_epochs,
+            backend=cls.keras_backend(entry, ctx),
+            table=None if table is None else str(table),
+        )
+
+    @classmethod
+    def objective_table(cls, entry: Entry, base_dir: Path | None) -> Path | None:
+        """A multi-objective entry's frame table: its ``table``, else the problem's default.
+
+        ``None`` for a single-objective entry (a live run serves no table).
+        """
+        return None if entry.objectives is None else entry_table(entry, base_dir)
+
+    @classmethod
+    def check_objective_table(
+        cls, entry: Entry, problem: Problem, table: Path, ctx: CheckContext
+    ) -> None:
+        """The frame table is this problem's, holds ``max_epochs``, at the entry's data settings.
+
+        A frame from a table of other data (another subsample or problem options) would
+        score the live points against another problem's front.
+        """
+        key: tuple[str, ...] = ("table",) if entry.table else ()
+        shown = entry.table or str(table)
+        if entry.table is None and not table.is_file():
+            raise EntryError(
+                (),
+                f"problem {entry.name!r} ships no learning-curve table to fix the hypervolume "
+                "frame of its objectives; name one recorded at this entry's data settings "
+                'with table = "..." (tunebench tabulate records one)',
+            )
+        try:
+            meta = read_table_meta(table)
+        except TableError as exc:
+            reason = str(exc).removeprefix(f"{table}: ")
+            raise EntryError(key, f"table {shown}: {reason}") from None
+        check_recorded_for(
+            entry, key, meta, table_space(problem, meta).fingerprint(), f"table {shown}",
+            "recorded", "re-record it with tunebench tabulate",
+            lambda epochs: f"frame table {shown} holds",
+        )  # fmt: skip
+        epochs = int(meta.get("epochs", 0))
+        if ctx.plan.max_epochs > epochs:
+            raise EntryError(
+                key,
+                f"the hypervolume frame is taken at max_epochs {ctx.plan.max_epochs}, but "
+                f"table {shown} holds {epochs} epochs; set max_epochs to at most {epochs}",
+            )
+        _check_data_settings(entry, problem, meta, shown, key)
 
     @classmethod
     def check_entry(cls, entry: Entry, problem: Problem, ctx: CheckContext) -> None:
@@ -169,6 +252,34 @@ class LiveBackend(TrialBackend):
         except (DatasetError, OSError, ValueError) as exc:
             raise EntryError((), f"data: {one_line(exc)}") from None
         _check_plugin_problem(entry, ctx.data_dir, ctx.base_dir, backend)
+
+
+def _check_data_settings(
+    entry: Entry, problem: Problem, meta: Mapping[str, Any], shown: str, key: tuple[str, ...]
+) -> None:
+    """A live entry trains on the data its frame table was recorded on (options, subsample).
+
+    Raises:
+        EntryError: Naming the first setting that differs.
+    """
+    remedy = 'name a table recorded at this entry\'s data settings with table = "..."'
+    try:
+        recorded = type(problem)(**(meta.get("problem_params") or {})).get_params()
+    except (TypeError, ValueError):
+        recorded = dict(meta.get("problem_params") or {})
+    for name, mine in problem.get_params().items():
+        if mine != recorded.get(name):
+            raise EntryError(
+                ("params", name) if name in entry.params else key,
+                f"the entry trains with {name} = {mine!r}, but its hypervolume frame's table "
+                f"{shown} was recorded with {recorded.get(name)!r}; {remedy}",
+            )
+    if entry.subsample != meta.get("subsample"):
+        raise EntryError(
+            ("subsample",) if entry.subsample is not None else key,
+            f"the entry trains with subsample {entry.subsample}, but its hypervolume frame's "
+            f"table {shown} was recorded with subsample {meta.get('subsample')}; {remedy}",
+        )
 
 
 def _check_plugin_problem(

@@ -68,8 +68,8 @@ def compared_modes() -> list[tuple[str, str]]:
 
 
 def needs_keras(spec: RunSpec) -> bool:
-    """Whether the run trains models (so its worker needs a Keras backend)."""
-    return backend_class(spec.mode).trains
+    """Whether the run builds Keras models (so its worker needs a Keras backend)."""
+    return backend_class(spec.mode).needs_keras(spec)
 
 
 def _with_problem_file(spec: RunSpec, backend: TrialBackend) -> TrialBackend:

@@ -50,10 +50,12 @@ from tunebench.curves.table import (
 )
 from tunebench.datasets import available_problems
 from tunebench.datasets.problem_files import known_problems
+from tunebench.objectives.run_points import run_objectives
 from tunebench.seeding import seed_for
 
 if TYPE_CHECKING:
     from tunebench.datasets import Problem
+    from tunebench.objectives.run_points import ObjectiveVectors
     from tunebench.runspec import RunSpec
 
 __all__ = [
@@ -343,6 +345,16 @@ class ReplayBackend(TrialBackend):
             problem, replay, ReplayRetrainer(replay), space,
             {"mode": "replay", "data": data, "split_sizes": sizes},
         )  # fmt: skip
+
+    def objective_source(self, spec: RunSpec) -> ObjectiveVectors:
+        """The replayed table's vectors: measured metric and seconds, table means scored.
+
+        Raises:
+            ValueError: The run names no table.
+        """
+        if spec.table is None or spec.objectives is None:
+            raise ValueError(f"run {spec.rel_dir}: a multi-objective replay run names a table")
+        return run_objectives(recorded_path(spec.table), spec.objectives, spec.max_epochs)
 
     @classmethod
     def open(

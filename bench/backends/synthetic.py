@@ -183,8 +183,11 @@ class SyntheticObjectives:
         del seconds  # not an objective here
         return (float(last_value), fake_size(self.trainer.space, json.loads(config_key)))
 
-    def scored(self, config_key: str) -> tuple[float, ...] | None:
-        """The config's value at ``max_epochs`` and its size."""
+    def scored(
+        self, config_key: str, observed: tuple[float, ...] | None = None
+    ) -> tuple[float, ...] | None:
+        """The config's value at ``max_epochs`` and its size (``observed`` is not used)."""
+        del observed
         config = json.loads(config_key)
         return (
             self.trainer.value(config, self.max_epochs),

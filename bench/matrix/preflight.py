@@ -14,10 +14,14 @@ wrong) for the first thing that would fail. It writes nothing. What it checks:
   and pass their checksums (the data is loaded once here; an inline run reuses it);
 * every strategy entry's ``params`` pass the strategy's ``check_params``, which
   also refuses a missing optional dependency with its install command;
-* multi-objective entries (``objectives``): their mode supports them (replay so far),
-  their table has the column each objective needs (naming the command that adds it),
-  and every strategy is multi-objective; a multi-objective strategy on a
-  single-objective entry is refused too.
+* multi-objective entries (``objectives``): their mode supports them (replay, live and
+  surrogate), the table that fixes their hypervolume frame fits them (replay: the table
+  served; live: the entry's ``table``, else the problem's default table, recorded for
+  this problem at the entry's data settings; surrogate: the table the surrogate was
+  fitted on, found by its checksum, and the data its models are built on) and has the
+  column each objective needs (naming the command that adds it), and every strategy is
+  multi-objective; a multi-objective strategy on a single-objective entry is refused
+  too.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from typing import Any
 
 from tunebench.backends.base import CheckContext, EntryError, TrialBackend
 from tunebench.backends.live import problem_data
-from tunebench.backends.registry import backend_class
+from tunebench.backends.registry import BACKENDS, backend_class
+from tunebench.curves.table import TableError
 from tunebench.datasets import Problem
 from tunebench.errors import one_line
 from tunebench.matrix.plan import entry_mode, plan_context
@@ -111,7 +116,7 @@ def check_matrix(
             raise check.fail(where, exc.message) from None
         warnings += [str(check.fail(("problems", i, "name"), w)) for w in ctx.warnings]
         if entry.objectives is not None:
-            _check_objectives_entry(check, i, backend, base)
+            _check_objectives_entry(check, i, backend, problem, ctx)
     _check_strategy_objectives(check, strategies)
     for j, sentry in enumerate(matrix.strategies):
         try:
@@ -122,24 +127,34 @@ def check_matrix(
 
 
 def _check_objectives_entry(
-    check: _Checker, i: int, backend: type[TrialBackend], base: Path
+    check: _Checker, i: int, backend: type[TrialBackend], problem: Problem, ctx: CheckContext
 ) -> None:
-    """A multi-objective entry: its mode supports objectives, its table has their columns."""
+    """A multi-objective entry: its mode supports objectives, its frame table fits it.
+
+    The frame table (:meth:`~tunebench.backends.base.TrialBackend.objective_table`) must
+    fit the entry and have the columns of its objectives.
+    """
     entry = check.matrix.problems[i]
     assert entry.objectives is not None
     at: Loc = ("problems", i, "objectives")
+    supported = sorted(m for m, cls in BACKENDS.items() if cls.supports_objectives)
     if not backend.supports_objectives:
         raise check.fail(
             at,
-            f"multi-objective runs are supported in replay mode only so far; this entry "
-            f"runs in mode {backend.mode!r}",
+            f"multi-objective runs are supported in modes {', '.join(supported)}; this "
+            f"entry runs in mode {backend.mode!r}",
         )
-    table = backend.served_table(entry, base)
-    if table is None:  # pragma: no cover - a mode that supports objectives serves a table
-        raise check.fail(at, "this entry's mode serves no table to take objectives from")
+    table = backend.objective_table(entry, ctx.base_dir)
+    if table is None:  # pragma: no cover - a mode that supports objectives names one
+        raise check.fail(at, "this entry's mode names no table to fix its hypervolume frame")
+    try:
+        backend.check_objective_table(entry, problem, table, ctx)
+    except EntryError as exc:
+        where: Loc = exc.at or ("problems", i, *(exc.key or ("objectives",)))
+        raise check.fail(where, exc.message) from None
     try:
         require_columns(table, check_objectives(entry.objectives))
-    except ObjectiveError as exc:
+    except (ObjectiveError, TableError) as exc:
         raise check.fail(at, one_line(exc)) from None
 
 

@@ -14,7 +14,7 @@ A matrix file looks like this::
     max_epochs = 5                 # optional, int >= 1
     subsample = 2000               # optional, int >= 1 (rows of the training split)
     params = {}                    # optional problem options
-    # objectives = ["metric", "train_seconds"]  # optional, multi-objective (replay only)
+    # objectives = ["metric", "train_seconds"]  # optional, multi-objective
 
     [[strategies]]
     name = "random"
@@ -228,7 +228,11 @@ class ProblemEntry(BaseModel):
         subsample: Number of training-split rows to use; None means all of them.
         table: Replay mode: the learning-curve table (relative paths are relative to
             the matrix file); ``"grid"`` or ``"sampled"`` names the problem's shipped
-            grid or sampled table; None means its default shipped table.
+            grid or sampled table; None means its default shipped table. A
+            multi-objective live entry: the table whose points fix its hypervolume frame,
+            recorded at its data settings (None: the problem's default table); a
+            multi-objective surrogate entry: the table the surrogate was fitted on (None:
+            found by its checksum).
         surrogate: Surrogate mode: the surrogate file (relative to the matrix file);
             None means the problem's shipped surrogate.
         params: Problem options, passed through to the problem.
@@ -241,8 +245,9 @@ class ProblemEntry(BaseModel):
         objectives: Multi-objective entries (issue 39): the objectives to score, from
             :data:`tunebench.objectives.OBJECTIVES`; None (the default) is a
             single-objective entry on the problem's metric, as before the key existed.
-            Runs in replay mode only so far, with multi-objective strategies only (the
-            load-time checks, :mod:`tunebench.matrix.preflight`, refuse the rest).
+            Runs in replay, live and surrogate mode, with multi-objective strategies only
+            (the load-time checks, :mod:`tunebench.matrix.preflight`, refuse the rest),
+            scored in the frame of a table of the problem (``table``).
     """
 
     model_config = _MODEL_CONFIG

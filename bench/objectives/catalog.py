@@ -18,6 +18,7 @@ from tunebench.errors import TunebenchError
 __all__ = [
     "ADD_PARAMS_COMMAND",
     "OBJECTIVES",
+    "TRAINING_PER_FORWARD",
     "Objective",
     "ObjectiveError",
     "check_objectives",
@@ -26,6 +27,12 @@ __all__ = [
 
 #: The command that adds the ``params`` column to a recorded table (no retraining).
 ADD_PARAMS_COMMAND = "python -m tunebench.objectives.add_params TABLE"
+
+
+#: Training FLOPs per forward FLOP (forward, then a backward pass of twice its cost): a
+#: problem's ``flops_per_example`` counts training FLOPs, the ``flops`` objective forward
+#: FLOPs.
+TRAINING_PER_FORWARD = 3.0
 
 
 class ObjectiveError(TunebenchError, ValueError):

@@ -19,7 +19,13 @@ from typing import Any
 import numpy as np
 
 from tunebench.curves.table import read_table_meta
-from tunebench.objectives.catalog import Objective, ObjectiveError, check_objectives, minimised
+from tunebench.objectives.catalog import (
+    TRAINING_PER_FORWARD,
+    Objective,
+    ObjectiveError,
+    check_objectives,
+    minimised,
+)
 
 __all__ = ["TablePoints", "require_columns", "table_points"]
 
@@ -164,7 +170,7 @@ def _unit_values(
         if train_rows <= 0:
             raise ObjectiveError(f"{path}: no training split size in the metadata for 'flops'")
         first = frame[frame["epoch"] == 1].set_index(["config_key", "repeat"])["flops"]
-        return first.reindex(index) / (3.0 * train_rows)
+        return first.reindex(index) / (TRAINING_PER_FORWARD * train_rows)
     if objective.name == "params":
         return units["params"].first().astype(np.float64)
     raise ObjectiveError(f"objective {objective.name!r} has no table rule")  # pragma: no cover

@@ -19,10 +19,10 @@ import numpy as np
 from tunebench.backends.base import TrialBackend
 from tunebench.backends.registry import backend_for
 from tunebench.backends.session import EpochOutcome, Session, SnapshotStore
-from tunebench.curves.shipped import portable_path, portable_source, recorded_path
+from tunebench.curves.shipped import portable_path, portable_source
 from tunebench.curves.table import LearningCurveTable
 from tunebench.datasets.problem import Problem, Splits
-from tunebench.objectives.run_points import RunFront, RunObjectives, run_objectives
+from tunebench.objectives.run_points import ObjectiveVectors, RunFront
 from tunebench.provenance import provenance
 from tunebench.records.events import Final
 from tunebench.records.run_record import (
@@ -238,8 +238,10 @@ def run_on_backend(
     return written
 
 
-def _objectives(spec: RunSpec, backend: TrialBackend, strategy: Strategy) -> RunObjectives | None:
-    """A multi-objective run's objective vectors, told to the strategy before its setup.
+def _objectives(
+    spec: RunSpec, backend: TrialBackend, strategy: Strategy
+) -> ObjectiveVectors | None:
+    """A multi-objective run's objective vectors (its backend's), told to the strategy first.
 
     Raises:
         ValueError: A strategy on the wrong kind of run, or a mode without objectives
@@ -251,16 +253,16 @@ def _objectives(spec: RunSpec, backend: TrialBackend, strategy: Strategy) -> Run
         raise ValueError(f"run {spec.rel_dir}: strategy {strategy.name!r} is {kind}")
     if spec.objectives is None:
         return None
-    if not backend.supports_objectives or spec.table is None:
+    if not backend.supports_objectives:
         raise ValueError(
-            f"run {spec.rel_dir}: multi-objective runs are supported in replay mode only so far"
+            f"run {spec.rel_dir}: mode {backend.mode!r} does not support multi-objective runs"
         )
-    found = run_objectives(recorded_path(spec.table), spec.objectives, spec.max_epochs)
+    found = backend.objective_source(spec)
     strategy.objectives = Objectives(found.names, found.minimise)
     return found
 
 
-def _front_result(objectives: RunObjectives | None, front: RunFront | None) -> dict[str, Any]:
+def _front_result(objectives: ObjectiveVectors | None, front: RunFront | None) -> dict[str, Any]:
     """A multi-objective run's result fields (none for a single-objective run)."""
     if objectives is None or front is None:
         return {}
@@ -273,7 +275,7 @@ def _front_result(objectives: RunObjectives | None, front: RunFront | None) -> d
     }
 
 
-def _hypervolume_provenance(objectives: RunObjectives | None) -> dict[str, Any]:
+def _hypervolume_provenance(objectives: ObjectiveVectors | None) -> dict[str, Any]:
     """The problem's fixed hypervolume frame, recorded in a multi-objective run's provenance."""
     return {} if objectives is None else {"hypervolume": objectives.reference.to_dict()}
 

@@ -45,8 +45,11 @@ class EventLog(Protocol):
 class ObjectiveSource(Protocol):
     """Where a multi-objective run's vectors come from.
 
-    :class:`~tunebench.objectives.run_points.RunObjectives` (a replayed table) in a run;
-    the conformance kit's synthetic objectives in :func:`~tunebench.strategies.testing.drive`.
+    A backend's :meth:`~tunebench.backends.base.TrialBackend.objective_source` in a run
+    (:class:`~tunebench.objectives.run_points.RunObjectives` for a replayed table,
+    :class:`~tunebench.objectives.run_points.MeasuredObjectives` live and in surrogate
+    mode); the conformance kit's synthetic objectives in
+    :func:`~tunebench.strategies.testing.drive`.
     """
 
     @property
@@ -65,8 +68,14 @@ class ObjectiveSource(Protocol):
         """What a trial of the config that reached ``max_epochs`` measured."""
         ...  # pragma: no cover
 
-    def scored(self, config_key: str) -> tuple[float, ...] | None:
-        """The config's point the run is scored on."""
+    def scored(
+        self, config_key: str, observed: tuple[float, ...] | None = None
+    ) -> tuple[float, ...] | None:
+        """The point the run is scored on for a trial of the config that measured ``observed``.
+
+        A replayed table scores the config's mean and ignores ``observed``; a live run
+        scores what the trial measured.
+        """
         ...  # pragma: no cover
 
 

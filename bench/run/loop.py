@@ -416,7 +416,8 @@ class RunLoop:
             return None, None
         key = self.key(rec)
         seconds = self.seconds.get(rec.trial_id, 0.0)
-        return self.objectives.observed(key, rec.values[-1], seconds), self.objectives.scored(key)
+        observed = self.objectives.observed(key, rec.values[-1], seconds)
+        return observed, self.objectives.scored(key, observed)
 
     def key(self, rec: TrialRecord) -> str:
         """The config key of the config a trial is evaluated as (fixed before its first epoch)."""

@@ -57,3 +57,37 @@ def test_objectives_need_two_names_one_direction_each() -> None:
         Objectives(("metric",), (False,))
     with pytest.raises(ValueError, match="one direction each"):
         Objectives(("metric", "params"), (False,))
+
+
+def test_measured_vectors_take_costs_and_score_as_measured_or_expected(table_path: Path) -> None:
+    from tunebench.objectives import MeasuredObjectives
+
+    names = ["metric", "train_seconds", "flops"]
+    frame = run_objectives(table_path, names, 3).reference
+    costs = {"a": {"params": 10.0, "flops": 500.0}}
+    live = MeasuredObjectives(frame, costs.get)
+    assert live.names == tuple(names) and live.minimise == (False, True, True)
+    observed = live.observed("a", 0.6, 2.5)
+    assert observed == (0.6, 2.5, 500.0)
+    assert live.scored("a", observed) == observed  # live: scored as measured
+    assert live.observed("unknown", 0.6, 2.5) is None  # no model was built for it
+    assert live.scored("a", None) is None
+    # surrogate: the noise-free prediction where it has values, the costs as computed
+    predicted = {"metric": 0.7, "train_seconds": 3.0}
+    surrogate = MeasuredObjectives(frame, costs.get, lambda key: predicted)
+    assert surrogate.scored("a", observed) == (0.7, 3.0, 500.0)
+    # without a deterministic objective nothing is asked of costs
+    plain = MeasuredObjectives(run_objectives(table_path, OBJ, 3).reference, {}.get)
+    assert plain.observed("never built", 0.5, 1.0) == (0.5, 1.0)
+
+
+def test_a_measured_point_beyond_the_tables_front_has_negative_regret(table_path: Path) -> None:
+    from tunebench.objectives import MeasuredObjectives
+
+    found = run_objectives(table_path, OBJ, 3)
+    measured = MeasuredObjectives(found.reference, {}.get)
+    values = found.points.values
+    beyond = (float(values[:, 0].max()) + 0.05, float(values[:, 1].min()) / 2)
+    front = measured.front({0: beyond})
+    assert front.trials == (0,) and front.regret < 0
+    assert front.hypervolume > found.reference.front_hypervolume
