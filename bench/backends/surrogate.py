@@ -46,6 +46,7 @@ from tunebench.curves.surrogate import (
     Surrogate,
     SurrogateError,
     file_sha256,
+    holds_curves_of,
     read_surrogate_meta,
 )
 from tunebench.curves.table import Curve, read_table_meta
@@ -175,12 +176,15 @@ def _sha256(path: Path, stamp: tuple[int, int]) -> str:
 
 
 def _matches(path: Path, sha256: object) -> bool:
-    """Whether the file at ``path`` exists and has checksum ``sha256``."""
+    """Whether the file at ``path`` exists and holds the curves of checksum ``sha256``."""
     try:
         stat = path.stat()
     except OSError:
         return False
-    return path.is_file() and _sha256(path.resolve(), (stat.st_mtime_ns, stat.st_size)) == sha256
+    if not path.is_file():
+        return False
+    actual = _sha256(path.resolve(), (stat.st_mtime_ns, stat.st_size))
+    return holds_curves_of(path, sha256, actual)
 
 
 def fitted_table(surrogate: Path, problem: str, named: Path | None = None) -> Path | None:

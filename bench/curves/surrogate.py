@@ -258,11 +258,7 @@ class Surrogate:
                 f"{space_fingerprint[:12]}); refit it with tunebench surrogate fit"
             )
         actual = None if table is None else file_sha256(table)
-        if (
-            table is not None
-            and meta.get("table_sha256") != actual
-            and meta.get("table_sha256") not in _same_curves_as(table)
-        ):
+        if table is not None and not holds_curves_of(table, meta.get("table_sha256"), actual):
             raise SurrogateError(
                 f"{path}: fitted on another version of {table} (table checksum "
                 f"{str(meta.get('table_sha256'))[:12]}, the file's is "
@@ -273,6 +269,23 @@ class Surrogate:
         except (KeyError, TypeError, ValueError) as exc:
             why = one_line(exc, limit=200)
             raise SurrogateError(f"{path}: corrupt surrogate metadata ({why})") from None
+
+
+def holds_curves_of(table: Path, sha256: object, actual: str | None = None) -> bool:
+    """Whether ``table`` is the file of checksum ``sha256``, or that file with columns added.
+
+    A column added without retraining (``add_params``) rewrites the file but not its
+    curves, and lists the file's earlier checksums in the metadata, so a surrogate
+    fitted on an earlier version still matches.
+
+    Args:
+        table: The table file.
+        sha256: The checksum a surrogate recorded.
+        actual: The file's checksum, when the caller has it already.
+    """
+    if actual is None:
+        actual = file_sha256(table)
+    return actual == sha256 or sha256 in _same_curves_as(table)
 
 
 def _same_curves_as(table: Path) -> list[str]:
