@@ -251,8 +251,9 @@ def study_data(report: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]
 
     Returns:
         (tables, values): the leaderboard's verdicts per budget, its full table per
-        budget, validation against test ranks, runs' cost per problem, and the agreement
-        between modes where the report compared any.
+        budget, validation against test ranks, runs' cost per problem, the agreement
+        between modes where the report compared any, and on a multi-objective report
+        each strategy's final hypervolume regret per problem.
     """
     folder = report / "tables"
     if not folder.is_dir():
@@ -324,6 +325,7 @@ def study_data(report: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]
     _test_ranks(folder, board, budgets[-1], tables, values)
     _cost(folder, tables, values)
     _agreement(folder, tables)
+    _hypervolume(folder, tables)
     return tables, values
 
 
@@ -444,6 +446,30 @@ def _agreement(folder: Path, tables: dict[str, Any]) -> None:
         ],
         {"tau-b by test": ".2f", "p": ".3g", "tau-b by validation": ".2f", "p (validation)": ".3g"},
     )
+
+
+def _hypervolume(folder: Path, tables: dict[str, Any]) -> None:
+    """A multi-objective report's final hypervolume regret, strategy by problem."""
+    if not (folder / "hypervolume_runs.csv").is_file():
+        return  # a single-objective report
+    runs = _read_csv(folder, "hypervolume_runs")
+    if runs.empty:
+        return
+    problems = list(dict.fromkeys(runs["problem"]))
+    order = runs.groupby("strategy")["regret"].median().sort_values().index
+    rows = []
+    for strategy in order:
+        row: list[Any] = [strategy]
+        for problem in problems:
+            mine = runs[(runs["problem"] == problem) & (runs["strategy"] == strategy)]
+            if mine.empty:
+                row.append("")
+                continue
+            low, mid, high = mine["regret"].quantile([0.25, 0.5, 0.75])
+            size = mine["front_size"].median()
+            row.append(f"{mid:.3f} [{low:.3f}, {high:.3f}], {size:g} points")
+        rows.append(row)
+    tables["hypervolume_regret"] = table(["strategy", *problems], rows, {})
 
 
 def surrogates_data(folder: Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:

@@ -160,6 +160,29 @@ def test_the_study_producer_reads_a_reports_tables(tmp_path: Path) -> None:
     assert values["test_significant_pairs"] == "2 of 3" and values["runs"] == 12
     assert tables["run_time"]["rows"][0][:3] == ["p", 12, 40.0]
     assert "agreement" not in tables  # the report compared no modes
+    assert "hypervolume_regret" not in tables  # nor was it multi-objective
+
+
+def test_a_multi_objective_report_gets_hypervolume_regret_by_problem(tmp_path: Path) -> None:
+    folder = _report(tmp_path / "rep")
+    pd.DataFrame(
+        {
+            "problem": ["p"] * 4 + ["q"] * 2,
+            "strategy": list("aabbab"),
+            "seed": [0, 1, 0, 1, 0, 0],
+            "hypervolume": [1.0] * 6,
+            "regret": [0.1, 0.3, 0.01, 0.03, 0.5, 0.05],
+            "front_size": [4, 6, 3, 3, 2, 9],
+        }
+    ).to_csv(folder / "tables" / "hypervolume_runs.csv", index=False)
+    tables, _ = study_data(folder)
+    board = tables["hypervolume_regret"]
+    assert board["columns"] == ["strategy", "p", "q"]
+    # b first: its median regret over every run is the lower
+    assert board["rows"] == [
+        ["b", "0.020 [0.015, 0.025], 3 points", "0.050 [0.050, 0.050], 9 points"],
+        ["a", "0.200 [0.150, 0.250], 5 points", "0.500 [0.500, 0.500], 2 points"],
+    ]
 
 
 def test_the_producer_command_writes_a_file_and_refuses_bad_input_in_one_line(
