@@ -257,7 +257,7 @@ class Surrogate:
                 f"hash {str(meta.get('space_fingerprint'))[:12]}, the problem's is "
                 f"{space_fingerprint[:12]}); refit it with tunebench surrogate fit"
             )
-        actual = None if table is None else file_sha256(table)
+        actual = "" if table is None else file_sha256(table)
         if table is not None and not holds_curves_of(table, meta.get("table_sha256"), actual):
             raise SurrogateError(
                 f"{path}: fitted on another version of {table} (table checksum "
