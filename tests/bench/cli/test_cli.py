@@ -120,10 +120,11 @@ def test_results_of_another_matrix_are_refused(
         ({"budget": "full_evalutions = 3"}, "unknown key; allowed: full_evaluations, seconds"),
         ({"seeds": '"three"'}, "tiny.toml:3: seeds"),
         ({"seeds": "[0, 1.5]"}, "seeds[1]"),
-        # issue 39: a valid objectives list runs in replay mode only so far
+        # issue 39: a live multi-objective entry is scored in the frame of a table recorded
+        # at its data settings; the default table was recorded on all rows
         ({"subsample": '300\nobjectives = ["metric", "params"]'},
-         "tiny.toml:10: problems[0].objectives: multi-objective runs are supported in replay "
-         "mode only so far; this entry runs in mode 'live'"),
+         "tiny.toml:9: problems[0].subsample: the entry trains with subsample 300, but its "
+         "hypervolume frame's table "),
         ({"subsample": '300\nobjectives = ["metric", "latency"]'},
          "tiny.toml:10: problems[0].objectives: unknown objective 'latency'; allowed: metric, "
          "params, train_seconds, flops"),
