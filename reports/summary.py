@@ -55,9 +55,7 @@ def summarize(runs: pd.DataFrame) -> pd.DataFrame:
         retrain_test_mean=("retrain_test_mean", "mean"),
         train_seconds_mean=("train_seconds", "mean"),
     )
-    failed = runs[runs["status"] != "complete"].groupby(["problem", "strategy"]).size()
-    table["failed_runs"] = failed.reindex(table.index, fill_value=0)
-    return table.reset_index()
+    return _with_failed(table, runs)
 
 
 def summarize_fronts(runs: pd.DataFrame) -> pd.DataFrame:
@@ -81,6 +79,11 @@ def summarize_fronts(runs: pd.DataFrame) -> pd.DataFrame:
     table.insert(3, "hv_regret_q25", regret.quantile(0.25))
     table.insert(4, "hv_regret_q75", regret.quantile(0.75))
     table["objectives"] = [", ".join(json.loads(o)) for o in table["objectives"]]
+    return _with_failed(table, runs)
+
+
+def _with_failed(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
+    """The summary with each problem x strategy's runs that did not complete."""
     failed = runs[runs["status"] != "complete"].groupby(["problem", "strategy"]).size()
     table["failed_runs"] = failed.reindex(table.index, fill_value=0)
     return table.reset_index()

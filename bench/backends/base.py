@@ -34,6 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from tunebench.backends.session import Session, Trainer
+from tunebench.curves.shipped import recorded_path
+from tunebench.curves.table import TableError, read_table_meta, table_space
+from tunebench.objectives.hypervolume import HypervolumeReference
+from tunebench.objectives.run_points import table_frame
 
 if TYPE_CHECKING:
     from tunebench.datasets import Problem
@@ -49,7 +53,10 @@ __all__ = [
     "PlanContext",
     "TrialBackend",
     "check_recorded_for",
+    "checked_table_meta",
+    "recorded_params",
     "resolve_path",
+    "spec_frame",
 ]
 
 
@@ -328,6 +335,58 @@ class TrialBackend(ABC):
             EntryError: What does not fit.
         """
         del entry, problem, table, ctx  # a served table was checked with the entry
+
+
+def checked_table_meta(
+    entry: Entry,
+    problem: Problem,
+    path: Path,
+    shown: str,
+    key: tuple[str | int, ...],
+    holds: Callable[[int], str],
+) -> dict[str, Any]:
+    """A table's metadata, refused in one line unless it was recorded for this entry's problem.
+
+    Args:
+        entry: The problem entry.
+        problem: Its problem.
+        path: The table file.
+        shown: The table as the message names it.
+        key: Where an unreadable table, a wrong problem or space is reported.
+        holds: The end of the message for too few epochs (:func:`check_recorded_for`).
+
+    Raises:
+        EntryError: An unreadable table, or :func:`check_recorded_for`'s refusals.
+    """
+    try:
+        meta = read_table_meta(path)
+    except TableError as exc:
+        reason = str(exc).removeprefix(f"{path}: ")
+        raise EntryError(key, f"table {shown}: {reason}") from None
+    check_recorded_for(
+        entry, key, meta, table_space(problem, meta).fingerprint(), f"table {shown}",
+        "recorded", "re-record it with tunebench tabulate", holds,
+    )  # fmt: skip
+    return meta
+
+
+def spec_frame(spec: RunSpec, mode: str) -> HypervolumeReference:
+    """The hypervolume frame of a run that measures its own vectors: its ``spec.table``'s.
+
+    Raises:
+        ValueError: The run names no frame table (the load-time checks give it one).
+    """
+    if spec.table is None or spec.objectives is None:
+        raise ValueError(f"run {spec.rel_dir}: a multi-objective {mode} run names a table")
+    return table_frame(recorded_path(spec.table), spec.objectives, spec.max_epochs)
+
+
+def recorded_params(problem: Problem, meta: Mapping[str, Any]) -> dict[str, Any]:
+    """The problem options a table was recorded with, defaults filled in where they build."""
+    try:
+        return dict(type(problem)(**(meta.get("problem_params") or {})).get_params())
+    except (TypeError, ValueError):
+        return dict(meta.get("problem_params") or {})
 
 
 def check_recorded_for(

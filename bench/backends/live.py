@@ -30,18 +30,19 @@ from tunebench.backends.base import (
     EntryPlan,
     PlanContext,
     TrialBackend,
-    check_recorded_for,
+    checked_table_meta,
+    recorded_params,
     resolve_path,
+    spec_frame,
 )
 from tunebench.backends.keras_training import LiveTrainer
 from tunebench.backends.kfold import KFoldTrainer
 from tunebench.backends.replay import entry_table
-from tunebench.curves.shipped import DEFAULT_BACKEND, default_backend, recorded_path
-from tunebench.curves.table import TableError, read_table_meta, table_space
+from tunebench.curves.shipped import DEFAULT_BACKEND, default_backend
 from tunebench.datasets import Problem, Splits
 from tunebench.datasets.problem_files import known_problems
 from tunebench.errors import one_line
-from tunebench.objectives.run_points import MeasuredObjectives, ObjectiveVectors, table_frame
+from tunebench.objectives.run_points import MeasuredObjectives, ObjectiveVectors
 from tunebench.runspec import RunSpec, parse_evaluation
 
 __all__ = ["BACKEND_INSTALL", "LiveBackend", "entry_module", "problem_data"]
@@ -141,9 +142,7 @@ class LiveBackend(TrialBackend):
         Raises:
             ValueError: The run names no frame table.
         """
-        if spec.table is None or spec.objectives is None:
-            raise ValueError(f"run {spec.rel_dir}: a multi-objective live run names a table")
-        frame = table_frame(recorded_path(spec.table), spec.objectives, spec.max_epochs)
+        frame = spec_frame(spec, "live")
         return MeasuredObjectives(frame, self.model_costs.get)
 
     @classmethod
@@ -209,16 +208,9 @@ class LiveBackend(TrialBackend):
                 "frame of its objectives; name one recorded at this entry's data settings "
                 'with table = "..." (tunebench tabulate records one)',
             )
-        try:
-            meta = read_table_meta(table)
-        except TableError as exc:
-            reason = str(exc).removeprefix(f"{table}: ")
-            raise EntryError(key, f"table {shown}: {reason}") from None
-        check_recorded_for(
-            entry, key, meta, table_space(problem, meta).fingerprint(), f"table {shown}",
-            "recorded", "re-record it with tunebench tabulate",
-            lambda epochs: f"frame table {shown} holds",
-        )  # fmt: skip
+        meta = checked_table_meta(
+            entry, problem, table, shown, key, lambda epochs: f"frame table {shown} holds"
+        )
         epochs = int(meta.get("epochs", 0))
         if ctx.plan.max_epochs > epochs:
             raise EntryError(
@@ -263,10 +255,7 @@ def _check_data_settings(
         EntryError: Naming the first setting that differs.
     """
     remedy = 'name a table recorded at this entry\'s data settings with table = "..."'
-    try:
-        recorded = type(problem)(**(meta.get("problem_params") or {})).get_params()
-    except (TypeError, ValueError):
-        recorded = dict(meta.get("problem_params") or {})
+    recorded = recorded_params(problem, meta)
     for name, mine in problem.get_params().items():
         if mine != recorded.get(name):
             raise EntryError(

@@ -23,7 +23,8 @@ from tunebench.backends.base import (
     EntryPlan,
     PlanContext,
     TrialBackend,
-    check_recorded_for,
+    checked_table_meta,
+    recorded_params,
     resolve_path,
 )
 from tunebench.backends.session import EpochOutcome, Snapshot
@@ -389,20 +390,11 @@ class ReplayBackend(TrialBackend):
         path = entry_table(entry, ctx.base_dir)
         key: tuple[str, ...] = ("table",) if entry.table else ()
         shown = entry.table or str(path)
-        try:
-            meta = read_table_meta(path)
-        except TableError as exc:
-            reason = str(exc).removeprefix(f"{path}: ")
-            raise EntryError(key, f"table {shown}: {reason}") from None
-        check_recorded_for(
-            entry, key, meta, table_space(problem, meta).fingerprint(), f"table {shown}",
-            "recorded", "re-record it with tunebench tabulate",
+        meta = checked_table_meta(
+            entry, problem, path, shown, key,
             lambda epochs: f"table {shown} holds; leave max_epochs out to replay all {epochs}",
         )  # fmt: skip
-        try:
-            recorded = type(problem)(**(meta.get("problem_params") or {})).get_params()
-        except (TypeError, ValueError):
-            recorded = dict(meta.get("problem_params") or {})
+        recorded = recorded_params(problem, meta)
         mine = problem.get_params()
         for name in entry.params:  # only what the entry sets: the rest follows the table
             if mine.get(name) != recorded.get(name):

@@ -32,6 +32,7 @@ from tunebench.backends.base import (
     TrialBackend,
     check_recorded_for,
     resolve_path,
+    spec_frame,
 )
 from tunebench.backends.keras_training import private_python_rng
 from tunebench.backends.live import BACKEND_INSTALL, problem_data
@@ -54,7 +55,7 @@ from tunebench.datasets.problem_files import known_problems
 from tunebench.errors import one_line
 from tunebench.objectives.catalog import OBJECTIVES
 from tunebench.objectives.model_costs import model_costs
-from tunebench.objectives.run_points import MeasuredObjectives, ObjectiveVectors, table_frame
+from tunebench.objectives.run_points import MeasuredObjectives, ObjectiveVectors
 from tunebench.seeding import seed_for
 from tunebench.strategies.space import SearchSpace
 
@@ -314,9 +315,7 @@ class SurrogateBackend(TrialBackend):
         Raises:
             ValueError: The run names no frame table.
         """
-        if spec.table is None or spec.objectives is None:
-            raise ValueError(f"run {spec.rel_dir}: a multi-objective surrogate run names a table")
-        frame = table_frame(recorded_path(spec.table), spec.objectives, spec.max_epochs)
+        frame = spec_frame(spec, "surrogate")
         trainer = self.trainer
         assert isinstance(trainer, SurrogateTrainer)
         costs = self.costs

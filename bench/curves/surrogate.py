@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from tunebench.curves.table import SAME_CURVES_KEY, TableError, read_table_meta
 from tunebench.errors import TunebenchError, one_line
 from tunebench.strategies.space import Categorical, SearchSpace
 
@@ -257,13 +258,14 @@ class Surrogate:
                 f"hash {str(meta.get('space_fingerprint'))[:12]}, the problem's is "
                 f"{space_fingerprint[:12]}); refit it with tunebench surrogate fit"
             )
-        actual = "" if table is None else file_sha256(table)
-        if table is not None and not holds_curves_of(table, meta.get("table_sha256"), actual):
-            raise SurrogateError(
-                f"{path}: fitted on another version of {table} (table checksum "
-                f"{str(meta.get('table_sha256'))[:12]}, the file's is "
-                f"{actual[:12]}); refit it with tunebench surrogate fit"
-            )
+        if table is not None:
+            actual = file_sha256(table)
+            if not holds_curves_of(table, meta.get("table_sha256"), actual):
+                raise SurrogateError(
+                    f"{path}: fitted on another version of {table} (table checksum "
+                    f"{str(meta.get('table_sha256'))[:12]}, the file's is "
+                    f"{actual[:12]}); refit it with tunebench surrogate fit"
+                )
         try:
             return cls(meta, boosters)
         except (KeyError, TypeError, ValueError) as exc:
@@ -290,8 +292,6 @@ def holds_curves_of(table: Path, sha256: object, actual: str | None = None) -> b
 
 def _same_curves_as(table: Path) -> list[str]:
     """Checksums of earlier versions of ``table`` with the same curves (none if unreadable)."""
-    from tunebench.curves.table import SAME_CURVES_KEY, TableError, read_table_meta
-
     try:
         earlier = read_table_meta(table).get(SAME_CURVES_KEY)
     except TableError:
